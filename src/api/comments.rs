@@ -1,0 +1,164 @@
+use std::collections::BTreeMap;
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+
+use super::client::client_info;
+use super::views::{ArticleView, AuthorComment, PublicComment};
+use crate::auth::Viewer;
+use crate::comments::{self, ArticleHint, EditAuth, GuestAuthor, Order, Submission};
+use crate::domain::ArticleKey;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The header a guest sends their edit token in.
+pub const EDIT_TOKEN_HEADER: &str = "x-edit-token";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewCommentBody {
+    body: String,
+    parent_id: Option<i64>,
+    author: Option<AuthorBody>,
+    /// Title and URL of the page, used if this comment creates the article.
+    article: Option<ArticleHintBody>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthorBody {
+    name: Option<String>,
+    email: Option<String>,
+    url: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArticleHintBody {
+    title: Option<String>,
+    url: Option<String>,
+}
+
+pub async fn create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    key: web::Path<String>,
+    body: web::Json<NewCommentBody>,
+) -> Result<HttpResponse, ApiError> {
+    let key = ArticleKey::parse(&key)?;
+    let body = body.into_inner();
+    let submission = Submission {
+        body: body.body,
+        parent_id: body.parent_id,
+        author: body.author.map(|a| GuestAuthor { name: a.name, email: a.email, url: a.url }),
+        article: body.article.map(|a| ArticleHint { title: a.title, url: a.url }),
+    };
+    let client = client_info(&req, &state);
+    let submitted = comments::submit(&state.db, &state.settings, viewer.user(), key, submission, client).await?;
+    let view = AuthorComment::new(
+        &submitted.comment,
+        &submitted.article.key,
+        submitted.edit_token,
+        edit_window_ms(&state),
+    );
+    Ok(HttpResponse::Created().json(view))
+}
+
+#[derive(Deserialize)]
+pub struct ThreadQuery {
+    #[serde(default)]
+    sort: SortParam,
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+#[derive(Deserialize, Default, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+pub enum SortParam {
+    #[default]
+    Oldest,
+    Newest,
+}
+
+#[derive(Serialize)]
+struct ThreadView {
+    article: Option<ArticleView>,
+    comments: Vec<PublicComment>,
+    next_cursor: Option<String>,
+    total: i64,
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    key: web::Path<String>,
+    query: web::Query<ThreadQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let key = ArticleKey::parse(&key)?;
+    let query = query.into_inner();
+    let order = match query.sort {
+        SortParam::Oldest => Order::OldestFirst,
+        SortParam::Newest => Order::NewestFirst,
+    };
+    let page = comments::public_page(&state.db, &state.settings, key, order, query.limit, query.cursor.as_deref()).await?;
+    Ok(HttpResponse::Ok().json(ThreadView {
+        article: page.article.as_ref().map(|a| ArticleView::new(a, page.total)),
+        comments: page.comments.iter().map(PublicComment::from).collect(),
+        next_cursor: page.next_cursor,
+        total: page.total,
+    }))
+}
+
+#[derive(Serialize)]
+struct CountsView {
+    counts: BTreeMap<String, i64>,
+}
+
+/// `GET /counts?article=a&article=b`: repeated keys, which serde's query
+/// extractor does not collect, so the query string is read here.
+pub async fn counts(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let keys: Vec<String> = url::form_urlencoded::parse(req.query_string().as_bytes())
+        .filter(|(name, _)| name == "article")
+        .map(|(_, value)| value.into_owned())
+        .collect();
+    let counts = comments::counts(&state.db, keys).await?;
+    Ok(HttpResponse::Ok().json(CountsView { counts: counts.into_iter().collect() }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EditBody {
+    body: String,
+}
+
+pub async fn edit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    id: web::Path<i64>,
+    body: web::Json<EditBody>,
+) -> Result<HttpResponse, ApiError> {
+    let auth = EditAuth { viewer: viewer.user(), edit_token: edit_token(&req) };
+    let updated = comments::edit(&state.db, &state.settings, auth, id.into_inner(), &body.body).await?;
+    let article = crate::comments::articles::key_of(&state.db, updated.article_id).await?;
+    Ok(HttpResponse::Ok().json(AuthorComment::new(&updated, &article, None, edit_window_ms(&state))))
+}
+
+pub async fn delete(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let auth = EditAuth { viewer: viewer.user(), edit_token: edit_token(&req) };
+    comments::delete(&state.db, auth, id.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+fn edit_token(req: &HttpRequest) -> Option<&str> {
+    req.headers().get(EDIT_TOKEN_HEADER).and_then(|v| v.to_str().ok())
+}
+
+fn edit_window_ms(state: &AppState) -> i64 {
+    i64::try_from(state.settings.comments.edit_window.as_millis()).unwrap_or(i64::MAX)
+}

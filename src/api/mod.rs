@@ -1,0 +1,130 @@
+//! HTTP only: routes, request bodies, and the JSON shapes of answers.
+//! Handlers extract, call a service, and map the result; the rules live in
+//! the services.
+
+mod articles;
+mod auth;
+pub mod client;
+mod comments;
+mod health;
+pub mod views;
+
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Deserializer};
+
+pub use comments::EDIT_TOKEN_HEADER;
+
+use crate::error::ApiError;
+
+/// Every route of the service.
+pub fn configure(cfg: &mut web::ServiceConfig, max_request_bytes: usize) {
+    cfg.app_data(json_config(max_request_bytes))
+        .app_data(web::PathConfig::default().error_handler(path_error))
+        .app_data(web::QueryConfig::default().error_handler(query_error))
+        .route("/healthz", web::get().to(health::healthz))
+        .route("/readyz", web::get().to(health::readyz))
+        .service(
+            web::scope("/api/v1")
+                .service(
+                    web::resource("/articles/{key}")
+                        .get(articles::get)
+                        .put(articles::put)
+                        .default_service(web::to(method_not_allowed)),
+                )
+                .service(
+                    web::resource("/articles/{key}/comments")
+                        .get(comments::list)
+                        .post(comments::create)
+                        .default_service(web::to(method_not_allowed)),
+                )
+                .service(
+                    web::resource("/counts")
+                        .get(comments::counts)
+                        .default_service(web::to(method_not_allowed)),
+                )
+                .service(
+                    web::resource("/comments/{id}")
+                        .patch(comments::edit)
+                        .delete(comments::delete)
+                        .default_service(web::to(method_not_allowed)),
+                )
+                .service(
+                    web::resource("/auth/register")
+                        .post(auth::register)
+                        .default_service(web::to(method_not_allowed)),
+                )
+                .service(
+                    web::resource("/auth/login")
+                        .post(auth::login)
+                        .default_service(web::to(method_not_allowed)),
+                )
+                .service(
+                    web::resource("/auth/logout")
+                        .post(auth::logout)
+                        .default_service(web::to(method_not_allowed)),
+                )
+                .service(
+                    web::resource("/me")
+                        .get(auth::me)
+                        .default_service(web::to(method_not_allowed)),
+                ),
+        )
+        .default_service(web::to(not_found));
+}
+
+fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(limit)
+        .error_handler(|err, _req| json_error(err).into())
+}
+
+fn json_error(err: JsonPayloadError) -> ApiError {
+    match err {
+        JsonPayloadError::Overflow { limit } | JsonPayloadError::OverflowKnownLength { limit, .. } => ApiError::new(
+            actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("request body is larger than {limit} bytes"),
+        ),
+        JsonPayloadError::ContentType => ApiError::new(
+            actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as JSON with Content-Type: application/json",
+        ),
+        JsonPayloadError::Deserialize(e) if e.is_data() => {
+            ApiError::new(actix_web::http::StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", e.to_string())
+        }
+        JsonPayloadError::Deserialize(e) => ApiError::bad_request("invalid_json", format!("body is not valid JSON: {e}")),
+        other => ApiError::bad_request("invalid_body", other.to_string()),
+    }
+}
+
+fn path_error(err: PathError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::not_found("not_found", format!("no such resource ({err})")).into()
+}
+
+fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::bad_request("invalid_query", err.to_string()).into()
+}
+
+async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::not_found("not_found", "no such endpoint"))
+}
+
+async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(
+        actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this endpoint does not accept that method",
+    ))
+}
+
+/// For `Option<Option<T>>` fields: absent stays `None`, `null` becomes
+/// `Some(None)` (clear the value), anything else `Some(Some(v))`.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}

@@ -1,0 +1,153 @@
+//! The JSON shapes the API answers with. Public views never carry an email,
+//! an IP or a token hash; those appear only where the caller may see them.
+
+use chrono::{DateTime, SecondsFormat};
+use serde::Serialize;
+
+use crate::auth::AuthUser;
+use crate::comments::articles::ArticleWithCount;
+use crate::db::models::{Article, Comment, User};
+use crate::domain::CommentStatus;
+
+/// Times are RFC 3339 in UTC with milliseconds.
+pub fn timestamp(millis: i64) -> String {
+    DateTime::from_timestamp_millis(millis)
+        .unwrap_or_default()
+        .to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+#[derive(Serialize)]
+pub struct ArticleView {
+    pub key: String,
+    pub title: Option<String>,
+    pub url: Option<String>,
+    pub comments_open: bool,
+    pub comment_count: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl ArticleView {
+    pub fn new(article: &Article, comment_count: i64) -> Self {
+        ArticleView {
+            key: article.key.clone(),
+            title: article.title.clone(),
+            url: article.url.clone(),
+            comments_open: article.comments_open,
+            comment_count,
+            created_at: timestamp(article.created_at),
+            updated_at: timestamp(article.updated_at),
+        }
+    }
+}
+
+impl From<&ArticleWithCount> for ArticleView {
+    fn from(a: &ArticleWithCount) -> Self {
+        ArticleView::new(&a.article, a.approved)
+    }
+}
+
+#[derive(Serialize)]
+pub struct AuthorView {
+    pub name: String,
+    pub url: Option<String>,
+    /// SHA-256 of the lower-cased email, for Gravatar/Libravatar URLs.
+    pub avatar: Option<String>,
+    /// Whether the author posted with an account.
+    pub registered: bool,
+}
+
+/// A comment as anyone reading the thread sees it.
+#[derive(Serialize)]
+pub struct PublicComment {
+    pub id: i64,
+    pub parent_id: Option<i64>,
+    /// `null` for a deleted comment kept as a placeholder.
+    pub author: Option<AuthorView>,
+    pub body: String,
+    pub html: String,
+    pub deleted: bool,
+    pub created_at: String,
+    pub edited_at: Option<String>,
+}
+
+impl From<&Comment> for PublicComment {
+    fn from(c: &Comment) -> Self {
+        let deleted = c.status() == CommentStatus::Deleted;
+        PublicComment {
+            id: c.id,
+            parent_id: c.parent_id,
+            author: (!deleted).then(|| AuthorView {
+                name: c.author_name.clone(),
+                url: c.author_url.clone(),
+                avatar: c.avatar_hash.clone(),
+                registered: c.user_id.is_some(),
+            }),
+            body: c.body.clone(),
+            html: c.html.clone(),
+            deleted,
+            created_at: timestamp(c.created_at),
+            edited_at: c.edited_at.map(timestamp),
+        }
+    }
+}
+
+/// A comment as its author sees it right after writing or editing it: with
+/// its status (spam shown as pending) and, once, the guest's edit token.
+#[derive(Serialize)]
+pub struct AuthorComment {
+    #[serde(flatten)]
+    pub comment: PublicComment,
+    pub article: String,
+    pub status: CommentStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub edit_token: Option<String>,
+    /// Until when the author may edit, if they still may.
+    pub editable_until: String,
+}
+
+impl AuthorComment {
+    pub fn new(comment: &Comment, article_key: &str, edit_token: Option<String>, edit_window_ms: i64) -> Self {
+        AuthorComment {
+            comment: PublicComment::from(comment),
+            article: article_key.to_string(),
+            status: comment.status().as_seen_by_author(),
+            edit_token,
+            editable_until: timestamp(comment.created_at.saturating_add(edit_window_ms)),
+        }
+    }
+}
+
+/// The signed-in user's own account.
+#[derive(Serialize)]
+pub struct AccountView {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: crate::domain::Role,
+    pub trusted: bool,
+}
+
+impl From<&User> for AccountView {
+    fn from(u: &User) -> Self {
+        AccountView {
+            id: u.id,
+            email: u.email.clone(),
+            name: u.name.clone(),
+            role: u.role(),
+            trusted: u.trusted,
+        }
+    }
+}
+
+impl From<&AuthUser> for AccountView {
+    fn from(u: &AuthUser) -> Self {
+        AccountView {
+            id: u.id,
+            email: u.email.clone(),
+            name: u.name.clone(),
+            role: u.role,
+            trusted: u.trusted,
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! Registering, signing in and out, and creating accounts from the CLI.
+
+use std::net::IpAddr;
+
+use super::{token, AuthError, AuthUser, PasswordHasher};
+use crate::config::Settings;
+use crate::db::models::{NewSession, NewUser, User};
+use crate::db::{self, Db, DbError};
+use crate::domain::{AuthorName, Email, Password, Role};
+use crate::ratelimit::{self, LimitError, Rule};
+
+/// A new account's details, as the client sent them.
+pub struct NewAccount {
+    pub email: String,
+    pub password: String,
+    pub name: String,
+}
+
+/// A started session: the token is shown to the client once.
+pub struct LoginOutcome {
+    pub user: User,
+    pub token: String,
+    pub expires_at: i64,
+}
+
+/// Creates a commenter account and signs it in.
+#[tracing::instrument(skip_all)]
+pub async fn register(db: &Db, hasher: &PasswordHasher, settings: &Settings, account: NewAccount) -> Result<LoginOutcome, AuthError> {
+    if !settings.auth.allow_registration {
+        return Err(AuthError::RegistrationClosed);
+    }
+    let email = Email::parse(&account.email, settings.comments.max_email_bytes, "email")?;
+    let name = AuthorName::parse(&account.name, settings.comments.max_name_bytes, "name")?;
+    let password = Password::parse(account.password, settings.auth.min_password_bytes, settings.auth.max_password_bytes)?;
+    let user = create_user(db, hasher, email, name, password, Role::Commenter).await?;
+    start_session(db, settings, user).await
+}
+
+/// Creates an account with any role (the CLI's `user create`).
+pub async fn create_user(db: &Db, hasher: &PasswordHasher, email: Email, name: AuthorName, password: Password, role: Role) -> Result<User, AuthError> {
+    let hash = hasher.hash(password).await?;
+    let now = db::now_millis();
+    db.write(move |conn| {
+        let new = NewUser {
+            email: email.as_str(),
+            name: name.as_str(),
+            password_hash: &hash,
+            role: role.as_str(),
+            trusted: role.can_moderate(),
+            created_at: now,
+            updated_at: now,
+        };
+        match db::users::insert(conn, &new) {
+            Ok(user) => Ok(user),
+            Err(e) if db::is_unique_violation(&e) => Err(AuthError::EmailTaken),
+            Err(e) => Err(e.into()),
+        }
+    })
+    .await
+}
+
+/// Checks an email and password and starts a session. Attempts are limited
+/// per client IP and per email; an unknown email costs the same argon2 work
+/// as a wrong password and gets the same answer.
+#[tracing::instrument(skip_all)]
+pub async fn login(db: &Db, hasher: &PasswordHasher, settings: &Settings, email: &str, password: String, ip: Option<IpAddr>) -> Result<LoginOutcome, AuthError> {
+    let password = Password::for_login(password, settings.auth.max_password_bytes)?;
+    // A malformed email cannot match an account; it is answered like any
+    // other failed login, after the same work.
+    let email = Email::parse(email, settings.comments.max_email_bytes, "email").ok();
+
+    let limits = &settings.auth.login_limit;
+    let mut rules = Vec::with_capacity(2);
+    if let Some(ip) = ip {
+        rules.push(Rule { key: format!("login:ip:{ip}"), limit: limits.per_ip, window: limits.window });
+    }
+    if let Some(email) = &email {
+        rules.push(Rule { key: format!("login:email:{}", email.as_str()), limit: limits.per_email, window: limits.window });
+    }
+    ratelimit::hit_all(db, rules).await.map_err(|e| match e {
+        LimitError::Exceeded(x) => AuthError::RateLimited { retry_after_secs: x.retry_after_secs },
+        LimitError::Db(d) => AuthError::Db(d),
+    })?;
+
+    let user = match email {
+        Some(email) => db.read(move |conn| db::users::find_by_email(conn, email.as_str()).map_err(DbError::from)).await?,
+        None => None,
+    };
+    let verified = hasher.verify(password.clone(), user.as_ref().map(|u| u.password_hash.clone())).await?;
+    let Some(user) = user.filter(|_| verified.matched) else {
+        return Err(AuthError::InvalidCredentials);
+    };
+    if verified.outdated {
+        // Parameters were raised since this hash was made: store a fresh one
+        // now that the password is at hand. Failing this is not fatal.
+        let new_hash = hasher.hash(password).await?;
+        let id = user.id;
+        let now = db::now_millis();
+        if let Err(e) = db.write(move |conn| db::users::set_password_hash(conn, id, &new_hash, now).map_err(DbError::from)).await {
+            tracing::warn!(error = %e, user_id = id, "could not upgrade a password hash");
+        }
+    }
+    start_session(db, settings, user).await
+}
+
+/// Ends the caller's session.
+pub async fn logout(db: &Db, user: &AuthUser) -> Result<(), AuthError> {
+    let hash = user.session_hash.clone();
+    db.write(move |conn| db::users::delete_session(conn, &hash).map_err(AuthError::from)).await?;
+    Ok(())
+}
+
+async fn start_session(db: &Db, settings: &Settings, user: User) -> Result<LoginOutcome, AuthError> {
+    let issued = token::issue();
+    let now = db::now_millis();
+    let ttl = i64::try_from(settings.auth.session_ttl.as_millis()).unwrap_or(i64::MAX);
+    let expires_at = now.saturating_add(ttl);
+    let user_id = user.id;
+    let hash = issued.hash;
+    db.write(move |conn| {
+        db::users::insert_session(conn, &NewSession { user_id, token_hash: &hash, created_at: now, expires_at })
+            .map_err(AuthError::from)
+    })
+    .await?;
+    tracing::info!(user_id, "session started");
+    Ok(LoginOutcome { user, token: issued.token, expires_at })
+}

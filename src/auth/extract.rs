@@ -1,0 +1,108 @@
+//! Finding the caller's session in a request: `Authorization: Bearer <token>`
+//! first, then the session cookie.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+
+use super::{token, AuthError, AuthUser};
+use crate::db::{self, DbError};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    Bearer,
+    Cookie,
+}
+
+/// The caller, if signed in. A bad bearer token is an error (the client
+/// meant to authenticate); a stale cookie is not (the visitor may still
+/// comment as a guest).
+#[derive(Debug, Clone)]
+pub struct Viewer(pub Option<AuthUser>);
+
+impl Viewer {
+    pub fn user(&self) -> Option<&AuthUser> {
+        self.0.as_ref()
+    }
+}
+
+/// A caller who must be signed in; 401 otherwise.
+#[derive(Debug, Clone)]
+pub struct SignedIn(pub AuthUser);
+
+type Pending<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
+
+impl FromRequest for Viewer {
+    type Error = ApiError;
+    type Future = Pending<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let presented = presented_token(req, state.as_ref().map(|s| s.get_ref()));
+        Box::pin(async move {
+            let Some((raw, credential)) = presented else {
+                return Ok(Viewer(None));
+            };
+            let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
+            match lookup(&state, &raw, credential).await {
+                Ok(user) => Ok(Viewer(Some(user))),
+                Err(AuthError::InvalidSession) if credential == Credential::Cookie => Ok(Viewer(None)),
+                Err(e) => Err(e.into()),
+            }
+        })
+    }
+}
+
+impl FromRequest for SignedIn {
+    type Error = ApiError;
+    type Future = Pending<Self>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let viewer = Viewer::from_request(req, payload);
+        Box::pin(async move {
+            match viewer.await?.0 {
+                Some(user) => Ok(SignedIn(user)),
+                None => Err(AuthError::NotSignedIn.into()),
+            }
+        })
+    }
+}
+
+fn presented_token(req: &HttpRequest, state: Option<&AppState>) -> Option<(String, Credential)> {
+    if let Some(value) = req.headers().get(header::AUTHORIZATION) {
+        let value = value.to_str().unwrap_or("");
+        let token = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+            .unwrap_or("")
+            .trim();
+        // A malformed header is still an attempt to authenticate: looking up
+        // the empty string fails it with 401 rather than ignoring it.
+        return Some((token.to_string(), Credential::Bearer));
+    }
+    let name = &state?.settings.auth.cookie_name;
+    req.cookie(name)
+        .map(|c| (c.value().to_string(), Credential::Cookie))
+}
+
+async fn lookup(state: &AppState, raw: &str, credential: Credential) -> Result<AuthUser, AuthError> {
+    // Tokens are 43 characters; anything far off is not worth a query.
+    if raw.is_empty() || raw.len() > 128 {
+        return Err(AuthError::InvalidSession);
+    }
+    let hash = token::hash(raw);
+    let now = db::now_millis();
+    let key = hash.clone();
+    let found = state
+        .db
+        .read(move |conn| db::users::find_by_session(conn, &key, now).map_err(DbError::from))
+        .await?;
+    match found {
+        Some((_, user)) => Ok(AuthUser::from_user(user, credential, hash)),
+        None => Err(AuthError::InvalidSession),
+    }
+}

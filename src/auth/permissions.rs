@@ -1,0 +1,38 @@
+//! Permission checks as small named functions that services chain, so every
+//! rule lives in one place and reads as what it allows.
+
+use super::{AuthError, AuthUser};
+use crate::db::models::Comment;
+use crate::domain::Role;
+
+pub fn require_signed_in(viewer: Option<&AuthUser>) -> Result<&AuthUser, AuthError> {
+    viewer.ok_or(AuthError::NotSignedIn)
+}
+
+pub fn require_admin(viewer: Option<&AuthUser>) -> Result<&AuthUser, AuthError> {
+    let user = require_signed_in(viewer)?;
+    if user.role == Role::Admin {
+        Ok(user)
+    } else {
+        Err(AuthError::Forbidden("this needs an admin"))
+    }
+}
+
+pub fn require_moderator(viewer: Option<&AuthUser>) -> Result<&AuthUser, AuthError> {
+    let user = require_signed_in(viewer)?;
+    if user.role.can_moderate() {
+        Ok(user)
+    } else {
+        Err(AuthError::Forbidden("this needs a moderator"))
+    }
+}
+
+/// The signed-in author of the comment (guests prove authorship with their
+/// edit token instead; see `comments`).
+pub fn is_account_author(viewer: Option<&AuthUser>, comment: &Comment) -> bool {
+    matches!((viewer, comment.user_id), (Some(v), Some(owner)) if v.id == owner)
+}
+
+pub fn is_moderator(viewer: Option<&AuthUser>) -> bool {
+    viewer.is_some_and(|v| v.role.can_moderate())
+}

@@ -1,0 +1,90 @@
+//! Reading: an article's public thread, page by page, and comment counts.
+
+use std::collections::HashMap;
+
+use super::CommentError;
+use crate::config::Settings;
+use crate::db::models::{Article, Comment};
+use crate::db::{self, Db};
+use crate::domain::{ArticleKey, ValidationError};
+
+pub use crate::db::comments::Order;
+
+/// The most articles one counts request may ask about.
+pub const MAX_COUNT_KEYS: usize = 100;
+
+#[derive(Debug)]
+pub struct ThreadPage {
+    /// `None` when no article has this key yet (no comment was ever made).
+    pub article: Option<Article>,
+    pub comments: Vec<Comment>,
+    /// Pass back as `cursor` for the next page; `None` on the last page.
+    pub next_cursor: Option<String>,
+    /// Approved comments in the whole thread.
+    pub total: i64,
+}
+
+/// One page of public comments. An article nobody has commented on yet is an
+/// empty thread, not an error, so a page can always ask.
+pub async fn public_page(
+    db: &Db,
+    settings: &Settings,
+    key: ArticleKey,
+    order: Order,
+    limit: Option<u32>,
+    cursor: Option<&str>,
+) -> Result<ThreadPage, CommentError> {
+    let limits = &settings.comments;
+    let limit = limit.unwrap_or(limits.page_size);
+    if limit == 0 || limit > limits.max_page_size {
+        return Err(ValidationError::new(
+            "limit",
+            format!("must be between 1 and {}", limits.max_page_size),
+        )
+        .into());
+    }
+    let after = cursor.map(parse_cursor).transpose()?;
+    db.read(move |conn| {
+        let Some(article) = db::articles::find_by_key(conn, key.as_str())? else {
+            return Ok(ThreadPage { article: None, comments: Vec::new(), next_cursor: None, total: 0 });
+        };
+        // One extra row tells whether another page follows.
+        let mut comments = db::comments::public_page(conn, article.id, order, after, i64::from(limit) + 1)?;
+        let next_cursor = if comments.len() > limit as usize {
+            comments.truncate(limit as usize);
+            comments.last().map(|c| c.id.to_string())
+        } else {
+            None
+        };
+        let total = db::articles::approved_count(conn, article.id)?;
+        Ok(ThreadPage { article: Some(article), comments, next_cursor, total })
+    })
+    .await
+}
+
+/// Cursors are opaque to clients; today they hold the last id seen.
+fn parse_cursor(raw: &str) -> Result<i64, CommentError> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id >= 0)
+        .ok_or_else(|| ValidationError::new("cursor", "is not a cursor this server issued").into())
+}
+
+/// Approved-comment counts for many articles; unknown keys count 0.
+pub async fn counts(db: &Db, keys: Vec<String>) -> Result<HashMap<String, i64>, CommentError> {
+    if keys.is_empty() {
+        return Err(ValidationError::new("article", "give at least one ?article=KEY").into());
+    }
+    if keys.len() > MAX_COUNT_KEYS {
+        return Err(ValidationError::new("article", format!("at most {MAX_COUNT_KEYS} articles per request")).into());
+    }
+    for key in &keys {
+        ArticleKey::parse(key).map_err(|e| ValidationError::new("article", e.message))?;
+    }
+    let mut counts: HashMap<String, i64> = keys.iter().map(|k| (k.clone(), 0)).collect();
+    let found = db
+        .read(move |conn| db::articles::approved_counts(conn, &keys).map_err(CommentError::from))
+        .await?;
+    counts.extend(found);
+    Ok(counts)
+}

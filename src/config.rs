@@ -1,0 +1,381 @@
+//! Layered configuration: the compiled-in `config/default.toml`, then an
+//! optional file named on the command line, then `MODERATO_SECTION__KEY`
+//! environment variables. Every struct rejects unknown keys, so a typo is an
+//! error naming the key rather than a silently ignored setting.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::providers::{Env, Format, Toml};
+use figment::Figment;
+use ipnet::IpNet;
+use serde::Deserialize;
+
+/// The defaults, compiled in so the binary runs from any directory.
+pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Invalid(String),
+    #[error("configuration file {path}: {message}")]
+    File { path: PathBuf, message: String },
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub articles: ArticleSettings,
+    pub comments: CommentSettings,
+    pub auth: AuthSettings,
+    pub moderation: ModerationSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub bind: String,
+    pub workers: usize,
+    pub max_request_bytes: usize,
+    pub trusted_proxies: Vec<String>,
+    #[serde(with = "humantime_serde")]
+    pub shutdown_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub max_connections: u32,
+    #[serde(with = "humantime_serde")]
+    pub acquire_timeout: Duration,
+    pub sqlite: SqliteSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SqliteSettings {
+    #[serde(with = "humantime_serde")]
+    pub busy_timeout: Duration,
+    pub synchronous: SqliteSynchronous,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SqliteSynchronous {
+    Normal,
+    Full,
+    Extra,
+}
+
+impl SqliteSynchronous {
+    pub fn as_pragma(self) -> &'static str {
+        match self {
+            SqliteSynchronous::Normal => "NORMAL",
+            SqliteSynchronous::Full => "FULL",
+            SqliteSynchronous::Extra => "EXTRA",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArticleSettings {
+    pub auto_create: bool,
+    pub auto_create_url_prefixes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommentSettings {
+    pub allow_guests: bool,
+    pub require_name_email: bool,
+    #[serde(with = "humantime_serde")]
+    pub edit_window: Duration,
+    pub max_body_bytes: usize,
+    pub max_name_bytes: usize,
+    pub max_email_bytes: usize,
+    pub max_url_bytes: usize,
+    pub page_size: u32,
+    pub max_page_size: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    pub allow_registration: bool,
+    #[serde(with = "humantime_serde")]
+    pub session_ttl: Duration,
+    pub cookie_name: String,
+    pub cookie_secure: bool,
+    pub min_password_bytes: usize,
+    pub max_password_bytes: usize,
+    pub argon2: Argon2Settings,
+    pub login_limit: LoginLimitSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Argon2Settings {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+    pub max_concurrent: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginLimitSettings {
+    pub per_ip: u32,
+    pub per_email: u32,
+    #[serde(with = "humantime_serde")]
+    pub window: Duration,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModerationSettings {
+    pub mode: ModerationMode,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModerationMode {
+    None,
+    FirstTime,
+    All,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub level: String,
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Where settings come from, beyond the compiled-in defaults.
+#[derive(Debug, Default, Clone)]
+pub struct Sources {
+    /// A TOML file given with `--config`.
+    pub file: Option<PathBuf>,
+    /// Read `MODERATO_SECTION__KEY` variables (off in tests, so a developer's
+    /// shell cannot change what a test sees).
+    pub env: bool,
+    /// Last-word overrides as TOML text (command-line flags, tests).
+    pub overrides: Vec<String>,
+}
+
+impl Settings {
+    pub fn load(sources: &Sources) -> Result<Settings, ConfigError> {
+        let mut figment = Figment::from(Toml::string(DEFAULT_TOML));
+        if let Some(path) = &sources.file {
+            if !path.is_file() {
+                return Err(ConfigError::File {
+                    path: path.clone(),
+                    message: "not found or not a file".into(),
+                });
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        if sources.env {
+            // Only variables with a section separator are settings; this keeps
+            // e.g. MODERATO_TEST_DATABASE_URL (used by the test suite) out.
+            figment = figment.merge(
+                Env::prefixed("MODERATO_")
+                    .filter(|key| key.as_str().contains("__"))
+                    .split("__"),
+            );
+        }
+        for text in &sources.overrides {
+            figment = figment.merge(Toml::string(text));
+        }
+        let settings: Settings = figment
+            .extract()
+            .map_err(|e| ConfigError::Invalid(describe_figment_error(e)))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks that serde cannot express: relations between keys and values
+    /// that must parse.
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |msg: String| Err(ConfigError::Invalid(msg));
+        if self.comments.page_size == 0 || self.comments.page_size > self.comments.max_page_size {
+            return invalid("comments.page_size must be between 1 and comments.max_page_size".into());
+        }
+        if self.comments.max_body_bytes == 0 || self.comments.max_name_bytes == 0 {
+            return invalid("comments.max_body_bytes and comments.max_name_bytes must be positive".into());
+        }
+        if self.server.max_request_bytes < self.comments.max_body_bytes {
+            return invalid(format!(
+                "server.max_request_bytes ({}) must be at least comments.max_body_bytes ({})",
+                self.server.max_request_bytes, self.comments.max_body_bytes
+            ));
+        }
+        if self.database.max_connections == 0 {
+            return invalid("database.max_connections must be at least 1".into());
+        }
+        if self.auth.min_password_bytes == 0
+            || self.auth.min_password_bytes > self.auth.max_password_bytes
+        {
+            return invalid("auth.min_password_bytes must be between 1 and auth.max_password_bytes".into());
+        }
+        if self.auth.cookie_name.is_empty()
+            || !self
+                .auth
+                .cookie_name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
+            return invalid("auth.cookie_name must be non-empty ASCII letters, digits, '_' or '-'".into());
+        }
+        argon2::Params::new(
+            self.auth.argon2.memory_kib,
+            self.auth.argon2.iterations,
+            self.auth.argon2.parallelism,
+            None,
+        )
+        .map_err(|e| ConfigError::Invalid(format!("auth.argon2: {e}")))?;
+        self.trusted_proxies()?;
+        crate::db::DatabaseUrl::parse(&self.database.url)
+            .map_err(|e| ConfigError::Invalid(format!("database.url: {e}")))?;
+        Ok(())
+    }
+
+    /// `server.trusted_proxies` parsed into networks; a bare IP is a /32 or /128.
+    pub fn trusted_proxies(&self) -> Result<Vec<IpNet>, ConfigError> {
+        self.server
+            .trusted_proxies
+            .iter()
+            .map(|s| {
+                s.parse::<IpNet>()
+                    .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
+                    .map_err(|_| {
+                        ConfigError::Invalid(format!(
+                            "server.trusted_proxies: `{s}` is not an IP address or CIDR range"
+                        ))
+                    })
+            })
+            .collect()
+    }
+
+    /// Worker threads to start: the configured number, or one per core.
+    pub fn worker_count(&self) -> usize {
+        match self.server.workers {
+            0 => available_cores(),
+            n => n,
+        }
+    }
+}
+
+pub fn available_cores() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}
+
+/// Figment's messages name the key but also carry its internal profile and
+/// metadata; keep the part a person needs: what is wrong and where.
+fn describe_figment_error(error: figment::Error) -> String {
+    error
+        .into_iter()
+        .map(|e| {
+            let key = e.path.join(".");
+            let source = e
+                .metadata
+                .as_ref()
+                .and_then(|m| m.source.as_ref())
+                .map(|s| format!(" (from {s})"))
+                .unwrap_or_default();
+            if key.is_empty() {
+                format!("{}{source}", e.kind)
+            } else {
+                format!("{key}: {}{source}", e.kind)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// A path relative to the working directory, or absolute; used by the CLI to
+/// resolve `--config`.
+pub fn config_path(path: &Path) -> PathBuf {
+    path.to_path_buf()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_with(extra: &str) -> Result<Settings, ConfigError> {
+        Settings::load(&Sources {
+            overrides: vec![extra.to_string()],
+            ..Sources::default()
+        })
+    }
+
+    #[test]
+    fn defaults_load_without_any_file() {
+        let s = Settings::load(&Sources::default()).expect("defaults must load");
+        assert_eq!(s.server.bind, "127.0.0.1:8080");
+        assert_eq!(s.database.url, "sqlite://data/moderato.db");
+        assert_eq!(s.database.sqlite.synchronous, SqliteSynchronous::Full);
+        assert_eq!(s.comments.edit_window, Duration::from_secs(15 * 60));
+        assert_eq!(s.auth.argon2.memory_kib, 19456);
+    }
+
+    #[test]
+    fn unknown_key_is_an_error_naming_the_key() {
+        let err = load_with("[server]\nbnd = \"0.0.0.0:1\"\n").unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("bnd"), "{msg}");
+        assert!(msg.contains("server"), "{msg}");
+    }
+
+    #[test]
+    fn unknown_section_is_an_error() {
+        let msg = load_with("[srever]\nbind = \"x\"\n").unwrap_err().to_string();
+        assert!(msg.contains("srever"), "{msg}");
+    }
+
+    #[test]
+    fn wrong_type_names_the_key() {
+        let msg = load_with("[comments]\npage_size = \"many\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("comments.page_size"), "{msg}");
+    }
+
+    #[test]
+    fn override_layer_wins() {
+        let s = load_with("[moderation]\nmode = \"all\"\n").unwrap();
+        assert_eq!(s.moderation.mode, ModerationMode::All);
+    }
+
+    #[test]
+    fn invalid_trusted_proxy_is_rejected() {
+        let msg = load_with("[server]\ntrusted_proxies = [\"10.0.0.0/99\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("trusted_proxies"), "{msg}");
+    }
+
+    #[test]
+    fn invalid_database_url_is_rejected() {
+        let msg = load_with("[database]\nurl = \"mysql://x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("database.url"), "{msg}");
+    }
+}

@@ -1,0 +1,209 @@
+//! Persistence: the connection pool, the write path, migrations, the schema,
+//! row types and the queries, grouped by table.
+//!
+//! Every call here blocks, so [`Db::read`] and [`Db::write`] run it on
+//! tokio's blocking pool, never on an HTTP worker.
+
+pub mod articles;
+pub mod comments;
+mod connection;
+pub mod models;
+pub mod ratelimit;
+pub mod schema;
+pub mod users;
+mod writer;
+
+use std::time::Duration;
+
+use diesel::r2d2::Pool;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::Connection;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+pub use connection::{AnyConnection, Backend, ConnectionManager, DatabaseUrl};
+
+use crate::config::DatabaseSettings;
+use writer::Writer;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Errors of the persistence layer. Services wrap it; `error.rs` maps
+/// `Unavailable` to 503 and everything else to an opaque 500.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum DbError {
+    /// The database cannot be reached, is locked for too long, or the pool
+    /// has no free connection in time.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// A query failed for a reason that is not about availability.
+    #[error("database query failed: {0}")]
+    Query(String),
+    /// A blocking task did not complete (it panicked or was cancelled).
+    #[error("database task failed: {0}")]
+    Task(String),
+    #[error("migration failed: {0}")]
+    Migration(String),
+}
+
+impl From<DieselError> for DbError {
+    fn from(e: DieselError) -> Self {
+        match &e {
+            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
+            | DieselError::BrokenTransactionManager => DbError::Unavailable(e.to_string()),
+            DieselError::DatabaseError(_, info) if is_lock_timeout(info.message()) => {
+                DbError::Unavailable(e.to_string())
+            }
+            _ => DbError::Query(e.to_string()),
+        }
+    }
+}
+
+/// SQLite reports a lock held past `busy_timeout` as an ordinary error;
+/// to a client it is the database being busy, not a bug.
+fn is_lock_timeout(message: &str) -> bool {
+    message.contains("database is locked") || message.contains("database table is locked")
+}
+
+impl From<diesel::r2d2::Error> for DbError {
+    fn from(e: diesel::r2d2::Error) -> Self {
+        match e {
+            diesel::r2d2::Error::ConnectionError(c) => DbError::Unavailable(c.to_string()),
+            diesel::r2d2::Error::QueryError(q) => DbError::from(q),
+        }
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for DbError {
+    fn from(e: diesel::r2d2::PoolError) -> Self {
+        DbError::Unavailable(e.to_string())
+    }
+}
+
+/// The database handle shared by the whole application.
+#[derive(Clone)]
+pub struct Db {
+    backend: Backend,
+    pool: Pool<ConnectionManager>,
+    /// SQLite only: the single writer thread (see `writer.rs`).
+    writer: Option<Writer>,
+}
+
+impl Db {
+    /// Opens the database, creating the SQLite file and its directory if
+    /// needed, applies pending migrations and starts the write path.
+    pub fn connect(settings: &DatabaseSettings) -> Result<Db, DbError> {
+        let url = DatabaseUrl::parse(&settings.url).map_err(DbError::Unavailable)?;
+        if let DatabaseUrl::Sqlite(path) = &url {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    DbError::Unavailable(format!("cannot create {}: {e}", dir.display()))
+                })?;
+            }
+        }
+        let manager = ConnectionManager::new(url.clone(), settings.sqlite.clone());
+
+        // Migrate on a connection of its own before anything else touches
+        // the schema.
+        let mut conn = manager.establish().map_err(DbError::from)?;
+        run_migrations(&mut conn)?;
+        drop(conn);
+
+        let pool = Pool::builder()
+            .max_size(settings.max_connections)
+            // Keep none idle-open beyond need, but never wait to open the
+            // first one at start-up: fail fast if the database is down.
+            .min_idle(Some(1))
+            .connection_timeout(settings.acquire_timeout)
+            .idle_timeout(Some(Duration::from_secs(600)))
+            .build(manager.clone())
+            .map_err(DbError::from)?;
+
+        let writer = match url.backend() {
+            Backend::Sqlite => Some(Writer::start(manager)?),
+            Backend::Postgres => None,
+        };
+        tracing::info!(database = %url, "database ready");
+        Ok(Db {
+            backend: url.backend(),
+            pool,
+            writer,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Runs read-only work on a pooled connection, off the async workers.
+    pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(DbError::from)?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| E::from(DbError::Task(e.to_string())))?
+    }
+
+    /// Runs `f` in a transaction that is committed (durably) before this
+    /// resolves; on SQLite, through the group-commit writer.
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + From<DieselError> + Send + 'static,
+    {
+        if let Some(writer) = &self.writer {
+            return writer.write(f).await;
+        }
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut pooled = pool.get().map_err(DbError::from)?;
+            let conn: &mut AnyConnection = &mut pooled;
+            conn.transaction(f)
+        })
+        .await
+        .map_err(|e| E::from(DbError::Task(e.to_string())))?
+    }
+
+    /// True when a connection can be had and answers a trivial query.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        self.read(|conn| {
+            use diesel::connection::SimpleConnection;
+            conn.batch_execute("SELECT 1").map_err(DbError::from)
+        })
+        .await
+    }
+}
+
+/// Applies every pending migration for the connection's backend; returns the
+/// versions applied.
+pub fn run_migrations(conn: &mut AnyConnection) -> Result<Vec<String>, DbError> {
+    let applied = match conn {
+        AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+        AnyConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
+    };
+    applied
+        .map(|versions| versions.iter().map(|v| v.to_string()).collect())
+        .map_err(|e| DbError::Migration(e.to_string()))
+}
+
+/// Milliseconds since the Unix epoch: how every time is stored.
+pub fn now_millis() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// Whether a diesel error is a unique-constraint violation (a conflict the
+/// caller should answer with 409, not a failure).
+pub fn is_unique_violation(e: &DieselError) -> bool {
+    matches!(
+        e,
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)
+    )
+}

@@ -1,0 +1,145 @@
+//! Row types (what a SELECT returns) and insert forms (what an INSERT takes),
+//! kept apart as rows carry database-assigned columns that forms must not.
+
+use diesel::prelude::*;
+
+use super::schema::{articles, comments, sessions, users};
+use crate::domain::{CommentStatus, Role};
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub password_hash: String,
+    pub role: String,
+    pub trusted: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl User {
+    /// The stored role; a value the schema's CHECK allows always parses, and
+    /// anything else is treated as the least powerful role.
+    pub fn role(&self) -> Role {
+        self.role.parse().unwrap_or(Role::Commenter)
+    }
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser<'a> {
+    pub email: &'a str,
+    pub name: &'a str,
+    pub password_hash: &'a str,
+    pub role: &'a str,
+    pub trusted: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = sessions)]
+pub struct Session {
+    pub id: i64,
+    pub user_id: i64,
+    pub token_hash: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = sessions)]
+pub struct NewSession<'a> {
+    pub user_id: i64,
+    pub token_hash: &'a str,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = articles)]
+pub struct Article {
+    pub id: i64,
+    pub key: String,
+    pub title: Option<String>,
+    pub url: Option<String>,
+    pub comments_open: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = articles)]
+pub struct NewArticle<'a> {
+    pub key: &'a str,
+    pub title: Option<&'a str>,
+    pub url: Option<&'a str>,
+    pub comments_open: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Changes to an article; `None` leaves a column as it is, `Some(None)`
+/// clears a nullable one.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = articles)]
+pub struct ArticleUpdate {
+    pub title: Option<Option<String>>,
+    pub url: Option<Option<String>>,
+    pub comments_open: Option<bool>,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = comments)]
+pub struct Comment {
+    pub id: i64,
+    pub article_id: i64,
+    pub parent_id: Option<i64>,
+    pub user_id: Option<i64>,
+    pub author_name: String,
+    pub author_email: Option<String>,
+    pub author_url: Option<String>,
+    pub avatar_hash: Option<String>,
+    pub body: String,
+    pub html: String,
+    pub status: String,
+    pub edit_token_hash: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub referrer: Option<String>,
+    pub created_at: i64,
+    pub edited_at: Option<i64>,
+    pub status_changed_at: i64,
+    pub version: i64,
+}
+
+impl Comment {
+    /// The stored status; the schema's CHECK keeps it one of the five.
+    pub fn status(&self) -> CommentStatus {
+        self.status.parse().unwrap_or(CommentStatus::Pending)
+    }
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = comments)]
+pub struct NewComment {
+    pub article_id: i64,
+    pub parent_id: Option<i64>,
+    pub user_id: Option<i64>,
+    pub author_name: String,
+    pub author_email: Option<String>,
+    pub author_url: Option<String>,
+    pub avatar_hash: Option<String>,
+    pub body: String,
+    pub html: String,
+    pub status: String,
+    pub edit_token_hash: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub referrer: Option<String>,
+    pub created_at: i64,
+    pub status_changed_at: i64,
+}

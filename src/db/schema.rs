@@ -1,0 +1,76 @@
+//! Table definitions, written by hand to match both migration directories.
+//! Only portable SQL types appear here, so the same queries compile for
+//! SQLite and PostgreSQL. Times are milliseconds since the Unix epoch (UTC).
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        email -> Text,
+        name -> Text,
+        password_hash -> Text,
+        role -> Text,
+        trusted -> Bool,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        token_hash -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    articles (id) {
+        id -> BigInt,
+        key -> Text,
+        title -> Nullable<Text>,
+        url -> Nullable<Text>,
+        comments_open -> Bool,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    comments (id) {
+        id -> BigInt,
+        article_id -> BigInt,
+        parent_id -> Nullable<BigInt>,
+        user_id -> Nullable<BigInt>,
+        author_name -> Text,
+        author_email -> Nullable<Text>,
+        author_url -> Nullable<Text>,
+        avatar_hash -> Nullable<Text>,
+        body -> Text,
+        html -> Text,
+        status -> Text,
+        edit_token_hash -> Nullable<Text>,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        referrer -> Nullable<Text>,
+        created_at -> BigInt,
+        edited_at -> Nullable<BigInt>,
+        status_changed_at -> BigInt,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    rate_limits (key) {
+        key -> Text,
+        window_start -> BigInt,
+        hits -> BigInt,
+    }
+}
+
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(comments -> articles (article_id));
+diesel::joinable!(comments -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(users, sessions, articles, comments, rate_limits);

@@ -1,0 +1,60 @@
+//! Accounts and their login sessions.
+
+use diesel::prelude::*;
+
+use super::models::{NewSession, NewUser, Session, User};
+use super::schema::{sessions, users};
+use super::AnyConnection;
+
+pub fn insert(conn: &mut AnyConnection, new: &NewUser<'_>) -> QueryResult<User> {
+    diesel::insert_into(users::table)
+        .values(new)
+        .get_result::<User>(conn)
+}
+
+pub fn find_by_email(conn: &mut AnyConnection, email: &str) -> QueryResult<Option<User>> {
+    users::table
+        .filter(users::email.eq(email))
+        .select(User::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<User>> {
+    users::table
+        .find(id)
+        .select(User::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn set_password_hash(conn: &mut AnyConnection, id: i64, hash: &str, now: i64) -> QueryResult<usize> {
+    diesel::update(users::table.find(id))
+        .set((users::password_hash.eq(hash), users::updated_at.eq(now)))
+        .execute(conn)
+}
+
+pub fn insert_session(conn: &mut AnyConnection, new: &NewSession<'_>) -> QueryResult<Session> {
+    diesel::insert_into(sessions::table)
+        .values(new)
+        .get_result::<Session>(conn)
+}
+
+/// The account behind a live (unexpired) session token hash.
+pub fn find_by_session(conn: &mut AnyConnection, token_hash: &str, now: i64) -> QueryResult<Option<(Session, User)>> {
+    sessions::table
+        .inner_join(users::table)
+        .filter(sessions::token_hash.eq(token_hash))
+        .filter(sessions::expires_at.gt(now))
+        .select((Session::as_select(), User::as_select()))
+        .first(conn)
+        .optional()
+}
+
+pub fn delete_session(conn: &mut AnyConnection, token_hash: &str) -> QueryResult<usize> {
+    diesel::delete(sessions::table.filter(sessions::token_hash.eq(token_hash))).execute(conn)
+}
+
+pub fn delete_expired_sessions(conn: &mut AnyConnection, now: i64) -> QueryResult<usize> {
+    diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(conn)
+}

@@ -1,0 +1,18 @@
+//! Moderato: a self-hosted comment backend for blogs.
+//!
+//! Read `docs/ARCHITECTURE.md` for the map. In short: `api` speaks HTTP,
+//! `comments` and `auth` hold the rules, `db` persists, `domain` holds the
+//! validated values everything passes around.
+
+pub mod api;
+pub mod auth;
+pub mod cli;
+pub mod comments;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod ratelimit;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

@@ -1,0 +1,131 @@
+//! Builds the application from settings: opens the database, binds the
+//! listener (reporting the real port, so tests can bind port 0), and
+//! starts the HTTP server and background housekeeping.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpServer};
+use tracing_actix_web::TracingLogger;
+
+use crate::auth::PasswordHasher;
+use crate::config::Settings;
+use crate::db::{self, Db, DbError};
+use crate::state::AppState;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot listen on {bind}: {source}")]
+    Bind { bind: String, source: std::io::Error },
+    #[error(transparent)]
+    Database(#[from] DbError),
+    #[error("{0}")]
+    Other(String),
+}
+
+pub struct Application {
+    address: SocketAddr,
+    server: Server,
+    state: web::Data<AppState>,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> Result<Application, StartupError> {
+        let settings = Arc::new(settings);
+        let trusted_proxies = settings
+            .trusted_proxies()
+            .map_err(|e| StartupError::Other(e.to_string()))?;
+
+        // Both do blocking work (connecting and migrating; one argon2 hash).
+        let db_settings = settings.database.clone();
+        let db = tokio::task::spawn_blocking(move || Db::connect(&db_settings))
+            .await
+            .map_err(|e| StartupError::Other(e.to_string()))??;
+        let argon = settings.auth.argon2.clone();
+        let passwords = tokio::task::spawn_blocking(move || PasswordHasher::new(&argon))
+            .await
+            .map_err(|e| StartupError::Other(e.to_string()))?
+            .map_err(|e| StartupError::Other(e.to_string()))?;
+
+        let listener = TcpListener::bind(&settings.server.bind).map_err(|source| StartupError::Bind {
+            bind: settings.server.bind.clone(),
+            source,
+        })?;
+        let address = listener
+            .local_addr()
+            .map_err(|e| StartupError::Other(e.to_string()))?;
+
+        let state = web::Data::new(AppState {
+            settings: settings.clone(),
+            db,
+            passwords,
+            trusted_proxies,
+        });
+        let max_request_bytes = settings.server.max_request_bytes;
+        let app_state = state.clone();
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(TracingLogger::default())
+                .app_data(app_state.clone())
+                .configure(|cfg| crate::api::configure(cfg, max_request_bytes))
+        })
+        .workers(settings.worker_count())
+        .shutdown_timeout(settings.server.shutdown_timeout.as_secs())
+        .listen(listener)
+        .map_err(|source| StartupError::Bind {
+            bind: settings.server.bind.clone(),
+            source,
+        })?
+        .run();
+
+        Ok(Application { address, server, state })
+    }
+
+    /// The address actually bound (the real port when 0 was asked for).
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    /// Serves until the process is told to stop (SIGINT/SIGTERM): in-flight
+    /// requests get `server.shutdown_timeout` to finish, then background
+    /// work stops.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let housekeeping = tokio::spawn(housekeeping(self.state.db.clone()));
+        let result = self.server.await;
+        housekeeping.abort();
+        result
+    }
+}
+
+/// How often expired sessions and stale rate-limit counters are removed.
+const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(600);
+/// Rate-limit windows are minutes long; a day-old counter is certainly dead.
+const RATE_LIMIT_ROWS_KEPT_MS: i64 = 24 * 3600 * 1000;
+
+async fn housekeeping(db: Db) {
+    let mut tick = tokio::time::interval(HOUSEKEEPING_EVERY);
+    loop {
+        tick.tick().await;
+        let now = db::now_millis();
+        let outcome = db
+            .write(move |conn| {
+                let sessions = db::users::delete_expired_sessions(conn, now)?;
+                let buckets = db::ratelimit::delete_older_than(conn, now - RATE_LIMIT_ROWS_KEPT_MS)?;
+                Ok::<_, DbError>((sessions, buckets))
+            })
+            .await;
+        match outcome {
+            Ok((sessions, buckets)) if sessions + buckets > 0 => {
+                tracing::info!(sessions, rate_limit_rows = buckets, "housekeeping removed expired rows")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "housekeeping failed; will retry"),
+        }
+    }
+}
