@@ -14,7 +14,11 @@ use crate::startup::Application;
 use crate::telemetry;
 
 #[derive(Debug, Parser)]
-#[command(name = "moderato", version, about = "Self-hosted comment backend for blogs")]
+#[command(
+    name = "moderato",
+    version,
+    about = "Self-hosted comment backend for blogs"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -77,7 +81,11 @@ impl DbArgs {
         if let Some(url) = &self.database {
             overrides.push(toml_setting("database.url", url));
         }
-        Sources { file: self.config.clone(), env: true, overrides }
+        Sources {
+            file: self.config.clone(),
+            env: true,
+            overrides,
+        }
     }
 }
 
@@ -91,14 +99,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
         Command::Serve(args) => serve(args).await,
         Command::Migrate(args) => migrate(args).await,
-        Command::User { command: UserCommand::Create { email, name, role, password_stdin, db } } => {
-            create_user(db, email, name, role, password_stdin).await
-        }
+        Command::User {
+            command:
+                UserCommand::Create {
+                    email,
+                    name,
+                    role,
+                    password_stdin,
+                    db,
+                },
+        } => create_user(db, email, name, role, password_stdin).await,
     }
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let extra = args.bind.iter().map(|b| toml_setting("server.bind", b)).collect();
+    let extra = args
+        .bind
+        .iter()
+        .map(|b| toml_setting("server.bind", b))
+        .collect();
     let settings = Settings::load(&args.db.sources(extra))?;
     telemetry::init(&settings.log);
     let app = Application::build(settings).await?;
@@ -106,7 +125,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // Printed on stdout (logs go to stderr) so scripts can wait for it.
     println!("listening on http://{address}");
     tracing::info!(%address, "listening");
-    app.run_until_stopped().await.context("server stopped with an error")
+    app.run_until_stopped()
+        .await
+        .context("server stopped with an error")
 }
 
 async fn migrate(args: DbArgs) -> anyhow::Result<()> {
@@ -134,7 +155,13 @@ async fn migrate(args: DbArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn create_user(args: DbArgs, email: String, name: String, role: String, password_stdin: bool) -> anyhow::Result<()> {
+async fn create_user(
+    args: DbArgs,
+    email: String,
+    name: String,
+    role: String,
+    password_stdin: bool,
+) -> anyhow::Result<()> {
     if !password_stdin {
         bail!("give the password on standard input with --password-stdin");
     }
@@ -143,11 +170,23 @@ async fn create_user(args: DbArgs, email: String, name: String, role: String, pa
     let limits = &settings.comments;
     let email = Email::parse(&email, limits.max_email_bytes, "email")?;
     let name = AuthorName::parse(&name, limits.max_name_bytes, "name")?;
-    let role: Role = role.parse().map_err(|_| anyhow::anyhow!("role must be commenter, moderator or admin"))?;
+    let role: Role = role
+        .parse()
+        .map_err(|_| anyhow::anyhow!("role must be commenter, moderator or admin"))?;
     let mut raw = String::new();
-    std::io::stdin().read_to_string(&mut raw).context("reading the password from stdin")?;
-    let raw = raw.strip_suffix('\n').map(|s| s.strip_suffix('\r').unwrap_or(s)).unwrap_or(&raw).to_string();
-    let password = Password::parse(raw, settings.auth.min_password_bytes, settings.auth.max_password_bytes)?;
+    std::io::stdin()
+        .read_to_string(&mut raw)
+        .context("reading the password from stdin")?;
+    let raw = raw
+        .strip_suffix('\n')
+        .map(|s| s.strip_suffix('\r').unwrap_or(s))
+        .unwrap_or(&raw)
+        .to_string();
+    let password = Password::parse(
+        raw,
+        settings.auth.min_password_bytes,
+        settings.auth.max_password_bytes,
+    )?;
 
     let db_settings = settings.database.clone();
     let db = tokio::task::spawn_blocking(move || Db::connect(&db_settings)).await??;

@@ -18,7 +18,10 @@ use crate::state::AppState;
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error("cannot listen on {bind}: {source}")]
-    Bind { bind: String, source: std::io::Error },
+    Bind {
+        bind: String,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Database(#[from] DbError),
     #[error("{0}")]
@@ -49,10 +52,11 @@ impl Application {
             .map_err(|e| StartupError::Other(e.to_string()))?
             .map_err(|e| StartupError::Other(e.to_string()))?;
 
-        let listener = TcpListener::bind(&settings.server.bind).map_err(|source| StartupError::Bind {
-            bind: settings.server.bind.clone(),
-            source,
-        })?;
+        let listener =
+            TcpListener::bind(&settings.server.bind).map_err(|source| StartupError::Bind {
+                bind: settings.server.bind.clone(),
+                source,
+            })?;
         let address = listener
             .local_addr()
             .map_err(|e| StartupError::Other(e.to_string()))?;
@@ -80,7 +84,11 @@ impl Application {
         })?
         .run();
 
-        Ok(Application { address, server, state })
+        Ok(Application {
+            address,
+            server,
+            state,
+        })
     }
 
     /// The address actually bound (the real port when 0 was asked for).
@@ -90,6 +98,12 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.address.port()
+    }
+
+    /// The shared state handlers see (tests use it to create accounts and
+    /// inspect the database directly).
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
     }
 
     /// Serves until the process is told to stop (SIGINT/SIGTERM): in-flight
@@ -116,13 +130,18 @@ async fn housekeeping(db: Db) {
         let outcome = db
             .write(move |conn| {
                 let sessions = db::users::delete_expired_sessions(conn, now)?;
-                let buckets = db::ratelimit::delete_older_than(conn, now - RATE_LIMIT_ROWS_KEPT_MS)?;
+                let buckets =
+                    db::ratelimit::delete_older_than(conn, now - RATE_LIMIT_ROWS_KEPT_MS)?;
                 Ok::<_, DbError>((sessions, buckets))
             })
             .await;
         match outcome {
             Ok((sessions, buckets)) if sessions + buckets > 0 => {
-                tracing::info!(sessions, rate_limit_rows = buckets, "housekeeping removed expired rows")
+                tracing::info!(
+                    sessions,
+                    rate_limit_rows = buckets,
+                    "housekeeping removed expired rows"
+                )
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "housekeeping failed; will retry"),

@@ -8,7 +8,10 @@ use crate::domain::ArticleKey;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-pub async fn get(state: web::Data<AppState>, key: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get(
+    state: web::Data<AppState>,
+    key: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let key = ArticleKey::parse(&key)?;
     let found = articles::get(&state.db, key).await?;
     Ok(HttpResponse::Ok().json(ArticleView::from(&found)))
@@ -37,7 +40,12 @@ pub async fn put(
         url: body.url,
         comments_open: body.comments_open,
     };
-    let (article, created) = articles::put(&state.db, &state.settings, viewer.user(), key, changes).await?;
-    let mut response = if created { HttpResponse::Created() } else { HttpResponse::Ok() };
+    let (article, created) =
+        articles::put(&state.db, &state.settings, viewer.user(), key, changes).await?;
+    let mut response = if created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
     Ok(response.json(ArticleView::from(&article)))
 }

@@ -30,17 +30,36 @@ struct SessionView {
     user: AccountView,
 }
 
-pub async fn register(state: web::Data<AppState>, body: web::Json<RegisterBody>) -> Result<HttpResponse, ApiError> {
+pub async fn register(
+    state: web::Data<AppState>,
+    body: web::Json<RegisterBody>,
+) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let account = NewAccount { email: body.email, password: body.password, name: body.name };
+    let account = NewAccount {
+        email: body.email,
+        password: body.password,
+        name: body.name,
+    };
     let outcome = auth::register(&state.db, &state.passwords, &state.settings, account).await?;
     Ok(session_response(&state, HttpResponse::Created(), outcome))
 }
 
-pub async fn login(req: HttpRequest, state: web::Data<AppState>, body: web::Json<LoginBody>) -> Result<HttpResponse, ApiError> {
+pub async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<LoginBody>,
+) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let ip = client_ip(&req, &state.trusted_proxies);
-    let outcome = auth::login(&state.db, &state.passwords, &state.settings, &body.email, body.password, ip).await?;
+    let outcome = auth::login(
+        &state.db,
+        &state.passwords,
+        &state.settings,
+        &body.email,
+        body.password,
+        ip,
+    )
+    .await?;
     Ok(session_response(&state, HttpResponse::Ok(), outcome))
 }
 
@@ -55,8 +74,13 @@ pub async fn me(user: SignedIn) -> HttpResponse {
     HttpResponse::Ok().json(AccountView::from(&user.0))
 }
 
-fn session_response(state: &AppState, mut builder: actix_web::HttpResponseBuilder, outcome: LoginOutcome) -> HttpResponse {
-    let ttl = time::Duration::try_from(state.settings.auth.session_ttl).unwrap_or(time::Duration::days(30));
+fn session_response(
+    state: &AppState,
+    mut builder: actix_web::HttpResponseBuilder,
+    outcome: LoginOutcome,
+) -> HttpResponse {
+    let ttl = time::Duration::try_from(state.settings.auth.session_ttl)
+        .unwrap_or(time::Duration::days(30));
     builder
         .cookie(session_cookie(state, outcome.token.clone(), ttl))
         .json(SessionView {

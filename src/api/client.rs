@@ -75,6 +75,9 @@ mod tests {
             .insert_header(("X-Forwarded-For", "6.6.6.6, 198.51.100.7, 10.0.0.1"))
             .to_http_request();
         let trusted = nets(&["10.0.0.0/8"]);
-        assert_eq!(client_ip(&req, &trusted), Some("198.51.100.7".parse().unwrap()));
+        assert_eq!(
+            client_ip(&req, &trusted),
+            Some("198.51.100.7".parse().unwrap())
+        );
     }
 }

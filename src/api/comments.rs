@@ -51,11 +51,26 @@ pub async fn create(
     let submission = Submission {
         body: body.body,
         parent_id: body.parent_id,
-        author: body.author.map(|a| GuestAuthor { name: a.name, email: a.email, url: a.url }),
-        article: body.article.map(|a| ArticleHint { title: a.title, url: a.url }),
+        author: body.author.map(|a| GuestAuthor {
+            name: a.name,
+            email: a.email,
+            url: a.url,
+        }),
+        article: body.article.map(|a| ArticleHint {
+            title: a.title,
+            url: a.url,
+        }),
     };
     let client = client_info(&req, &state);
-    let submitted = comments::submit(&state.db, &state.settings, viewer.user(), key, submission, client).await?;
+    let submitted = comments::submit(
+        &state.db,
+        &state.settings,
+        viewer.user(),
+        key,
+        submission,
+        client,
+    )
+    .await?;
     let view = AuthorComment::new(
         &submitted.comment,
         &submitted.article.key,
@@ -100,9 +115,20 @@ pub async fn list(
         SortParam::Oldest => Order::OldestFirst,
         SortParam::Newest => Order::NewestFirst,
     };
-    let page = comments::public_page(&state.db, &state.settings, key, order, query.limit, query.cursor.as_deref()).await?;
+    let page = comments::public_page(
+        &state.db,
+        &state.settings,
+        key,
+        order,
+        query.limit,
+        query.cursor.as_deref(),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(ThreadView {
-        article: page.article.as_ref().map(|a| ArticleView::new(a, page.total)),
+        article: page
+            .article
+            .as_ref()
+            .map(|a| ArticleView::new(a, page.total)),
         comments: page.comments.iter().map(PublicComment::from).collect(),
         next_cursor: page.next_cursor,
         total: page.total,
@@ -116,13 +142,18 @@ struct CountsView {
 
 /// `GET /counts?article=a&article=b`: repeated keys, which serde's query
 /// extractor does not collect, so the query string is read here.
-pub async fn counts(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn counts(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let keys: Vec<String> = url::form_urlencoded::parse(req.query_string().as_bytes())
         .filter(|(name, _)| name == "article")
         .map(|(_, value)| value.into_owned())
         .collect();
     let counts = comments::counts(&state.db, keys).await?;
-    Ok(HttpResponse::Ok().json(CountsView { counts: counts.into_iter().collect() }))
+    Ok(HttpResponse::Ok().json(CountsView {
+        counts: counts.into_iter().collect(),
+    }))
 }
 
 #[derive(Deserialize)]
@@ -138,10 +169,25 @@ pub async fn edit(
     id: web::Path<i64>,
     body: web::Json<EditBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let auth = EditAuth { viewer: viewer.user(), edit_token: edit_token(&req) };
-    let updated = comments::edit(&state.db, &state.settings, auth, id.into_inner(), &body.body).await?;
+    let auth = EditAuth {
+        viewer: viewer.user(),
+        edit_token: edit_token(&req),
+    };
+    let updated = comments::edit(
+        &state.db,
+        &state.settings,
+        auth,
+        id.into_inner(),
+        &body.body,
+    )
+    .await?;
     let article = crate::comments::articles::key_of(&state.db, updated.article_id).await?;
-    Ok(HttpResponse::Ok().json(AuthorComment::new(&updated, &article, None, edit_window_ms(&state))))
+    Ok(HttpResponse::Ok().json(AuthorComment::new(
+        &updated,
+        &article,
+        None,
+        edit_window_ms(&state),
+    )))
 }
 
 pub async fn delete(
@@ -150,13 +196,18 @@ pub async fn delete(
     viewer: Viewer,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let auth = EditAuth { viewer: viewer.user(), edit_token: edit_token(&req) };
+    let auth = EditAuth {
+        viewer: viewer.user(),
+        edit_token: edit_token(&req),
+    };
     comments::delete(&state.db, auth, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 fn edit_token(req: &HttpRequest) -> Option<&str> {
-    req.headers().get(EDIT_TOKEN_HEADER).and_then(|v| v.to_str().ok())
+    req.headers()
+        .get(EDIT_TOKEN_HEADER)
+        .and_then(|v| v.to_str().ok())
 }
 
 fn edit_window_ms(state: &AppState) -> i64 {

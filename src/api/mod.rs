@@ -81,7 +81,8 @@ fn json_config(limit: usize) -> web::JsonConfig {
 
 fn json_error(err: JsonPayloadError) -> ApiError {
     match err {
-        JsonPayloadError::Overflow { limit } | JsonPayloadError::OverflowKnownLength { limit, .. } => ApiError::new(
+        JsonPayloadError::Overflow { limit }
+        | JsonPayloadError::OverflowKnownLength { limit, .. } => ApiError::new(
             actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
             format!("request body is larger than {limit} bytes"),
@@ -91,10 +92,14 @@ fn json_error(err: JsonPayloadError) -> ApiError {
             "unsupported_media_type",
             "send the body as JSON with Content-Type: application/json",
         ),
-        JsonPayloadError::Deserialize(e) if e.is_data() => {
-            ApiError::new(actix_web::http::StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", e.to_string())
+        JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::new(
+            actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            e.to_string(),
+        ),
+        JsonPayloadError::Deserialize(e) => {
+            ApiError::bad_request("invalid_json", format!("body is not valid JSON: {e}"))
         }
-        JsonPayloadError::Deserialize(e) => ApiError::bad_request("invalid_json", format!("body is not valid JSON: {e}")),
         other => ApiError::bad_request("invalid_body", other.to_string()),
     }
 }

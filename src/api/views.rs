@@ -107,7 +107,12 @@ pub struct AuthorComment {
 }
 
 impl AuthorComment {
-    pub fn new(comment: &Comment, article_key: &str, edit_token: Option<String>, edit_window_ms: i64) -> Self {
+    pub fn new(
+        comment: &Comment,
+        article_key: &str,
+        edit_token: Option<String>,
+        edit_window_ms: i64,
+    ) -> Self {
         AuthorComment {
             comment: PublicComment::from(comment),
             article: article_key.to_string(),

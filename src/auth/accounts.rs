@@ -25,19 +25,35 @@ pub struct LoginOutcome {
 
 /// Creates a commenter account and signs it in.
 #[tracing::instrument(skip_all)]
-pub async fn register(db: &Db, hasher: &PasswordHasher, settings: &Settings, account: NewAccount) -> Result<LoginOutcome, AuthError> {
+pub async fn register(
+    db: &Db,
+    hasher: &PasswordHasher,
+    settings: &Settings,
+    account: NewAccount,
+) -> Result<LoginOutcome, AuthError> {
     if !settings.auth.allow_registration {
         return Err(AuthError::RegistrationClosed);
     }
     let email = Email::parse(&account.email, settings.comments.max_email_bytes, "email")?;
     let name = AuthorName::parse(&account.name, settings.comments.max_name_bytes, "name")?;
-    let password = Password::parse(account.password, settings.auth.min_password_bytes, settings.auth.max_password_bytes)?;
+    let password = Password::parse(
+        account.password,
+        settings.auth.min_password_bytes,
+        settings.auth.max_password_bytes,
+    )?;
     let user = create_user(db, hasher, email, name, password, Role::Commenter).await?;
     start_session(db, settings, user).await
 }
 
 /// Creates an account with any role (the CLI's `user create`).
-pub async fn create_user(db: &Db, hasher: &PasswordHasher, email: Email, name: AuthorName, password: Password, role: Role) -> Result<User, AuthError> {
+pub async fn create_user(
+    db: &Db,
+    hasher: &PasswordHasher,
+    email: Email,
+    name: AuthorName,
+    password: Password,
+    role: Role,
+) -> Result<User, AuthError> {
     let hash = hasher.hash(password).await?;
     let now = db::now_millis();
     db.write(move |conn| {
@@ -63,7 +79,14 @@ pub async fn create_user(db: &Db, hasher: &PasswordHasher, email: Email, name: A
 /// per client IP and per email; an unknown email costs the same argon2 work
 /// as a wrong password and gets the same answer.
 #[tracing::instrument(skip_all)]
-pub async fn login(db: &Db, hasher: &PasswordHasher, settings: &Settings, email: &str, password: String, ip: Option<IpAddr>) -> Result<LoginOutcome, AuthError> {
+pub async fn login(
+    db: &Db,
+    hasher: &PasswordHasher,
+    settings: &Settings,
+    email: &str,
+    password: String,
+    ip: Option<IpAddr>,
+) -> Result<LoginOutcome, AuthError> {
     let password = Password::for_login(password, settings.auth.max_password_bytes)?;
     // A malformed email cannot match an account; it is answered like any
     // other failed login, after the same work.
@@ -72,21 +95,41 @@ pub async fn login(db: &Db, hasher: &PasswordHasher, settings: &Settings, email:
     let limits = &settings.auth.login_limit;
     let mut rules = Vec::with_capacity(2);
     if let Some(ip) = ip {
-        rules.push(Rule { key: format!("login:ip:{ip}"), limit: limits.per_ip, window: limits.window });
+        rules.push(Rule {
+            key: format!("login:ip:{ip}"),
+            limit: limits.per_ip,
+            window: limits.window,
+        });
     }
     if let Some(email) = &email {
-        rules.push(Rule { key: format!("login:email:{}", email.as_str()), limit: limits.per_email, window: limits.window });
+        rules.push(Rule {
+            key: format!("login:email:{}", email.as_str()),
+            limit: limits.per_email,
+            window: limits.window,
+        });
     }
     ratelimit::hit_all(db, rules).await.map_err(|e| match e {
-        LimitError::Exceeded(x) => AuthError::RateLimited { retry_after_secs: x.retry_after_secs },
+        LimitError::Exceeded(x) => AuthError::RateLimited {
+            retry_after_secs: x.retry_after_secs,
+        },
         LimitError::Db(d) => AuthError::Db(d),
     })?;
 
     let user = match email {
-        Some(email) => db.read(move |conn| db::users::find_by_email(conn, email.as_str()).map_err(DbError::from)).await?,
+        Some(email) => {
+            db.read(move |conn| {
+                db::users::find_by_email(conn, email.as_str()).map_err(DbError::from)
+            })
+            .await?
+        }
         None => None,
     };
-    let verified = hasher.verify(password.clone(), user.as_ref().map(|u| u.password_hash.clone())).await?;
+    let verified = hasher
+        .verify(
+            password.clone(),
+            user.as_ref().map(|u| u.password_hash.clone()),
+        )
+        .await?;
     let Some(user) = user.filter(|_| verified.matched) else {
         return Err(AuthError::InvalidCredentials);
     };
@@ -96,7 +139,12 @@ pub async fn login(db: &Db, hasher: &PasswordHasher, settings: &Settings, email:
         let new_hash = hasher.hash(password).await?;
         let id = user.id;
         let now = db::now_millis();
-        if let Err(e) = db.write(move |conn| db::users::set_password_hash(conn, id, &new_hash, now).map_err(DbError::from)).await {
+        if let Err(e) = db
+            .write(move |conn| {
+                db::users::set_password_hash(conn, id, &new_hash, now).map_err(DbError::from)
+            })
+            .await
+        {
             tracing::warn!(error = %e, user_id = id, "could not upgrade a password hash");
         }
     }
@@ -106,11 +154,16 @@ pub async fn login(db: &Db, hasher: &PasswordHasher, settings: &Settings, email:
 /// Ends the caller's session.
 pub async fn logout(db: &Db, user: &AuthUser) -> Result<(), AuthError> {
     let hash = user.session_hash.clone();
-    db.write(move |conn| db::users::delete_session(conn, &hash).map_err(AuthError::from)).await?;
+    db.write(move |conn| db::users::delete_session(conn, &hash).map_err(AuthError::from))
+        .await?;
     Ok(())
 }
 
-async fn start_session(db: &Db, settings: &Settings, user: User) -> Result<LoginOutcome, AuthError> {
+async fn start_session(
+    db: &Db,
+    settings: &Settings,
+    user: User,
+) -> Result<LoginOutcome, AuthError> {
     let issued = token::issue();
     let now = db::now_millis();
     let ttl = i64::try_from(settings.auth.session_ttl.as_millis()).unwrap_or(i64::MAX);
@@ -118,10 +171,22 @@ async fn start_session(db: &Db, settings: &Settings, user: User) -> Result<Login
     let user_id = user.id;
     let hash = issued.hash;
     db.write(move |conn| {
-        db::users::insert_session(conn, &NewSession { user_id, token_hash: &hash, created_at: now, expires_at })
-            .map_err(AuthError::from)
+        db::users::insert_session(
+            conn,
+            &NewSession {
+                user_id,
+                token_hash: &hash,
+                created_at: now,
+                expires_at,
+            },
+        )
+        .map_err(AuthError::from)
     })
     .await?;
     tracing::info!(user_id, "session started");
-    Ok(LoginOutcome { user, token: issued.token, expires_at })
+    Ok(LoginOutcome {
+        user,
+        token: issued.token,
+        expires_at,
+    })
 }

@@ -50,7 +50,9 @@ impl FromRequest for Viewer {
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
             match lookup(&state, &raw, credential).await {
                 Ok(user) => Ok(Viewer(Some(user))),
-                Err(AuthError::InvalidSession) if credential == Credential::Cookie => Ok(Viewer(None)),
+                Err(AuthError::InvalidSession) if credential == Credential::Cookie => {
+                    Ok(Viewer(None))
+                }
                 Err(e) => Err(e.into()),
             }
         })
@@ -89,7 +91,11 @@ fn presented_token(req: &HttpRequest, state: Option<&AppState>) -> Option<(Strin
         .map(|c| (c.value().to_string(), Credential::Cookie))
 }
 
-async fn lookup(state: &AppState, raw: &str, credential: Credential) -> Result<AuthUser, AuthError> {
+async fn lookup(
+    state: &AppState,
+    raw: &str,
+    credential: Credential,
+) -> Result<AuthUser, AuthError> {
     // Tokens are 43 characters; anything far off is not worth a query.
     if raw.is_empty() || raw.len() > 128 {
         return Err(AuthError::InvalidSession);

@@ -54,14 +54,19 @@ impl PasswordHasher {
     /// A PHC-format argon2id hash of `password` with a fresh salt.
     pub async fn hash(&self, password: Password) -> Result<String, HashError> {
         let params = self.params.clone();
-        self.run(move || hash_with(&params, password.expose())).await
+        self.run(move || hash_with(&params, password.expose()))
+            .await
     }
 
     /// Checks `password` against `stored` (or against the dummy hash when
     /// there is no account), always doing the full work. Returns whether it
     /// matched and, if so, whether the stored hash should be replaced because
     /// the configured parameters have changed since it was made.
-    pub async fn verify(&self, password: Password, stored: Option<String>) -> Result<Verified, HashError> {
+    pub async fn verify(
+        &self,
+        password: Password,
+        stored: Option<String>,
+    ) -> Result<Verified, HashError> {
         let params = self.params.clone();
         let account_exists = stored.is_some();
         let stored = stored.unwrap_or_else(|| self.dummy_hash.as_ref().clone());
@@ -73,8 +78,12 @@ impl PasswordHasher {
                 Err(e) => return Err(HashError::Failed(format!("stored hash unreadable: {e}"))),
             };
             let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
-            let matched = argon.verify_password(password.expose(), &parsed).is_ok() && account_exists;
-            let outdated = matched && Params::try_from(&parsed).map(|p| p != params).unwrap_or(true);
+            let matched =
+                argon.verify_password(password.expose(), &parsed).is_ok() && account_exists;
+            let outdated = matched
+                && Params::try_from(&parsed)
+                    .map(|p| p != params)
+                    .unwrap_or(true);
             Ok(Verified { matched, outdated })
         })
         .await
@@ -132,8 +141,20 @@ mod tests {
         let hasher = PasswordHasher::new(&fast()).unwrap();
         let hash = hasher.hash(pw("correct horse")).await.unwrap();
         assert!(hash.starts_with("$argon2id$"), "{hash}");
-        assert!(hasher.verify(pw("correct horse"), Some(hash.clone())).await.unwrap().matched);
-        assert!(!hasher.verify(pw("wrong horse"), Some(hash)).await.unwrap().matched);
+        assert!(
+            hasher
+                .verify(pw("correct horse"), Some(hash.clone()))
+                .await
+                .unwrap()
+                .matched
+        );
+        assert!(
+            !hasher
+                .verify(pw("wrong horse"), Some(hash))
+                .await
+                .unwrap()
+                .matched
+        );
     }
 
     #[tokio::test]

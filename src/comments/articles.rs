@@ -23,7 +23,8 @@ pub struct ArticleWithCount {
 
 pub async fn get(db: &Db, key: ArticleKey) -> Result<ArticleWithCount, CommentError> {
     db.read(move |conn| {
-        let article = db::articles::find_by_key(conn, key.as_str())?.ok_or(CommentError::ArticleNotFound)?;
+        let article =
+            db::articles::find_by_key(conn, key.as_str())?.ok_or(CommentError::ArticleNotFound)?;
         let approved = db::articles::approved_count(conn, article.id)?;
         Ok(ArticleWithCount { article, approved })
     })
@@ -43,18 +44,29 @@ pub async fn put(
     let max_url = settings.comments.max_url_bytes.max(2048);
     let title = changes
         .title
-        .map(|t| t.map(|t| Title::parse(&t, "title").map(Title::into_inner)).transpose())
+        .map(|t| {
+            t.map(|t| Title::parse(&t, "title").map(Title::into_inner))
+                .transpose()
+        })
         .transpose()?;
     let url = changes
         .url
-        .map(|u| u.map(|u| WebUrl::parse(&u, max_url, "url").map(WebUrl::into_inner)).transpose())
+        .map(|u| {
+            u.map(|u| WebUrl::parse(&u, max_url, "url").map(WebUrl::into_inner))
+                .transpose()
+        })
         .transpose()?;
     let open = changes.comments_open;
     let now = db::now_millis();
     db.write(move |conn| {
         let (article, created) = match db::articles::find_by_key(conn, key.as_str())? {
             Some(existing) => {
-                let update = ArticleUpdate { title, url, comments_open: open, updated_at: now };
+                let update = ArticleUpdate {
+                    title,
+                    url,
+                    comments_open: open,
+                    updated_at: now,
+                };
                 (db::articles::update(conn, existing.id, &update)?, false)
             }
             None => {

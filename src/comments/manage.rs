@@ -35,7 +35,13 @@ async fn load(db: &Db, id: i64) -> Result<Comment, CommentError> {
 }
 
 #[tracing::instrument(skip_all, fields(comment_id = id))]
-pub async fn edit(db: &Db, settings: &Settings, auth: EditAuth<'_>, id: i64, body: &str) -> Result<Comment, CommentError> {
+pub async fn edit(
+    db: &Db,
+    settings: &Settings,
+    auth: EditAuth<'_>,
+    id: i64,
+    body: &str,
+) -> Result<Comment, CommentError> {
     let body = CommentBody::parse(body, settings.comments.max_body_bytes)?;
     let current = load(db, id).await?;
     if !auth.is_author(&current) {
@@ -53,7 +59,8 @@ pub async fn edit(db: &Db, settings: &Settings, auth: EditAuth<'_>, id: i64, bod
     let status = current.status();
     let updated = db
         .write(move |conn| {
-            db::comments::update_body(conn, &current, body.as_str(), &html, status, now).map_err(CommentError::from)
+            db::comments::update_body(conn, &current, body.as_str(), &html, status, now)
+                .map_err(CommentError::from)
         })
         .await?;
     updated.ok_or(CommentError::Conflict)

@@ -13,8 +13,31 @@ use pulldown_cmark::{html, Event, Options, Parser};
 
 static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     let tags: HashSet<&str> = [
-        "a", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr",
-        "li", "ol", "p", "pre", "strong", "table", "tbody", "td", "th", "thead", "tr", "ul",
+        "a",
+        "blockquote",
+        "br",
+        "code",
+        "del",
+        "em",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "li",
+        "ol",
+        "p",
+        "pre",
+        "strong",
+        "table",
+        "tbody",
+        "td",
+        "th",
+        "thead",
+        "tr",
+        "ul",
     ]
     .into_iter()
     .collect();
@@ -56,7 +79,10 @@ mod tests {
 
     #[test]
     fn renders_common_markdown() {
-        assert_eq!(render("*hi* **there**"), "<p><em>hi</em> <strong>there</strong></p>\n");
+        assert_eq!(
+            render("*hi* **there**"),
+            "<p><em>hi</em> <strong>there</strong></p>\n"
+        );
         assert!(render("line one\nline two").contains("line one<br>"));
         assert!(render("```\nlet x = 1;\n```").contains("<pre><code>let x = 1;\n</code></pre>"));
         assert!(render("> quoted").contains("<blockquote>"));

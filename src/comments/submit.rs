@@ -8,7 +8,9 @@ use crate::auth::{token, AuthUser};
 use crate::config::{ModerationMode, Settings};
 use crate::db::models::{Article, Comment, NewArticle, NewComment};
 use crate::db::{self, Db};
-use crate::domain::{ArticleKey, AuthorName, CommentBody, CommentStatus, Email, Title, ValidationError, WebUrl};
+use crate::domain::{
+    ArticleKey, AuthorName, CommentBody, CommentStatus, Email, Title, ValidationError, WebUrl,
+};
 
 /// A new comment as the client sent it, before validation.
 #[derive(Debug, Default)]
@@ -89,7 +91,8 @@ pub async fn submit(
                 Some(id) => db::comments::find(conn, id)?,
                 None => None,
             };
-            let approved_before = needs_history && db::comments::has_approved(conn, user_id, email.as_deref())?;
+            let approved_before =
+                needs_history && db::comments::has_approved(conn, user_id, email.as_deref())?;
             Ok::<_, CommentError>((article, parent, approved_before))
         })
         .await?;
@@ -145,7 +148,8 @@ pub async fn submit(
             let article = match article {
                 Some(found) => {
                     // It may have been closed while we were deciding.
-                    let current = db::articles::find(conn, found.id)?.ok_or(CommentError::ArticleNotFound)?;
+                    let current =
+                        db::articles::find(conn, found.id)?.ok_or(CommentError::ArticleNotFound)?;
                     if !current.comments_open {
                         return Err(CommentError::Closed);
                     }
@@ -178,7 +182,11 @@ pub async fn submit(
     })
 }
 
-fn resolve_author(settings: &Settings, viewer: Option<&AuthUser>, given: Option<GuestAuthor>) -> Result<Author, CommentError> {
+fn resolve_author(
+    settings: &Settings,
+    viewer: Option<&AuthUser>,
+    given: Option<GuestAuthor>,
+) -> Result<Author, CommentError> {
     let limits = &settings.comments;
     let url = given
         .as_ref()
@@ -201,7 +209,12 @@ fn resolve_author(settings: &Settings, viewer: Option<&AuthUser>, given: Option<
         return Err(CommentError::GuestsNotAllowed);
     }
     let given = given.unwrap_or_default();
-    let present = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let present = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
     let (name, email) = (present(&given.name), present(&given.email));
     if limits.require_name_email {
         if name.is_none() {
@@ -258,10 +271,12 @@ fn check_auto_create(settings: &Settings, hint: &Hint) -> Result<(), CommentErro
     if rules.auto_create_url_prefixes.is_empty() {
         return Ok(());
     }
-    let allowed = hint
-        .url
-        .as_deref()
-        .is_some_and(|url| rules.auto_create_url_prefixes.iter().any(|p| url.starts_with(p.as_str())));
+    let allowed = hint.url.as_deref().is_some_and(|url| {
+        rules
+            .auto_create_url_prefixes
+            .iter()
+            .any(|p| url.starts_with(p.as_str()))
+    });
     if allowed {
         Ok(())
     } else {

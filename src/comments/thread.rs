@@ -46,10 +46,16 @@ pub async fn public_page(
     let after = cursor.map(parse_cursor).transpose()?;
     db.read(move |conn| {
         let Some(article) = db::articles::find_by_key(conn, key.as_str())? else {
-            return Ok(ThreadPage { article: None, comments: Vec::new(), next_cursor: None, total: 0 });
+            return Ok(ThreadPage {
+                article: None,
+                comments: Vec::new(),
+                next_cursor: None,
+                total: 0,
+            });
         };
         // One extra row tells whether another page follows.
-        let mut comments = db::comments::public_page(conn, article.id, order, after, i64::from(limit) + 1)?;
+        let mut comments =
+            db::comments::public_page(conn, article.id, order, after, i64::from(limit) + 1)?;
         let next_cursor = if comments.len() > limit as usize {
             comments.truncate(limit as usize);
             comments.last().map(|c| c.id.to_string())
@@ -57,7 +63,12 @@ pub async fn public_page(
             None
         };
         let total = db::articles::approved_count(conn, article.id)?;
-        Ok(ThreadPage { article: Some(article), comments, next_cursor, total })
+        Ok(ThreadPage {
+            article: Some(article),
+            comments,
+            next_cursor,
+            total,
+        })
     })
     .await
 }
@@ -76,7 +87,11 @@ pub async fn counts(db: &Db, keys: Vec<String>) -> Result<HashMap<String, i64>, 
         return Err(ValidationError::new("article", "give at least one ?article=KEY").into());
     }
     if keys.len() > MAX_COUNT_KEYS {
-        return Err(ValidationError::new("article", format!("at most {MAX_COUNT_KEYS} articles per request")).into());
+        return Err(ValidationError::new(
+            "article",
+            format!("at most {MAX_COUNT_KEYS} articles per request"),
+        )
+        .into());
     }
     for key in &keys {
         ArticleKey::parse(key).map_err(|e| ValidationError::new("article", e.message))?;

@@ -32,15 +32,18 @@ pub fn insert(conn: &mut AnyConnection, new: &NewArticle<'_>) -> QueryResult<Art
 /// Inserts the article unless one with its key exists, and returns the row
 /// either way. Safe against a concurrent insert of the same key: the losing
 /// insert rolls back to its savepoint and the winner's row is read.
-pub fn find_or_insert(conn: &mut AnyConnection, new: &NewArticle<'_>) -> QueryResult<(Article, bool)> {
+pub fn find_or_insert(
+    conn: &mut AnyConnection,
+    new: &NewArticle<'_>,
+) -> QueryResult<(Article, bool)> {
     if let Some(found) = find_by_key(conn, new.key)? {
         return Ok((found, false));
     }
     match conn.transaction(|c| insert(c, new)) {
         Ok(article) => Ok((article, true)),
-        Err(e) if super::is_unique_violation(&e) => find_by_key(conn, new.key)?
-            .map(|a| (a, false))
-            .ok_or(e),
+        Err(e) if super::is_unique_violation(&e) => {
+            find_by_key(conn, new.key)?.map(|a| (a, false)).ok_or(e)
+        }
         Err(e) => Err(e),
     }
 }
@@ -53,7 +56,10 @@ pub fn update(conn: &mut AnyConnection, id: i64, changes: &ArticleUpdate) -> Que
 
 /// Approved-comment counts for the articles with these keys. Keys with no
 /// article are absent from the answer.
-pub fn approved_counts(conn: &mut AnyConnection, keys: &[String]) -> QueryResult<Vec<(String, i64)>> {
+pub fn approved_counts(
+    conn: &mut AnyConnection,
+    keys: &[String],
+) -> QueryResult<Vec<(String, i64)>> {
     articles::table
         .left_join(
             comments::table.on(comments::article_id

@@ -41,7 +41,11 @@ pub fn public_page(
     let replies = diesel::alias!(comments as replies);
     let has_public_reply = diesel::dsl::exists(
         replies
-            .filter(replies.field(comments::parent_id).eq(comments::id.nullable()))
+            .filter(
+                replies
+                    .field(comments::parent_id)
+                    .eq(comments::id.nullable()),
+            )
             .filter(replies.field(comments::status).eq_any([
                 CommentStatus::Approved.as_str(),
                 CommentStatus::Deleted.as_str(),
@@ -73,11 +77,17 @@ pub fn public_page(
 
 /// Whether the commenter has ever had a comment approved (or still has one
 /// approved): by account when signed in, by email as a guest.
-pub fn has_approved(conn: &mut AnyConnection, user_id: Option<i64>, email: Option<&str>) -> QueryResult<bool> {
+pub fn has_approved(
+    conn: &mut AnyConnection,
+    user_id: Option<i64>,
+    email: Option<&str>,
+) -> QueryResult<bool> {
     let approved = comments::table.filter(comments::status.eq(CommentStatus::Approved.as_str()));
     let found = match (user_id, email) {
-        (Some(id), _) => diesel::select(diesel::dsl::exists(approved.filter(comments::user_id.eq(id))))
-            .get_result(conn)?,
+        (Some(id), _) => diesel::select(diesel::dsl::exists(
+            approved.filter(comments::user_id.eq(id)),
+        ))
+        .get_result(conn)?,
         (None, Some(email)) => diesel::select(diesel::dsl::exists(
             approved
                 .filter(comments::user_id.is_null())

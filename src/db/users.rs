@@ -28,7 +28,12 @@ pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<User>> {
         .optional()
 }
 
-pub fn set_password_hash(conn: &mut AnyConnection, id: i64, hash: &str, now: i64) -> QueryResult<usize> {
+pub fn set_password_hash(
+    conn: &mut AnyConnection,
+    id: i64,
+    hash: &str,
+    now: i64,
+) -> QueryResult<usize> {
     diesel::update(users::table.find(id))
         .set((users::password_hash.eq(hash), users::updated_at.eq(now)))
         .execute(conn)
@@ -41,7 +46,11 @@ pub fn insert_session(conn: &mut AnyConnection, new: &NewSession<'_>) -> QueryRe
 }
 
 /// The account behind a live (unexpired) session token hash.
-pub fn find_by_session(conn: &mut AnyConnection, token_hash: &str, now: i64) -> QueryResult<Option<(Session, User)>> {
+pub fn find_by_session(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+    now: i64,
+) -> QueryResult<Option<(Session, User)>> {
     sessions::table
         .inner_join(users::table)
         .filter(sessions::token_hash.eq(token_hash))

@@ -129,7 +129,10 @@ fn run(manager: ConnectionManager, conn: AnyConnection, mut rx: mpsc::Receiver<J
                 // A bug panicked inside a job. The transaction state is
                 // unknown: drop the connection (rolling back) and open a new
                 // one for the next batch. This batch's callers get errors.
-                tracing::error!(batch = size, "panic in a sqlite write job; batch rolled back");
+                tracing::error!(
+                    batch = size,
+                    "panic in a sqlite write job; batch rolled back"
+                );
                 conn = None;
                 let error = DbError::Unavailable("write failed".into());
                 for done in completions {

@@ -20,7 +20,10 @@ impl ArticleKey {
             ));
         }
         if find_forbidden_in_line(raw).is_some() {
-            return Err(ValidationError::new(FIELD, "article key must not contain control characters"));
+            return Err(ValidationError::new(
+                FIELD,
+                "article key must not contain control characters",
+            ));
         }
         Ok(ArticleKey(raw.to_string()))
     }
@@ -36,7 +39,10 @@ mod tests {
 
     #[test]
     fn keys_are_kept_exactly() {
-        assert_eq!(ArticleKey::parse("/posts/hello/").unwrap().as_str(), "/posts/hello/");
+        assert_eq!(
+            ArticleKey::parse("/posts/hello/").unwrap().as_str(),
+            "/posts/hello/"
+        );
         assert_eq!(ArticleKey::parse("über-uns").unwrap().as_str(), "über-uns");
     }
 

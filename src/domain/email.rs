@@ -11,7 +11,11 @@ impl Email {
     /// Accepts the usual `local@domain.tld` shape (including non-ASCII
     /// letters), not every form RFC 5322 allows: quoted local parts and IP
     /// literals are refused, as comment forms never need them.
-    pub fn parse(raw: &str, max_bytes: usize, field: &'static str) -> Result<Email, ValidationError> {
+    pub fn parse(
+        raw: &str,
+        max_bytes: usize,
+        field: &'static str,
+    ) -> Result<Email, ValidationError> {
         let err = |msg: &str| ValidationError::new(field, msg);
         let value = raw.trim();
         if value.is_empty() {
@@ -31,7 +35,12 @@ impl Email {
             && !local.starts_with('.')
             && !local.ends_with('.')
             && !local.contains("..")
-            && local.chars().all(|c| !matches!(c, '@' | '"' | '(' | ')' | ',' | ':' | ';' | '<' | '>' | '[' | '\\' | ']'));
+            && local.chars().all(|c| {
+                !matches!(
+                    c,
+                    '@' | '"' | '(' | ')' | ',' | ':' | ';' | '<' | '>' | '[' | '\\' | ']'
+                )
+            });
         let labels: Vec<&str> = domain.split('.').collect();
         let domain_ok = labels.len() >= 2
             && labels.iter().all(|label| {
@@ -74,7 +83,10 @@ mod tests {
 
     #[test]
     fn accepts_and_normalises_ordinary_addresses() {
-        assert_eq!(parse("  Ada.Lovelace@Example.ORG ").unwrap().as_str(), "ada.lovelace@example.org");
+        assert_eq!(
+            parse("  Ada.Lovelace@Example.ORG ").unwrap().as_str(),
+            "ada.lovelace@example.org"
+        );
         assert!(parse("a+tag@sub.example.co.uk").is_ok());
         assert!(parse("jürgen@bücher.de").is_ok());
     }
@@ -82,8 +94,20 @@ mod tests {
     #[test]
     fn refuses_malformed_addresses() {
         for bad in [
-            "", "   ", "plain", "@example.com", "a@", "a@localhost", "a@@b.com", "a b@c.com",
-            "a@b..com", "a@-b.com", ".a@b.com", "a..b@c.com", "a@b.c\u{0}m", "<a>@b.com",
+            "",
+            "   ",
+            "plain",
+            "@example.com",
+            "a@",
+            "a@localhost",
+            "a@@b.com",
+            "a b@c.com",
+            "a@b..com",
+            "a@-b.com",
+            ".a@b.com",
+            "a..b@c.com",
+            "a@b.c\u{0}m",
+            "<a>@b.com",
         ] {
             assert!(parse(bad).is_err(), "{bad:?} should be refused");
         }

@@ -129,7 +129,13 @@ mod tests {
 
     #[test]
     fn spam_is_shown_to_its_author_as_pending() {
-        assert_eq!(CommentStatus::Spam.as_seen_by_author(), CommentStatus::Pending);
-        assert_eq!(CommentStatus::Approved.as_seen_by_author(), CommentStatus::Approved);
+        assert_eq!(
+            CommentStatus::Spam.as_seen_by_author(),
+            CommentStatus::Pending
+        );
+        assert_eq!(
+            CommentStatus::Approved.as_seen_by_author(),
+            CommentStatus::Approved
+        );
     }
 }

@@ -7,7 +7,11 @@ use super::{find_forbidden_in_line, ValidationError};
 pub struct AuthorName(String);
 
 impl AuthorName {
-    pub fn parse(raw: &str, max_bytes: usize, field: &'static str) -> Result<Self, ValidationError> {
+    pub fn parse(
+        raw: &str,
+        max_bytes: usize,
+        field: &'static str,
+    ) -> Result<Self, ValidationError> {
         single_line(raw, max_bytes, field).map(AuthorName)
     }
 
@@ -36,18 +40,28 @@ impl Title {
     }
 }
 
-fn single_line(raw: &str, max_bytes: usize, field: &'static str) -> Result<String, ValidationError> {
+fn single_line(
+    raw: &str,
+    max_bytes: usize,
+    field: &'static str,
+) -> Result<String, ValidationError> {
     let value = raw.trim();
     if value.is_empty() {
         return Err(ValidationError::new(field, "is required"));
     }
     if value.len() > max_bytes {
-        return Err(ValidationError::new(field, format!("must be at most {max_bytes} bytes")));
+        return Err(ValidationError::new(
+            field,
+            format!("must be at most {max_bytes} bytes"),
+        ));
     }
     if let Some(c) = find_forbidden_in_line(value) {
         return Err(ValidationError::new(
             field,
-            format!("must not contain control or text-direction characters (found U+{:04X})", c as u32),
+            format!(
+                "must not contain control or text-direction characters (found U+{:04X})",
+                c as u32
+            ),
         ));
     }
     Ok(value.to_string())
@@ -62,20 +76,28 @@ impl CommentBody {
     pub fn parse(raw: &str, max_bytes: usize) -> Result<Self, ValidationError> {
         const FIELD: &str = "body";
         if raw.len() > max_bytes {
-            return Err(ValidationError::new(FIELD, format!("must be at most {max_bytes} bytes")));
+            return Err(ValidationError::new(
+                FIELD,
+                format!("must be at most {max_bytes} bytes"),
+            ));
         }
         if raw.contains('\0') {
-            return Err(ValidationError::new(FIELD, "must not contain NUL characters"));
+            return Err(ValidationError::new(
+                FIELD,
+                "must not contain NUL characters",
+            ));
         }
-        let visible = raw
-            .chars()
-            .any(|c| !c.is_whitespace() && !matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}'));
+        let visible = raw.chars().any(|c| {
+            !c.is_whitespace() && !matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}')
+        });
         if !visible {
             return Err(ValidationError::new(FIELD, "must not be empty"));
         }
         // Surrounding blank lines carry no meaning in markdown; dropping them
         // keeps duplicates detectable and storage tidy.
-        Ok(CommentBody(raw.trim_matches(|c| c == '\n' || c == '\r').to_string()))
+        Ok(CommentBody(
+            raw.trim_matches(|c| c == '\n' || c == '\r').to_string(),
+        ))
     }
 
     pub fn as_str(&self) -> &str {
@@ -93,7 +115,10 @@ mod tests {
 
     #[test]
     fn names_are_trimmed_and_bounded() {
-        assert_eq!(AuthorName::parse("  Ada  ", 10, "name").unwrap().as_str(), "Ada");
+        assert_eq!(
+            AuthorName::parse("  Ada  ", 10, "name").unwrap().as_str(),
+            "Ada"
+        );
         assert!(AuthorName::parse("", 10, "name").is_err());
         assert!(AuthorName::parse("   ", 10, "name").is_err());
         assert!(AuthorName::parse("abcdefghijk", 10, "name").is_err());

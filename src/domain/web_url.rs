@@ -7,30 +7,50 @@ use super::{find_forbidden_in_line, ValidationError};
 pub struct WebUrl(String);
 
 impl WebUrl {
-    pub fn parse(raw: &str, max_bytes: usize, field: &'static str) -> Result<Self, ValidationError> {
+    pub fn parse(
+        raw: &str,
+        max_bytes: usize,
+        field: &'static str,
+    ) -> Result<Self, ValidationError> {
         let value = raw.trim();
         if value.is_empty() {
             return Err(ValidationError::new(field, "must not be empty"));
         }
         if value.len() > max_bytes {
-            return Err(ValidationError::new(field, format!("must be at most {max_bytes} bytes")));
+            return Err(ValidationError::new(
+                field,
+                format!("must be at most {max_bytes} bytes"),
+            ));
         }
         if find_forbidden_in_line(value).is_some() {
-            return Err(ValidationError::new(field, "must not contain control characters"));
+            return Err(ValidationError::new(
+                field,
+                "must not contain control characters",
+            ));
         }
-        let parsed = url::Url::parse(value)
-            .map_err(|_| ValidationError::new(field, "must be an absolute http:// or https:// URL"))?;
+        let parsed = url::Url::parse(value).map_err(|_| {
+            ValidationError::new(field, "must be an absolute http:// or https:// URL")
+        })?;
         if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-            return Err(ValidationError::new(field, "must be an absolute http:// or https:// URL"));
+            return Err(ValidationError::new(
+                field,
+                "must be an absolute http:// or https:// URL",
+            ));
         }
         if parsed.password().is_some() || !parsed.username().is_empty() {
-            return Err(ValidationError::new(field, "must not contain a user name or password"));
+            return Err(ValidationError::new(
+                field,
+                "must not contain a user name or password",
+            ));
         }
         // The normalised form: punycode host, escaped path. It can be longer
         // than what was typed, so the limit is checked again.
         let normalised = parsed.to_string();
         if normalised.len() > max_bytes {
-            return Err(ValidationError::new(field, format!("must be at most {max_bytes} bytes")));
+            return Err(ValidationError::new(
+                field,
+                format!("must be at most {max_bytes} bytes"),
+            ));
         }
         Ok(WebUrl(normalised))
     }
@@ -51,7 +71,9 @@ mod tests {
     #[test]
     fn accepts_web_urls() {
         assert_eq!(
-            WebUrl::parse(" https://example.com/a?b=c ", 200, "url").unwrap().as_str(),
+            WebUrl::parse(" https://example.com/a?b=c ", 200, "url")
+                .unwrap()
+                .as_str(),
             "https://example.com/a?b=c"
         );
         assert!(WebUrl::parse("http://blog.example.org", 200, "url").is_ok());
@@ -71,7 +93,10 @@ mod tests {
             "http://exa mple.com",
             "https://example.com/\u{0}",
         ] {
-            assert!(WebUrl::parse(bad, 200, "url").is_err(), "{bad} should be refused");
+            assert!(
+                WebUrl::parse(bad, 200, "url").is_err(),
+                "{bad} should be refused"
+            );
         }
     }
 

@@ -1,0 +1,317 @@
+//! Accounts: registering, signing in and out, sessions.
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+use moderato::domain::Role;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::helpers::{expect_error, expect_status, spawn_app, spawn_app_with};
+
+#[tokio::test]
+async fn registering_signs_in_and_me_shows_the_account() {
+    let app = spawn_app().await;
+    let session = expect_status(
+        app.post_json(
+            "/api/v1/auth/register",
+            &json!({"email": "Dana@Example.com", "password": "long enough pw", "name": "Dana"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let token = session["token"].as_str().unwrap();
+    assert!(token.len() >= 43, "at least 256 bits");
+    assert!(session["expires_at"].is_string());
+    assert_eq!(session["user"]["email"], "dana@example.com");
+    assert_eq!(session["user"]["role"], "commenter");
+    let me = expect_status(app.get_as("/api/v1/me", token).await, StatusCode::OK).await;
+    assert_eq!(me["name"], "Dana");
+    assert_eq!(me["email"], "dana@example.com");
+}
+
+#[tokio::test]
+async fn registration_sets_an_httponly_samesite_cookie_that_authenticates() {
+    let app = spawn_app_with("[auth]\ncookie_secure = false").await;
+    let response = app
+        .post_json(
+            "/api/v1/auth/register",
+            &json!({"email": "e@example.com", "password": "long enough pw", "name": "E"}),
+        )
+        .await;
+    let cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("moderato_session="))
+        .expect("session cookie");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    let pair = cookie.split(';').next().unwrap().to_string();
+    let me = app
+        .request(Method::GET, "/api/v1/me")
+        .header("cookie", pair)
+        .send()
+        .await
+        .unwrap();
+    expect_status(me, StatusCode::OK).await;
+}
+
+#[tokio::test]
+async fn the_cookie_is_secure_by_default() {
+    let app = spawn_app().await;
+    let response = app
+        .post_json(
+            "/api/v1/auth/register",
+            &json!({"email": "s@example.com", "password": "long enough pw", "name": "S"}),
+        )
+        .await;
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(cookie.contains("Secure"), "{cookie}");
+}
+
+#[tokio::test]
+async fn registration_validates_and_refuses_taken_emails() {
+    let app = spawn_app().await;
+    let short = app
+        .post_json(
+            "/api/v1/auth/register",
+            &json!({"email": "a@example.com", "password": "short", "name": "A"}),
+        )
+        .await;
+    let error = expect_error(short, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field").await;
+    assert_eq!(error["error"]["field"], "password");
+    let bad_email = app
+        .post_json(
+            "/api/v1/auth/register",
+            &json!({"email": "nope", "password": "long enough pw", "name": "A"}),
+        )
+        .await;
+    let error = expect_error(bad_email, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field").await;
+    assert_eq!(error["error"]["field"], "email");
+    let first = app
+        .post_json(
+            "/api/v1/auth/register",
+            &json!({"email": "a@example.com", "password": "long enough pw", "name": "A"}),
+        )
+        .await;
+    expect_status(first, StatusCode::CREATED).await;
+    let again = app
+        .post_json(
+            "/api/v1/auth/register",
+            &json!({"email": "A@EXAMPLE.com", "password": "another long pw", "name": "B"}),
+        )
+        .await;
+    expect_error(again, StatusCode::CONFLICT, "email_taken").await;
+}
+
+#[tokio::test]
+async fn registration_can_be_closed() {
+    let app = spawn_app_with("[auth]\nallow_registration = false").await;
+    let response = app
+        .post_json(
+            "/api/v1/auth/register",
+            &json!({"email": "a@example.com", "password": "long enough pw", "name": "A"}),
+        )
+        .await;
+    expect_error(response, StatusCode::FORBIDDEN, "registration_closed").await;
+}
+
+#[tokio::test]
+async fn wrong_passwords_and_unknown_emails_get_the_same_answer() {
+    let app = spawn_app().await;
+    let user = app.user(Role::Commenter, "known@example.com").await;
+    let wrong = app
+        .post_json(
+            "/api/v1/auth/login",
+            &json!({"email": user.email, "password": "wrong password"}),
+        )
+        .await;
+    let wrong = expect_error(wrong, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
+    let unknown = app
+        .post_json(
+            "/api/v1/auth/login",
+            &json!({"email": "nobody@example.com", "password": "wrong password"}),
+        )
+        .await;
+    let unknown = expect_error(unknown, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
+    assert_eq!(wrong, unknown);
+    let malformed = app
+        .post_json(
+            "/api/v1/auth/login",
+            &json!({"email": "not an email", "password": "x"}),
+        )
+        .await;
+    assert_eq!(
+        expect_error(malformed, StatusCode::UNAUTHORIZED, "invalid_credentials").await,
+        wrong
+    );
+    let right = app
+        .post_json(
+            "/api/v1/auth/login",
+            &json!({"email": "KNOWN@example.com", "password": user.password}),
+        )
+        .await;
+    expect_status(right, StatusCode::OK).await;
+}
+
+#[tokio::test]
+async fn login_attempts_are_limited_with_retry_after() {
+    let app =
+        spawn_app_with("[auth.login_limit]\nper_email = 3\nper_ip = 100\nwindow = \"10m\"").await;
+    let user = app.user(Role::Commenter, "target@example.com").await; // one attempt used
+    for _ in 0..2 {
+        let response = app
+            .post_json(
+                "/api/v1/auth/login",
+                &json!({"email": user.email, "password": "guess guess"}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    let limited = app
+        .post_json(
+            "/api/v1/auth/login",
+            &json!({"email": user.email, "password": user.password}),
+        )
+        .await;
+    let retry_after: u64 = limited
+        .headers()
+        .get("retry-after")
+        .expect("Retry-After")
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry_after > 0 && retry_after <= 600, "{retry_after}");
+    expect_error(limited, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+    // Another account is not affected by the first one's limit.
+    let other = app.user(Role::Commenter, "other@example.com").await;
+    assert!(!other.token.is_empty());
+}
+
+#[tokio::test]
+async fn logout_ends_the_session() {
+    let app = spawn_app().await;
+    let user = app.user(Role::Commenter, "bye@example.com").await;
+    expect_status(app.get_as("/api/v1/me", &user.token).await, StatusCode::OK).await;
+    let response = app
+        .request(Method::POST, "/api/v1/auth/logout")
+        .bearer_auth(&user.token)
+        .send()
+        .await
+        .unwrap();
+    expect_status(response, StatusCode::NO_CONTENT).await;
+    expect_error(
+        app.get_as("/api/v1/me", &user.token).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_session",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn me_needs_a_valid_session() {
+    let app = spawn_app().await;
+    expect_error(
+        app.get("/api/v1/me").await,
+        StatusCode::UNAUTHORIZED,
+        "not_signed_in",
+    )
+    .await;
+    expect_error(
+        app.get_as("/api/v1/me", "garbage").await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_session",
+    )
+    .await;
+    let logout = app
+        .request(Method::POST, "/api/v1/auth/logout")
+        .send()
+        .await
+        .unwrap();
+    expect_error(logout, StatusCode::UNAUTHORIZED, "not_signed_in").await;
+}
+
+#[tokio::test]
+async fn sessions_expire() {
+    let app = spawn_app_with("[auth]\nsession_ttl = \"300ms\"").await;
+    let user = app.user(Role::Commenter, "brief@example.com").await;
+    expect_status(app.get_as("/api/v1/me", &user.token).await, StatusCode::OK).await;
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    expect_error(
+        app.get_as("/api/v1/me", &user.token).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_session",
+    )
+    .await;
+}
+
+#[derive(QueryableByName)]
+struct Stored {
+    #[diesel(sql_type = Text)]
+    secret: String,
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+#[tokio::test]
+async fn tokens_and_passwords_are_stored_only_as_hashes() {
+    let app = spawn_app().await;
+    let user = app.user(Role::Commenter, "hashed@example.com").await;
+    let guest = app.guest_comment("h", "hi").await;
+    let edit_token = guest["edit_token"].as_str().unwrap().to_string();
+    let (token, password) = (user.token.clone(), user.password.clone());
+    let stored: Vec<String> = app
+        .state
+        .db
+        .read(move |conn| {
+            let mut all = Vec::new();
+            for sql in [
+                "SELECT token_hash AS secret FROM sessions",
+                "SELECT password_hash AS secret FROM users",
+                "SELECT edit_token_hash AS secret FROM comments",
+            ] {
+                let rows: Vec<Stored> = diesel::sql_query(sql).load(conn)?;
+                all.extend(rows.into_iter().map(|r| r.secret));
+            }
+            Ok::<_, moderato::db::DbError>(all)
+        })
+        .await
+        .map_err(|e| e.to_string())
+        .unwrap();
+    assert!(
+        stored.iter().any(|s| s.starts_with("$argon2id$")),
+        "{stored:?}"
+    );
+    for secret in &stored {
+        assert!(
+            !secret.contains(&token)
+                && !secret.contains(&password)
+                && !secret.contains(&edit_token)
+        );
+    }
+    let sessions: i64 = app
+        .state
+        .db
+        .read(|conn| {
+            diesel::sql_query("SELECT COUNT(*) AS n FROM sessions")
+                .get_result::<Count>(conn)
+                .map(|c| c.n)
+                .map_err(moderato::db::DbError::from)
+        })
+        .await
+        .unwrap();
+    assert_eq!(sessions, 1);
+}

@@ -1,0 +1,262 @@
+//! The `moderato` binary itself: serve, migrate, user create, config errors.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{expect_status, TestDatabase};
+
+fn moderato() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_moderato"));
+    // Only what the test says: no settings leak in from the developer's shell.
+    for (key, _) in std::env::vars() {
+        if key.starts_with("MODERATO_") || key == "RUST_LOG" {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.env("MODERATO_LOG__LEVEL", "warn");
+    cmd
+}
+
+/// Kills the child when the test ends, however it ends.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn serve_prints_the_real_address_when_bound_to_port_zero() {
+    let db = TestDatabase::new();
+    let mut child = Running(
+        moderato()
+            .args(["serve", "--bind", "127.0.0.1:0", "--database", db.url()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start moderato"),
+    );
+    let stdout = child.0.stdout.take().unwrap();
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).map(|_| line)
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let address = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("got {line:?}"));
+    assert!(address.starts_with("http://127.0.0.1:"), "{address}");
+    assert!(!address.ends_with(":0"), "{address}");
+    let client = reqwest::Client::new();
+    let health = client
+        .get(format!("{address}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    let posted = client
+        .post(format!("{address}/api/v1/articles/cli/comments"))
+        .json(&json!({"body": "through the binary", "author": {"name": "A", "email": "a@example.com"}}))
+        .send()
+        .await
+        .unwrap();
+    expect_status(posted, StatusCode::CREATED).await;
+}
+
+#[test]
+fn migrate_applies_once_then_reports_up_to_date() {
+    let db = TestDatabase::new();
+    let first = moderato()
+        .args(["migrate", "--database", db.url()])
+        .output()
+        .unwrap();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(String::from_utf8_lossy(&first.stdout).contains("applied"));
+    let second = moderato()
+        .args(["migrate", "--database", db.url()])
+        .output()
+        .unwrap();
+    assert!(second.status.success());
+    assert!(String::from_utf8_lossy(&second.stdout).contains("up to date"));
+}
+
+#[tokio::test]
+async fn user_create_reads_the_password_from_stdin_and_the_account_can_sign_in() {
+    let db = TestDatabase::new();
+    let mut create = moderato()
+        .args([
+            "user",
+            "create",
+            "--email",
+            "root@example.com",
+            "--name",
+            "Root",
+            "--role",
+            "admin",
+            "--password-stdin",
+            "--database",
+            db.url(),
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    create
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a strong admin password\n")
+        .unwrap();
+    let output = create.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("created admin root@example.com"));
+
+    let mut server = Running(
+        moderato()
+            .args(["serve", "--bind", "127.0.0.1:0", "--database", db.url()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let stdout = server.0.stdout.take().unwrap();
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).map(|_| line)
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let address = line.trim().trim_start_matches("listening on ").to_string();
+    let login = reqwest::Client::new()
+        .post(format!("{address}/api/v1/auth/login"))
+        .json(&json!({"email": "root@example.com", "password": "a strong admin password"}))
+        .timeout(Duration::from_secs(30))
+        .send()
+        .await
+        .unwrap();
+    let session = expect_status(login, StatusCode::OK).await;
+    assert_eq!(session["user"]["role"], "admin");
+}
+
+#[test]
+fn user_create_refuses_bad_input_without_creating_anything() {
+    let db = TestDatabase::new();
+    let without_stdin_flag = moderato()
+        .args([
+            "user",
+            "create",
+            "--email",
+            "x@example.com",
+            "--name",
+            "X",
+            "--role",
+            "admin",
+            "--database",
+            db.url(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!without_stdin_flag.status.success());
+    assert!(String::from_utf8_lossy(&without_stdin_flag.stderr).contains("--password-stdin"));
+
+    let bad_role = moderato()
+        .args([
+            "user",
+            "create",
+            "--email",
+            "x@example.com",
+            "--name",
+            "X",
+            "--role",
+            "root",
+            "--password-stdin",
+            "--database",
+            db.url(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!bad_role.status.success());
+
+    let mut short = moderato()
+        .args([
+            "user",
+            "create",
+            "--email",
+            "x@example.com",
+            "--name",
+            "X",
+            "--role",
+            "admin",
+            "--password-stdin",
+            "--database",
+            db.url(),
+        ])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    short.stdin.take().unwrap().write_all(b"short\n").unwrap();
+    let output = short.wait_with_output().unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("password"));
+}
+
+#[test]
+fn unknown_configuration_keys_are_errors_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("typo.toml");
+    std::fs::write(&file, "[server]\nbnd = \"127.0.0.1:0\"\n").unwrap();
+    let output = moderato()
+        .args(["serve", "--config", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("server.bnd"), "{stderr}");
+
+    let output = moderato()
+        .env("MODERATO_COMMENTS__MAX_BODY_BYTEZ", "5")
+        .args(["migrate", "--database", "sqlite://unused.db"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("comments.max_body_bytez"), "{stderr}");
+}
+
+#[test]
+fn environment_variables_override_the_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = moderato()
+        .env("MODERATO_DATABASE__URL", "sqlite://from-env/m.db")
+        .arg("migrate")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(dir.path().join("from-env/m.db").exists());
+}

@@ -1,0 +1,12 @@
+//! The HTTP API, exercised against the real server on port 0 with a fresh
+//! database per test: SQLite by default, PostgreSQL when
+//! MODERATO_TEST_DATABASE_URL is set.
+
+mod articles;
+mod auth;
+mod cli;
+mod comments;
+mod edit_delete;
+mod health;
+mod helpers;
+mod threads;
