@@ -10,6 +10,7 @@ use crate::auth::{self, PasswordHasher};
 use crate::config::{Settings, Sources};
 use crate::db::{self, ConnectionManager, DatabaseUrl, Db};
 use crate::domain::{AuthorName, Email, Password, Role};
+use crate::spam;
 use crate::startup::Application;
 use crate::telemetry;
 
@@ -34,6 +35,39 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Train and measure the built-in spam filter.
+    Spam {
+        #[command(subcommand)]
+        command: SpamCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SpamCommand {
+    /// Teach the learned scorer labelled comments (YouTube Spam Collection
+    /// CSV, or `spam|ham<TAB>text` lines), stored in the database.
+    Train {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Run the built-in pipeline on labelled files and print its accuracy.
+    Eval {
+        /// Files to train a fresh model on (ignored with --online).
+        #[arg(long, num_args = 1.., value_name = "FILE")]
+        train: Vec<PathBuf>,
+        /// Files to score.
+        #[arg(long, num_args = 1.., required = true, value_name = "FILE")]
+        test: Vec<PathBuf>,
+        /// Start from an empty model and learn each test comment's label
+        /// right after scoring it, as moderators would.
+        #[arg(long)]
+        online: bool,
+        /// A TOML file overriding config/default.toml (its [spam] section).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
     },
 }
 
@@ -99,6 +133,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
         Command::Serve(args) => serve(args).await,
         Command::Migrate(args) => migrate(args).await,
+        Command::Spam {
+            command: SpamCommand::Train { files, db },
+        } => spam_train(db, files).await,
+        Command::Spam {
+            command:
+                SpamCommand::Eval {
+                    train,
+                    test,
+                    online,
+                    config,
+                },
+        } => spam_eval(config, train, test, online).await,
         Command::User {
             command:
                 UserCommand::Create {
@@ -194,5 +240,87 @@ async fn create_user(
     let hasher = tokio::task::spawn_blocking(move || PasswordHasher::new(&argon)).await??;
     let user = auth::create_user(&db, &hasher, email, name, password, role).await?;
     println!("created {} {} (id {})", user.role, user.email, user.id);
+    Ok(())
+}
+
+async fn spam_train(args: DbArgs, files: Vec<PathBuf>) -> anyhow::Result<()> {
+    let settings = Settings::load(&args.sources(Vec::new()))?;
+    telemetry::init(&settings.log);
+    let samples = spam::eval::load_all(&files).map_err(anyhow::Error::msg)?;
+    let spam_count = samples.iter().filter(|s| s.spam).count();
+    let db_settings = settings.database.clone();
+    let db = tokio::task::spawn_blocking(move || Db::connect(&db_settings)).await??;
+    let learned = samples.len();
+    let features = db
+        .write(move |conn| {
+            // Counts add up, so learning every sample on an empty model and
+            // adding its rows to the stored ones is the same as learning
+            // them one by one.
+            let mut model = spam::classifier::Model::empty();
+            let mut total = spam::classifier::Changes::default();
+            for sample in &samples {
+                let text = spam::learned::text_of(&spam::Candidate {
+                    body: sample.text.clone(),
+                    ..spam::Candidate::default()
+                });
+                model.learn(&text, sample.spam);
+            }
+            total.rows = model
+                .rows()
+                .into_iter()
+                .map(|row| spam::classifier::RowChange {
+                    row,
+                    delta_a: row.a,
+                    delta_b: row.b,
+                })
+                .collect();
+            total.globals_delta = model.globals();
+            spam::learned::persist(conn, &total)?;
+            let (stored, _) = spam::LearnedModel::load(conn)?;
+            Ok::<_, db::DbError>(stored.len())
+        })
+        .await?;
+    println!(
+        "learned {learned} comments ({spam_count} spam, {} ham); the model now has {features} features",
+        learned - spam_count
+    );
+    Ok(())
+}
+
+async fn spam_eval(
+    config: Option<PathBuf>,
+    train: Vec<PathBuf>,
+    test: Vec<PathBuf>,
+    online: bool,
+) -> anyhow::Result<()> {
+    let settings = Settings::load(&Sources {
+        file: config,
+        env: true,
+        overrides: Vec::new(),
+    })?;
+    if !online && train.is_empty() {
+        bail!("give --train FILE... (or --online to start from an empty model)");
+    }
+    let train = spam::eval::load_all(&train).map_err(anyhow::Error::msg)?;
+    let test = spam::eval::load_all(&test).map_err(anyhow::Error::msg)?;
+    let kinds: Vec<&str> = settings
+        .spam
+        .scorers
+        .iter()
+        .map(|s| s.kind.as_str())
+        .collect();
+    println!(
+        "pipeline: {} (thresholds: review {}, spam {}); {} mode; trained on {} comments, testing {}",
+        kinds.join(", "),
+        settings.spam.review_threshold,
+        settings.spam.spam_threshold,
+        if online { "online" } else { "batch" },
+        if online { 0 } else { train.len() },
+        test.len()
+    );
+    let counts = spam::eval::evaluate(&settings.spam, &train, &test, online)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    println!("{}", counts.summary());
     Ok(())
 }

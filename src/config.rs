@@ -32,6 +32,9 @@ pub struct Settings {
     pub comments: CommentSettings,
     pub auth: AuthSettings,
     pub moderation: ModerationSettings,
+    pub guards: GuardSettings,
+    pub spam: SpamSettings,
+    pub outbox: OutboxSettings,
     pub log: LogSettings,
 }
 
@@ -152,6 +155,86 @@ pub enum ModerationMode {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct GuardSettings {
+    #[serde(with = "humantime_serde")]
+    pub flood_interval: Duration,
+    pub refuse_duplicates: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpamSettings {
+    pub review_threshold: f64,
+    pub spam_threshold: f64,
+    #[serde(with = "humantime_serde")]
+    pub refresh_interval: Duration,
+    pub scorers: Vec<ScorerSettings>,
+}
+
+/// One entry of `[[spam.scorers]]`: which scorer, how it counts, and its
+/// own settings (checked by the scorer when the pipeline is built).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScorerSettings {
+    pub kind: String,
+    #[serde(default)]
+    pub mode: ScorerMode,
+    #[serde(default = "default_weight")]
+    pub weight: f64,
+    #[serde(default = "default_timeout", with = "humantime_serde")]
+    pub timeout: Duration,
+    #[serde(default)]
+    pub on_error: OnError,
+    #[serde(default)]
+    pub settings: serde_json::Map<String, serde_json::Value>,
+}
+
+fn default_weight() -> f64 {
+    1.0
+}
+
+fn default_timeout() -> Duration {
+    Duration::from_secs(2)
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScorerMode {
+    /// Part of the decision.
+    #[default]
+    Enforce,
+    /// Scored and recorded only: a way to try a scorer on live traffic.
+    Shadow,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnError {
+    /// Hold the comment for a moderator (never publish on a failure).
+    #[default]
+    Hold,
+    /// Decide without this scorer.
+    Ignore,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboxSettings {
+    #[serde(with = "humantime_serde")]
+    pub poll_interval: Duration,
+    pub max_attempts: u32,
+    #[serde(with = "humantime_serde")]
+    pub first_retry: Duration,
+    #[serde(with = "humantime_serde")]
+    pub max_retry: Duration,
+    #[serde(with = "humantime_serde")]
+    pub keep_finished: Duration,
+    #[serde(with = "humantime_serde")]
+    pub request_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LogSettings {
     pub level: String,
     pub format: LogFormat,
@@ -247,6 +330,22 @@ impl Settings {
             return invalid(
                 "auth.cookie_name must be non-empty ASCII letters, digits, '_' or '-'".into(),
             );
+        }
+        let spam = &self.spam;
+        let in_unit = |x: f64| (0.0..=1.0).contains(&x);
+        if !in_unit(spam.review_threshold)
+            || !in_unit(spam.spam_threshold)
+            || spam.review_threshold > spam.spam_threshold
+        {
+            return invalid("spam: need 0 <= review_threshold <= spam_threshold <= 1".into());
+        }
+        for (i, scorer) in spam.scorers.iter().enumerate() {
+            if !scorer.weight.is_finite() || scorer.weight < 0.0 {
+                return invalid(format!("spam.scorers[{i}].weight must be a number >= 0"));
+            }
+        }
+        if self.outbox.max_attempts == 0 {
+            return invalid("outbox.max_attempts must be at least 1".into());
         }
         argon2::Params::new(
             self.auth.argon2.memory_kib,

@@ -235,6 +235,15 @@ impl From<CommentError> for ApiError {
                 "conflict",
                 "the comment was changed at the same time; reload and try again",
             ),
+            CommentError::Duplicate => {
+                ApiError::conflict("duplicate", "you already posted this comment here")
+            }
+            CommentError::Flood { retry_after_secs } => {
+                let mut e = ApiError::too_many_requests(retry_after_secs);
+                e.message = format!("you are commenting too fast; wait {retry_after_secs} s");
+                e
+            }
+            CommentError::Internal(cause) => ApiError::internal(cause),
         }
     }
 }

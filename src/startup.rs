@@ -13,6 +13,8 @@ use tracing_actix_web::TracingLogger;
 use crate::auth::PasswordHasher;
 use crate::config::Settings;
 use crate::db::{self, Db, DbError};
+use crate::outbox::{self, RetryPolicy, Waker};
+use crate::spam::Spam;
 use crate::state::AppState;
 
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +54,18 @@ impl Application {
             .map_err(|e| StartupError::Other(e.to_string()))?
             .map_err(|e| StartupError::Other(e.to_string()))?;
 
+        // One HTTP client for every outgoing call (scorers, feedback), so
+        // connections are pooled.
+        let http = reqwest::Client::builder()
+            .timeout(settings.outbox.request_timeout)
+            .user_agent(concat!("Moderato/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| StartupError::Other(format!("HTTP client: {e}")))?;
+        let spam = Arc::new(
+            Spam::build(&settings.spam, http).map_err(|e| StartupError::Other(e.to_string()))?,
+        );
+        spam.refresh(&db).await?;
+
         let listener =
             TcpListener::bind(&settings.server.bind).map_err(|source| StartupError::Bind {
                 bind: settings.server.bind.clone(),
@@ -66,6 +80,8 @@ impl Application {
             db,
             passwords,
             trusted_proxies,
+            spam,
+            outbox: Waker::default(),
         });
         let max_request_bytes = settings.server.max_request_bytes;
         let app_state = state.clone();
@@ -110,9 +126,35 @@ impl Application {
     /// requests get `server.shutdown_timeout` to finish, then background
     /// work stops.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let housekeeping = tokio::spawn(housekeeping(self.state.db.clone()));
+        let state = self.state.clone();
+        let settings = &state.settings;
+        let policy = RetryPolicy {
+            poll_interval: settings.outbox.poll_interval,
+            max_attempts: settings.outbox.max_attempts,
+            first_retry: settings.outbox.first_retry,
+            max_retry: settings.outbox.max_retry,
+        };
+        let background = [
+            tokio::spawn(housekeeping(
+                state.db.clone(),
+                settings.outbox.keep_finished,
+            )),
+            tokio::spawn(outbox::run_worker(
+                state.db.clone(),
+                state.spam.clone(),
+                policy,
+                state.outbox.clone(),
+            )),
+            tokio::spawn(refresh_spam(state.clone())),
+            tokio::spawn({
+                let spam = state.spam.clone();
+                async move { spam.self_checks().await }
+            }),
+        ];
         let result = self.server.await;
-        housekeeping.abort();
+        for task in background {
+            task.abort();
+        }
         result
     }
 }
@@ -122,7 +164,19 @@ const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(600);
 /// Rate-limit windows are minutes long; a day-old counter is certainly dead.
 const RATE_LIMIT_ROWS_KEPT_MS: i64 = 24 * 3600 * 1000;
 
-async fn housekeeping(db: Db) {
+/// Picks up word-list and model changes made through other instances.
+async fn refresh_spam(state: web::Data<AppState>) {
+    let mut tick = tokio::time::interval(state.settings.spam.refresh_interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = state.spam.refresh(&state.db).await {
+            tracing::warn!(error = %e, "could not refresh spam word lists and model; will retry");
+        }
+    }
+}
+
+async fn housekeeping(db: Db, keep_outbox: Duration) {
     let mut tick = tokio::time::interval(HOUSEKEEPING_EVERY);
     loop {
         tick.tick().await;
@@ -132,14 +186,17 @@ async fn housekeeping(db: Db) {
                 let sessions = db::users::delete_expired_sessions(conn, now)?;
                 let buckets =
                     db::ratelimit::delete_older_than(conn, now - RATE_LIMIT_ROWS_KEPT_MS)?;
-                Ok::<_, DbError>((sessions, buckets))
+                let keep = i64::try_from(keep_outbox.as_millis()).unwrap_or(i64::MAX);
+                let messages = db::outbox::purge_finished(conn, now.saturating_sub(keep))?;
+                Ok::<_, DbError>((sessions, buckets, messages))
             })
             .await;
         match outcome {
-            Ok((sessions, buckets)) if sessions + buckets > 0 => {
+            Ok((sessions, buckets, messages)) if sessions + buckets + messages > 0 => {
                 tracing::info!(
                     sessions,
                     rate_limit_rows = buckets,
+                    outbox_messages = messages,
                     "housekeeping removed expired rows"
                 )
             }

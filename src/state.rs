@@ -7,6 +7,8 @@ use ipnet::IpNet;
 use crate::auth::PasswordHasher;
 use crate::config::Settings;
 use crate::db::Db;
+use crate::outbox::Waker;
+use crate::spam::Spam;
 
 pub struct AppState {
     pub settings: Arc<Settings>,
@@ -14,4 +16,7 @@ pub struct AppState {
     pub passwords: PasswordHasher,
     /// `server.trusted_proxies`, parsed.
     pub trusted_proxies: Vec<IpNet>,
+    pub spam: Arc<Spam>,
+    /// Wakes the outbox worker after queueing a message.
+    pub outbox: Waker,
 }

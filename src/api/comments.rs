@@ -1,5 +1,6 @@
 use std::collections::BTreeMap;
 
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
@@ -39,15 +40,33 @@ pub struct ArticleHintBody {
     url: Option<String>,
 }
 
+/// `POST /articles/{key}/comments`. The body is read as a JSON object first
+/// so the configured honeypot field (whatever its name) can be taken out;
+/// every other key must belong to [`NewCommentBody`].
 pub async fn create(
     req: HttpRequest,
     state: web::Data<AppState>,
     viewer: Viewer,
     key: web::Path<String>,
-    body: web::Json<NewCommentBody>,
+    body: web::Json<serde_json::Map<String, serde_json::Value>>,
 ) -> Result<HttpResponse, ApiError> {
     let key = ArticleKey::parse(&key)?;
-    let body = body.into_inner();
+    let mut fields = body.into_inner();
+    let honeypot = match &state.spam.honeypot_field {
+        Some(name) => fields.remove(name).map(|v| match v {
+            serde_json::Value::String(s) => s,
+            other => other.to_string(),
+        }),
+        None => None,
+    };
+    let body: NewCommentBody =
+        serde_json::from_value(serde_json::Value::Object(fields)).map_err(|e| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                e.to_string(),
+            )
+        })?;
     let submission = Submission {
         body: body.body,
         parent_id: body.parent_id,
@@ -60,11 +79,13 @@ pub async fn create(
             title: a.title,
             url: a.url,
         }),
+        honeypot,
     };
     let client = client_info(&req, &state);
     let submitted = comments::submit(
         &state.db,
         &state.settings,
+        &state.spam,
         viewer.user(),
         key,
         submission,
@@ -173,18 +194,18 @@ pub async fn edit(
         viewer: viewer.user(),
         edit_token: edit_token(&req),
     };
-    let updated = comments::edit(
+    let edited = comments::edit(
         &state.db,
         &state.settings,
+        &state.spam,
         auth,
         id.into_inner(),
         &body.body,
     )
     .await?;
-    let article = crate::comments::articles::key_of(&state.db, updated.article_id).await?;
     Ok(HttpResponse::Ok().json(AuthorComment::new(
-        &updated,
-        &article,
+        &edited.comment,
+        &edited.article_key,
         None,
         edit_window_ms(&state),
     )))

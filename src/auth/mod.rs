@@ -53,6 +53,7 @@ pub struct AuthUser {
     pub name: String,
     pub role: Role,
     pub trusted: bool,
+    pub created_at: i64,
     /// How the session token arrived (a cookie needs CSRF care, a bearer
     /// header does not).
     pub credential: Credential,
@@ -68,6 +69,7 @@ impl AuthUser {
             email: user.email,
             name: user.name,
             trusted: user.trusted,
+            created_at: user.created_at,
             credential,
             session_hash,
         }

@@ -86,13 +86,3 @@ pub async fn put(
     })
     .await
 }
-
-/// The key of the article with this id (for answers about one comment).
-pub async fn key_of(db: &Db, article_id: i64) -> Result<String, CommentError> {
-    db.read(move |conn| {
-        db::articles::find(conn, article_id)?
-            .map(|a| a.key)
-            .ok_or(CommentError::ArticleNotFound)
-    })
-    .await
-}

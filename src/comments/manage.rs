@@ -1,12 +1,14 @@
 //! An author changing their own comment: editing within the edit window,
 //! deleting at any time. Moderators may delete any comment.
 
+use super::submit::{candidate_from, history_from};
 use super::{render, CommentError};
 use crate::auth::{permissions, token, AuthUser};
 use crate::config::Settings;
-use crate::db::models::Comment;
+use crate::db::models::{Article, Comment};
 use crate::db::{self, Db};
 use crate::domain::{CommentBody, CommentStatus};
+use crate::spam::{AccountFacts, History, Policy, Spam};
 
 /// How the caller proves they may change a comment.
 pub struct EditAuth<'a> {
@@ -34,16 +36,42 @@ async fn load(db: &Db, id: i64) -> Result<Comment, CommentError> {
         .ok_or(CommentError::NotFound)
 }
 
+/// An edited comment and the key of its article.
+pub struct Edited {
+    pub comment: Comment,
+    pub article_key: String,
+}
+
+/// Edits a comment's text. The new text is scored like a new comment
+/// (spammers post something clean and edit the links in later); an edit can
+/// move a comment towards review or spam, never back.
 #[tracing::instrument(skip_all, fields(comment_id = id))]
 pub async fn edit(
     db: &Db,
     settings: &Settings,
+    spam: &Spam,
     auth: EditAuth<'_>,
     id: i64,
     body: &str,
-) -> Result<Comment, CommentError> {
+) -> Result<Edited, CommentError> {
     let body = CommentBody::parse(body, settings.comments.max_body_bytes)?;
-    let current = load(db, id).await?;
+    let (current, article, history) = db
+        .read(move |conn| {
+            let Some(comment) =
+                db::comments::find(conn, id)?.filter(|c| c.status() != CommentStatus::Deleted)
+            else {
+                return Err(CommentError::NotFound);
+            };
+            let article: Article =
+                db::articles::find(conn, comment.article_id)?.ok_or(CommentError::NotFound)?;
+            let history: History = history_from(db::comments::history(
+                conn,
+                comment.user_id,
+                comment.author_email.as_deref(),
+            )?);
+            Ok((comment, article, history))
+        })
+        .await?;
     if !auth.is_author(&current) {
         return Err(CommentError::NotAuthor);
     }
@@ -55,15 +83,67 @@ pub async fn edit(
     if now.saturating_sub(current.created_at) > window {
         return Err(CommentError::EditWindowClosed);
     }
+
+    let mut candidate = candidate_from(&current, &article, history);
+    candidate.body = body.as_str().to_string();
+    candidate.is_edit = true;
+    let trusted = auth
+        .viewer
+        .is_some_and(|v| v.trusted || v.role.can_moderate());
+    if let Some(viewer) = auth.viewer.filter(|v| current.user_id == Some(v.id)) {
+        candidate.account = Some(AccountFacts {
+            id: viewer.id,
+            role: viewer.role.as_str().to_string(),
+            trusted,
+            created_at: viewer.created_at,
+        });
+    }
+    let policy = Policy {
+        mode: settings.moderation.mode,
+        trusted,
+        approved_before: history.approved > 0,
+    };
+    let decision = spam.pipeline.evaluate(&candidate, policy).await;
+    let status = more_severe(current.status(), decision.status);
+    let report = serde_json::to_string(&decision.report)
+        .map_err(|e| CommentError::Internal(e.to_string()))?;
+    let score = decision.report.score;
+
     let html = render::markdown_to_html(body.as_str());
-    let status = current.status();
     let updated = db
         .write(move |conn| {
-            db::comments::update_body(conn, &current, body.as_str(), &html, status, now)
-                .map_err(CommentError::from)
+            db::comments::update_body(
+                conn,
+                &current,
+                body.as_str(),
+                &html,
+                status,
+                (score, &report),
+                now,
+            )
+            .map_err(CommentError::from)
         })
-        .await?;
-    updated.ok_or(CommentError::Conflict)
+        .await?
+        .ok_or(CommentError::Conflict)?;
+    tracing::info!(status = %updated.status, score, "comment edited");
+    Ok(Edited {
+        comment: updated,
+        article_key: article.key,
+    })
+}
+
+/// The stricter of two statuses: approved < pending < spam.
+fn more_severe(a: CommentStatus, b: CommentStatus) -> CommentStatus {
+    let rank = |s: CommentStatus| match s {
+        CommentStatus::Approved => 0,
+        CommentStatus::Pending => 1,
+        _ => 2,
+    };
+    if rank(b) > rank(a) {
+        b
+    } else {
+        a
+    }
 }
 
 #[tracing::instrument(skip_all, fields(comment_id = id))]

@@ -7,8 +7,10 @@ pub mod render;
 mod submit;
 mod thread;
 
-pub use manage::{delete, edit, EditAuth};
-pub use submit::{submit, ArticleHint, ClientInfo, GuestAuthor, Submission, Submitted};
+pub use manage::{delete, edit, EditAuth, Edited};
+pub use submit::{
+    candidate_from, submit, ArticleHint, ClientInfo, GuestAuthor, Submission, Submitted,
+};
 pub use thread::{counts, public_page, Order, ThreadPage, MAX_COUNT_KEYS};
 
 use sha2::{Digest, Sha256};
@@ -37,6 +39,12 @@ pub enum CommentError {
     NotEditable,
     #[error("concurrent change")]
     Conflict,
+    #[error("duplicate comment")]
+    Duplicate,
+    #[error("too many comments in a short time")]
+    Flood { retry_after_secs: u64 },
+    #[error("internal error: {0}")]
+    Internal(String),
     #[error(transparent)]
     Auth(#[from] AuthError),
     #[error(transparent)]

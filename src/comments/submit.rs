@@ -1,16 +1,17 @@
-//! Accepting a new comment: validate, resolve the article and parent,
-//! decide the status, store.
+//! Accepting a new comment: validate, guard against floods and duplicates,
+//! resolve the article and parent, score for spam, store.
 
 use std::net::IpAddr;
 
 use super::{avatar_hash, render, CommentError};
 use crate::auth::{token, AuthUser};
-use crate::config::{ModerationMode, Settings};
+use crate::config::Settings;
 use crate::db::models::{Article, Comment, NewArticle, NewComment};
 use crate::db::{self, Db};
 use crate::domain::{
     ArticleKey, AuthorName, CommentBody, CommentStatus, Email, Title, ValidationError, WebUrl,
 };
+use crate::spam::{self, AccountFacts, ArticleFacts, Candidate, History, Policy, Spam};
 
 /// A new comment as the client sent it, before validation.
 #[derive(Debug, Default)]
@@ -19,6 +20,8 @@ pub struct Submission {
     pub parent_id: Option<i64>,
     pub author: Option<GuestAuthor>,
     pub article: Option<ArticleHint>,
+    /// The value of the honeypot field, when the form sent one.
+    pub honeypot: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -54,21 +57,33 @@ pub struct Submitted {
 }
 
 /// Who wrote the comment, validated.
-struct Author {
-    user_id: Option<i64>,
-    trusted: bool,
-    name: String,
-    email: Option<String>,
-    url: Option<String>,
+pub(super) struct Author {
+    pub user_id: Option<i64>,
+    pub account: Option<AccountFacts>,
+    pub trusted: bool,
+    pub name: String,
+    pub email: Option<String>,
+    pub url: Option<String>,
 }
 
 /// What a client may keep of a header: bounded and printable.
 const MAX_HEADER_KEPT: usize = 512;
 
+/// Everything read before deciding, in one database round trip.
+struct Context {
+    article: Option<Article>,
+    parent: Option<Comment>,
+    history: History,
+    last_from_ip: Option<i64>,
+    last_from_user: Option<i64>,
+    duplicate: bool,
+}
+
 #[tracing::instrument(skip_all, fields(article = %key.as_str()))]
 pub async fn submit(
     db: &Db,
     settings: &Settings,
+    spam: &Spam,
     viewer: Option<&AuthUser>,
     key: ArticleKey,
     submission: Submission,
@@ -80,30 +95,62 @@ pub async fn submit(
     let hint = parse_hint(settings, submission.article)?;
     let parent_id = submission.parent_id;
 
-    // Read what the decision needs, then write in one short transaction.
-    let lookup_key = key.clone();
-    let (user_id, email) = (author.user_id, author.email.clone());
-    let needs_history = settings.moderation.mode == ModerationMode::FirstTime && !author.trusted;
-    let (article, parent, approved_before) = db
-        .read(move |conn| {
-            let article = db::articles::find_by_key(conn, lookup_key.as_str())?;
+    let context = {
+        let key = key.clone();
+        let (user_id, email, name) = (author.user_id, author.email.clone(), author.name.clone());
+        let ip = client.ip.map(|ip| ip.to_string());
+        let text = body.as_str().to_string();
+        let check_duplicates = settings.guards.refuse_duplicates;
+        db.read(move |conn| {
+            let article = db::articles::find_by_key(conn, key.as_str())?;
             let parent = match parent_id {
                 Some(id) => db::comments::find(conn, id)?,
                 None => None,
             };
-            let approved_before =
-                needs_history && db::comments::has_approved(conn, user_id, email.as_deref())?;
-            Ok::<_, CommentError>((article, parent, approved_before))
+            let history = history_from(db::comments::history(conn, user_id, email.as_deref())?);
+            let last_from_ip = match &ip {
+                Some(ip) => db::comments::latest_from_ip(conn, ip)?,
+                None => None,
+            };
+            let last_from_user = match user_id {
+                Some(id) => db::comments::latest_from_user(conn, id)?,
+                None => None,
+            };
+            let duplicate = match (&article, check_duplicates) {
+                (Some(a), true) => db::comments::duplicate_exists(
+                    conn,
+                    a.id,
+                    user_id,
+                    email.as_deref(),
+                    &name,
+                    &text,
+                )?,
+                _ => false,
+            };
+            Ok::<_, CommentError>(Context {
+                article,
+                parent,
+                history,
+                last_from_ip,
+                last_from_user,
+                duplicate,
+            })
         })
-        .await?;
+        .await?
+    };
 
-    match &article {
+    let now = db::now_millis();
+    check_flood(settings, &author, &context, now)?;
+    if context.duplicate {
+        return Err(CommentError::Duplicate);
+    }
+    match &context.article {
         Some(article) if !article.comments_open => return Err(CommentError::Closed),
         Some(_) => {}
         None => check_auto_create(settings, &hint)?,
     }
     if let Some(id) = parent_id {
-        let belongs = matches!((&parent, &article), (Some(p), Some(a))
+        let belongs = matches!((&context.parent, &context.article), (Some(p), Some(a))
             if p.article_id == a.id && p.status() == CommentStatus::Approved);
         if !belongs {
             return Err(ValidationError::new(
@@ -114,17 +161,45 @@ pub async fn submit(
         }
     }
 
-    let status = match settings.moderation.mode {
-        ModerationMode::None => CommentStatus::Approved,
-        ModerationMode::All => CommentStatus::Pending,
-        ModerationMode::FirstTime if author.trusted || approved_before => CommentStatus::Approved,
-        ModerationMode::FirstTime => CommentStatus::Pending,
+    let candidate = Candidate {
+        body: body.as_str().to_string(),
+        author_name: author.name.clone(),
+        author_email: author.email.clone(),
+        author_url: author.url.clone(),
+        account: author.account.clone(),
+        history: context.history,
+        article: match &context.article {
+            Some(a) => ArticleFacts {
+                key: a.key.clone(),
+                title: a.title.clone(),
+                url: a.url.clone(),
+            },
+            None => ArticleFacts {
+                key: key.as_str().to_string(),
+                title: hint.title.clone(),
+                url: hint.url.clone(),
+            },
+        },
+        ip: client.ip,
+        user_agent: client.user_agent.as_deref().map(bounded),
+        referrer: client.referrer.as_deref().map(bounded),
+        honeypot: submission.honeypot,
+        is_edit: false,
+        created_at: now,
+        prior_scores: Vec::new(),
     };
+    let policy = Policy {
+        mode: settings.moderation.mode,
+        trusted: author.trusted,
+        approved_before: context.history.approved > 0,
+    };
+    let decision = spam.pipeline.evaluate(&candidate, policy).await;
+    let report = serde_json::to_string(&decision.report)
+        .map_err(|e| CommentError::Internal(e.to_string()))?;
 
     let html = render::markdown_to_html(body.as_str());
     let issued = author.user_id.is_none().then(token::issue);
     let edit_token_hash = issued.as_ref().map(|t| t.hash.clone());
-    let now = db::now_millis();
     let new_comment = move |article_id: i64| NewComment {
         article_id,
         parent_id,
@@ -135,17 +210,20 @@ pub async fn submit(
         author_url: author.url,
         body: body.into_inner(),
         html,
-        status: status.as_str().to_string(),
+        status: decision.status.as_str().to_string(),
         edit_token_hash,
         ip: client.ip.map(|ip| ip.to_string()),
-        user_agent: client.user_agent.map(|s| bounded(&s)),
-        referrer: client.referrer.map(|s| bounded(&s)),
+        user_agent: candidate.user_agent,
+        referrer: candidate.referrer,
         created_at: now,
         status_changed_at: now,
+        spam_score: Some(decision.report.score),
+        spam_report: Some(report),
     };
+    let known_article = context.article;
     let (comment, article) = db
         .write(move |conn| {
-            let article = match article {
+            let article = match known_article {
                 Some(found) => {
                     // It may have been closed while we were deciding.
                     let current =
@@ -174,7 +252,7 @@ pub async fn submit(
             Ok((comment, article))
         })
         .await?;
-    tracing::info!(comment_id = comment.id, status = %comment.status, "comment stored");
+    tracing::info!(comment_id = comment.id, status = %comment.status, score = comment.spam_score, "comment stored");
     Ok(Submitted {
         comment,
         article,
@@ -182,7 +260,44 @@ pub async fn submit(
     })
 }
 
-fn resolve_author(
+/// Counts per status into a [`History`].
+pub(super) fn history_from(rows: Vec<(String, i64)>) -> History {
+    let mut history = History::default();
+    for (status, count) in rows {
+        match status.parse::<CommentStatus>() {
+            Ok(CommentStatus::Approved) => history.approved = count,
+            Ok(CommentStatus::Pending) => history.pending = count,
+            Ok(CommentStatus::Spam) => history.spam = count,
+            Ok(CommentStatus::Trash) => history.trash = count,
+            _ => {}
+        }
+    }
+    history
+}
+
+fn check_flood(
+    settings: &Settings,
+    author: &Author,
+    context: &Context,
+    now: i64,
+) -> Result<(), CommentError> {
+    let interval = i64::try_from(settings.guards.flood_interval.as_millis()).unwrap_or(i64::MAX);
+    if interval == 0 || author.trusted {
+        return Ok(());
+    }
+    let last = context.last_from_ip.max(context.last_from_user);
+    match last {
+        Some(at) if now - at < interval => {
+            let wait_ms = interval - (now - at);
+            Err(CommentError::Flood {
+                retry_after_secs: u64::try_from((wait_ms + 999) / 1000).unwrap_or(1).max(1),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+pub(super) fn resolve_author(
     settings: &Settings,
     viewer: Option<&AuthUser>,
     given: Option<GuestAuthor>,
@@ -197,9 +312,16 @@ fn resolve_author(
         .map(WebUrl::into_inner);
 
     if let Some(user) = viewer {
+        let trusted = user.trusted || user.role.can_moderate();
         return Ok(Author {
             user_id: Some(user.id),
-            trusted: user.trusted || user.role.can_moderate(),
+            account: Some(AccountFacts {
+                id: user.id,
+                role: user.role.as_str().to_string(),
+                trusted,
+                created_at: user.created_at,
+            }),
+            trusted,
             name: user.name.clone(),
             email: Some(user.email.clone()),
             url,
@@ -234,6 +356,7 @@ fn resolve_author(
         .map(Email::into_inner);
     Ok(Author {
         user_id: None,
+        account: None,
         trusted: false,
         name,
         email,
@@ -286,7 +409,7 @@ fn check_auto_create(settings: &Settings, hint: &Hint) -> Result<(), CommentErro
 
 /// Keeps at most `MAX_HEADER_KEPT` bytes of a header value, cut on a
 /// character boundary.
-fn bounded(value: &str) -> String {
+pub(super) fn bounded(value: &str) -> String {
     if value.len() <= MAX_HEADER_KEPT {
         return value.to_string();
     }
@@ -295,4 +418,38 @@ fn bounded(value: &str) -> String {
         end -= 1;
     }
     value[..end].to_string()
+}
+
+/// Rebuilds the candidate a stored comment was (or would now be) scored as.
+pub fn candidate_from(comment: &Comment, article: &Article, history: History) -> Candidate {
+    Candidate {
+        body: comment.body.clone(),
+        author_name: comment.author_name.clone(),
+        author_email: comment.author_email.clone(),
+        author_url: comment.author_url.clone(),
+        account: None,
+        history,
+        article: ArticleFacts {
+            key: article.key.clone(),
+            title: article.title.clone(),
+            url: article.url.clone(),
+        },
+        ip: comment.ip.as_deref().and_then(|ip| ip.parse().ok()),
+        user_agent: comment.user_agent.clone(),
+        referrer: comment.referrer.clone(),
+        honeypot: None,
+        is_edit: false,
+        created_at: comment.created_at,
+        prior_scores: comment
+            .spam_report
+            .as_deref()
+            .and_then(|r| serde_json::from_str::<spam::Report>(r).ok())
+            .map(|r| {
+                r.scorers
+                    .into_iter()
+                    .filter_map(|s| s.score.map(|v| (s.kind, v)))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
 }

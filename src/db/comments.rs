@@ -75,30 +75,6 @@ pub fn public_page(
     query.load(conn)
 }
 
-/// Whether the commenter has ever had a comment approved (or still has one
-/// approved): by account when signed in, by email as a guest.
-pub fn has_approved(
-    conn: &mut AnyConnection,
-    user_id: Option<i64>,
-    email: Option<&str>,
-) -> QueryResult<bool> {
-    let approved = comments::table.filter(comments::status.eq(CommentStatus::Approved.as_str()));
-    let found = match (user_id, email) {
-        (Some(id), _) => diesel::select(diesel::dsl::exists(
-            approved.filter(comments::user_id.eq(id)),
-        ))
-        .get_result(conn)?,
-        (None, Some(email)) => diesel::select(diesel::dsl::exists(
-            approved
-                .filter(comments::user_id.is_null())
-                .filter(comments::author_email.eq(email)),
-        ))
-        .get_result(conn)?,
-        (None, None) => false,
-    };
-    Ok(found)
-}
-
 /// Replaces the text of `current` and sets its status. Guarded by the
 /// version read with it: returns `None` when the comment changed in between.
 pub fn update_body(
@@ -107,6 +83,7 @@ pub fn update_body(
     body: &str,
     html: &str,
     status: CommentStatus,
+    spam: (f64, &str),
     now: i64,
 ) -> QueryResult<Option<Comment>> {
     let status_changed_at = if current.status() == status {
@@ -125,6 +102,8 @@ pub fn update_body(
         comments::status.eq(status.as_str()),
         comments::edited_at.eq(now),
         comments::status_changed_at.eq(status_changed_at),
+        comments::spam_score.eq(spam.0),
+        comments::spam_report.eq(spam.1),
         comments::version.eq(comments::version + 1),
     ))
     .get_result::<Comment>(conn)
@@ -144,4 +123,69 @@ pub fn mark_deleted(conn: &mut AnyConnection, id: i64, now: i64) -> QueryResult<
             comments::version.eq(comments::version + 1),
         ))
         .execute(conn)
+}
+
+/// When this IP address last commented, if ever.
+pub fn latest_from_ip(conn: &mut AnyConnection, ip: &str) -> QueryResult<Option<i64>> {
+    comments::table
+        .filter(comments::ip.eq(ip))
+        .select(diesel::dsl::max(comments::created_at))
+        .first(conn)
+}
+
+/// When this account last commented, if ever.
+pub fn latest_from_user(conn: &mut AnyConnection, user_id: i64) -> QueryResult<Option<i64>> {
+    comments::table
+        .filter(comments::user_id.eq(user_id))
+        .select(diesel::dsl::max(comments::created_at))
+        .first(conn)
+}
+
+/// Whether the same author already left exactly this text on the article.
+pub fn duplicate_exists(
+    conn: &mut AnyConnection,
+    article_id: i64,
+    user_id: Option<i64>,
+    email: Option<&str>,
+    author_name: &str,
+    body: &str,
+) -> QueryResult<bool> {
+    let same_text = comments::table
+        .filter(comments::article_id.eq(article_id))
+        .filter(comments::body.eq(body))
+        .filter(comments::status.ne(CommentStatus::Deleted.as_str()))
+        .into_boxed();
+    let same_author = match (user_id, email) {
+        (Some(id), _) => same_text.filter(comments::user_id.eq(id)),
+        (None, Some(email)) => same_text
+            .filter(comments::user_id.is_null())
+            .filter(comments::author_email.eq(email)),
+        (None, None) => same_text
+            .filter(comments::user_id.is_null())
+            .filter(comments::author_email.is_null())
+            .filter(comments::author_name.eq(author_name)),
+    };
+    let found: Option<i64> = same_author.select(comments::id).first(conn).optional()?;
+    Ok(found.is_some())
+}
+
+/// How many of the commenter's comments are in each status: by account, or
+/// by email for a guest.
+pub fn history(
+    conn: &mut AnyConnection,
+    user_id: Option<i64>,
+    email: Option<&str>,
+) -> QueryResult<Vec<(String, i64)>> {
+    let query = comments::table
+        .group_by(comments::status)
+        .select((comments::status, diesel::dsl::count_star()))
+        .into_boxed();
+    match (user_id, email) {
+        (Some(id), _) => query.filter(comments::user_id.eq(id)).load(conn),
+        (None, Some(email)) => query
+            .filter(comments::user_id.is_null())
+            .filter(comments::author_email.eq(email))
+            .load(conn),
+        (None, None) => Ok(Vec::new()),
+    }
 }

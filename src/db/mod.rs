@@ -8,8 +8,10 @@ pub mod articles;
 pub mod comments;
 mod connection;
 pub mod models;
+pub mod outbox;
 pub mod ratelimit;
 pub mod schema;
+pub mod spam;
 pub mod users;
 mod writer;
 

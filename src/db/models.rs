@@ -114,6 +114,9 @@ pub struct Comment {
     pub edited_at: Option<i64>,
     pub status_changed_at: i64,
     pub version: i64,
+    pub spam_score: Option<f64>,
+    pub spam_report: Option<String>,
+    pub verdict: Option<String>,
 }
 
 impl Comment {
@@ -142,4 +145,6 @@ pub struct NewComment {
     pub referrer: Option<String>,
     pub created_at: i64,
     pub status_changed_at: i64,
+    pub spam_score: Option<f64>,
+    pub spam_report: Option<String>,
 }

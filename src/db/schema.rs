@@ -58,6 +58,9 @@ diesel::table! {
         edited_at -> Nullable<BigInt>,
         status_changed_at -> BigInt,
         version -> BigInt,
+        spam_score -> Nullable<Double>,
+        spam_report -> Nullable<Text>,
+        verdict -> Nullable<Text>,
     }
 }
 
@@ -69,8 +72,68 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    spam_words (id) {
+        id -> BigInt,
+        list -> Text,
+        kind -> Text,
+        pattern -> Text,
+        note -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    spam_features (key) {
+        key -> BigInt,
+        a -> Double,
+        b -> Double,
+    }
+}
+
+diesel::table! {
+    spam_globals (name) {
+        name -> Text,
+        value -> Double,
+    }
+}
+
+diesel::table! {
+    spam_state (name) {
+        name -> Text,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        topic -> Text,
+        target -> Text,
+        payload -> Text,
+        attempts -> Integer,
+        next_attempt_at -> BigInt,
+        lease_until -> Nullable<BigInt>,
+        last_error -> Nullable<Text>,
+        created_at -> BigInt,
+        delivered_at -> Nullable<BigInt>,
+        gave_up_at -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(comments -> articles (article_id));
 diesel::joinable!(comments -> users (user_id));
 
-diesel::allow_tables_to_appear_in_same_query!(users, sessions, articles, comments, rate_limits);
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    sessions,
+    articles,
+    comments,
+    rate_limits,
+    spam_words,
+    spam_features,
+    spam_globals,
+    spam_state,
+    outbox,
+);

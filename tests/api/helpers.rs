@@ -111,7 +111,8 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(settings_toml: &str) -> TestApp {
     let db = TestDatabase::new();
     let base = format!(
-        "server.bind = \"127.0.0.1:0\"\nserver.workers = 1\ndatabase.url = {}\nlog.level = \"warn\"\n",
+        "server.bind = \"127.0.0.1:0\"\nserver.workers = 1\ndatabase.url = {}\nlog.level = \"warn\"\n\
+         guards.flood_interval = \"0s\"\n",
         serde_json::Value::from(db.url())
     );
     let settings = Settings::load(&Sources {

@@ -1,0 +1,94 @@
+//! A hidden form field that people never see and so leave empty; bots that
+//! fill in every field give themselves away.
+
+use async_trait::async_trait;
+use serde::Deserialize;
+
+use super::pipeline::parse_settings;
+use super::{Assessment, Candidate, Rule, Scorer, ScorerError};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Settings {
+    /// The JSON field of the comment form that must stay empty.
+    field: String,
+}
+
+pub struct Honeypot {
+    field: String,
+}
+
+impl Honeypot {
+    pub fn new(settings: serde_json::Value) -> Result<Self, String> {
+        let settings: Settings = parse_settings(settings)?;
+        let field = settings.field.trim().to_string();
+        if field.is_empty()
+            || !field
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
+            return Err(
+                "settings.field must be a non-empty name of letters, digits, '_' or '-'".into(),
+            );
+        }
+        Ok(Honeypot { field })
+    }
+
+    /// The field name a form must send, for the API to pick it out.
+    pub fn field_from(settings: &serde_json::Map<String, serde_json::Value>) -> Option<String> {
+        settings
+            .get("field")
+            .and_then(|v| v.as_str())
+            .map(|s| s.trim().to_string())
+    }
+}
+
+#[async_trait]
+impl Scorer for Honeypot {
+    fn kind(&self) -> &'static str {
+        "honeypot"
+    }
+
+    async fn score(&self, candidate: &Candidate) -> Result<Assessment, ScorerError> {
+        match candidate.honeypot.as_deref().map(str::trim) {
+            Some(value) if !value.is_empty() => Ok(Assessment {
+                score: 1.0,
+                reasons: vec![format!("the hidden field `{}` was filled in", self.field)],
+                rule: Some(Rule::Spam),
+            }),
+            _ => Ok(Assessment::neutral()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[tokio::test]
+    async fn a_filled_honeypot_is_spam_an_empty_one_says_nothing() {
+        let scorer = Honeypot::new(json!({"field": "website"})).unwrap();
+        let mut candidate = Candidate::default();
+        assert_eq!(
+            scorer.score(&candidate).await.unwrap(),
+            Assessment::neutral()
+        );
+        candidate.honeypot = Some("  ".into());
+        assert_eq!(
+            scorer.score(&candidate).await.unwrap(),
+            Assessment::neutral()
+        );
+        candidate.honeypot = Some("http://spam.example".into());
+        let assessment = scorer.score(&candidate).await.unwrap();
+        assert_eq!(assessment.rule, Some(Rule::Spam));
+        assert!(assessment.reasons[0].contains("website"));
+    }
+
+    #[test]
+    fn settings_are_checked() {
+        assert!(Honeypot::new(json!({})).is_err());
+        assert!(Honeypot::new(json!({"field": "has space"})).is_err());
+        assert!(Honeypot::new(json!({"field": "x", "typo": 1})).is_err());
+    }
+}

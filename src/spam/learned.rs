@@ -1,0 +1,215 @@
+//! The learned scorer: a statistical text classifier (`classifier.rs`)
+//! trained by moderators' verdicts and by `moderato spam train`.
+//!
+//! The model lives in the database (`spam_features`, `spam_globals`), so
+//! every instance shares it. Each instance scores from an in-memory copy:
+//! its own verdicts update that copy at once, and other instances' changes
+//! arrive when the model's version in `spam_state` moves (checked every
+//! `spam.refresh_interval`). Updates are additive, so instances learning at
+//! the same time never overwrite each other.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use async_trait::async_trait;
+use serde::Deserialize;
+
+use super::classifier::{Changes, Globals, Model, Row};
+use super::pipeline::parse_settings;
+use super::{Assessment, Candidate, Scorer, ScorerError, Verdict};
+use crate::db::{self, AnyConnection, DbError};
+
+/// The shared model and the version it was loaded at.
+pub struct LearnedModel {
+    model: RwLock<Model>,
+    version: AtomicI64,
+}
+
+const GLOBAL_SPAM: &str = "spam";
+const GLOBAL_HAM: &str = "ham";
+
+impl LearnedModel {
+    pub fn empty() -> Self {
+        LearnedModel {
+            model: RwLock::new(Model::empty()),
+            version: AtomicI64::new(-1),
+        }
+    }
+
+    /// Runs `f` with the model. Scoring is fast and never awaits, so a
+    /// plain read lock is held only for microseconds.
+    pub fn read<R>(&self, f: impl FnOnce(&Model) -> R) -> R {
+        match self.model.read() {
+            Ok(m) => f(&m),
+            Err(poisoned) => f(&poisoned.into_inner()),
+        }
+    }
+
+    /// Changes the in-memory model.
+    pub fn update<R>(&self, f: impl FnOnce(&mut Model) -> R) -> R {
+        match self.model.write() {
+            Ok(mut m) => f(&mut m),
+            Err(poisoned) => f(&mut poisoned.into_inner()),
+        }
+    }
+
+    pub fn version(&self) -> i64 {
+        self.version.load(Ordering::Acquire)
+    }
+
+    /// Reads the whole model from the database.
+    pub fn load(conn: &mut AnyConnection) -> Result<(Model, i64), DbError> {
+        let version = db::spam::version(conn, db::spam::MODEL)?;
+        let mut globals = Globals::default();
+        for (name, value) in db::spam::globals(conn)? {
+            match name.as_str() {
+                GLOBAL_SPAM => globals.spam = value,
+                GLOBAL_HAM => globals.ham = value,
+                _ => {}
+            }
+        }
+        let rows = db::spam::features(conn)?
+            .into_iter()
+            .map(|(key, a, b)| Row { key, a, b });
+        Ok((Model::from_parts(globals, rows), version))
+    }
+
+    pub fn replace(&self, model: Model, version: i64) {
+        self.update(|m| *m = model);
+        self.version.store(version, Ordering::Release);
+    }
+}
+
+/// Writes what a learn/unlearn changed, as increments, and bumps the
+/// model's version so other instances reload.
+pub fn persist(conn: &mut AnyConnection, changes: &Changes) -> Result<(), DbError> {
+    let deltas: Vec<(i64, f64, f64)> = changes
+        .rows
+        .iter()
+        .map(|c| (c.row.key, c.delta_a, c.delta_b))
+        .collect();
+    db::spam::add_to_features(conn, &deltas)?;
+    db::spam::add_to_globals(
+        conn,
+        &[
+            (GLOBAL_SPAM, changes.globals_delta.spam),
+            (GLOBAL_HAM, changes.globals_delta.ham),
+        ],
+    )?;
+    db::spam::bump_version(conn, db::spam::MODEL)?;
+    Ok(())
+}
+
+/// The text the classifier reads: the body, plus the author's URL (link
+/// spam often hides its link there).
+pub fn text_of(candidate: &Candidate) -> String {
+    match &candidate.author_url {
+        Some(url) => format!("{}\n{url}", candidate.body),
+        None => candidate.body.clone(),
+    }
+}
+
+/// Applies a verdict to the in-memory model, taking back a reversed earlier
+/// one exactly.
+pub fn apply_verdict(model: &mut Model, text: &str, verdict: Verdict, previous: Option<Verdict>) {
+    let spam = verdict == Verdict::Spam;
+    match previous {
+        Some(p) if p == verdict => {}
+        Some(_) => {
+            model.reverse(text, spam);
+        }
+        None => {
+            model.learn(text, spam);
+        }
+    }
+}
+
+/// The increments learning `text` as `spam` adds to any model (counts are
+/// additive, so they do not depend on what the model already holds).
+fn increments(text: &str, spam: bool) -> Changes {
+    Model::empty().learn(text, spam)
+}
+
+fn negated(mut changes: Changes) -> Changes {
+    for row in &mut changes.rows {
+        row.delta_a = -row.delta_a;
+        row.delta_b = -row.delta_b;
+    }
+    changes.globals_delta.spam = -changes.globals_delta.spam;
+    changes.globals_delta.ham = -changes.globals_delta.ham;
+    changes
+}
+
+/// The range a young model's scores are kept within.
+const IMMATURE_FLOOR: f64 = 0.3;
+const IMMATURE_CEILING: f64 = 0.7;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Settings {}
+
+pub struct Learned {
+    model: Arc<LearnedModel>,
+}
+
+impl Learned {
+    pub fn new(settings: serde_json::Value, model: Arc<LearnedModel>) -> Result<Self, String> {
+        let _: Settings = parse_settings(settings)?;
+        Ok(Learned { model })
+    }
+}
+
+#[async_trait]
+impl Scorer for Learned {
+    fn kind(&self) -> &'static str {
+        "learned"
+    }
+
+    async fn score(&self, candidate: &Candidate) -> Result<Assessment, ScorerError> {
+        let text = text_of(candidate);
+        let scored = self.model.read(|model| model.score(&text));
+        let mut reasons = scored.reasons;
+        let mut score = scored.probability;
+        if !scored.mature {
+            // Too few verdicts of one class or the other: keep an opinion,
+            // but never one strong enough to hide a comment by itself.
+            score = score.clamp(IMMATURE_FLOOR, IMMATURE_CEILING);
+            reasons.push("the model has learned few comments of one kind yet".into());
+        }
+        Ok(Assessment {
+            score,
+            reasons,
+            rule: None,
+        })
+    }
+
+    fn record_verdict(
+        &self,
+        conn: &mut AnyConnection,
+        candidate: &Candidate,
+        verdict: Verdict,
+        previous: Option<Verdict>,
+    ) -> Result<(), DbError> {
+        // The database takes increments; the shared in-memory copy changes
+        // only once the transaction has committed (`verdict_committed`).
+        let text = text_of(candidate);
+        let spam = verdict == Verdict::Spam;
+        match previous {
+            Some(p) if p == verdict => return Ok(()),
+            Some(_) => persist(conn, &negated(increments(&text, !spam)))?,
+            None => {}
+        }
+        persist(conn, &increments(&text, spam))
+    }
+
+    fn verdict_committed(
+        &self,
+        candidate: &Candidate,
+        verdict: Verdict,
+        previous: Option<Verdict>,
+    ) {
+        let text = text_of(candidate);
+        self.model
+            .update(|model| apply_verdict(model, &text, verdict, previous));
+    }
+}

@@ -1,0 +1,180 @@
+//! Spam scoring: every new comment and every edit passes through a pipeline
+//! of scorers before it is stored.
+//!
+//! A scorer looks at a [`Candidate`] and returns an [`Assessment`]: a score
+//! in [0, 1] (0.5 = no opinion), human-readable reasons, and optionally a
+//! hard [`Rule`] (hold or spam, whatever the score). The [`Pipeline`]
+//! (`pipeline.rs`) runs the configured scorers with their timeouts, combines
+//! the scores and maps the result to a status, keeping a per-scorer
+//! [`Report`] with the comment.
+//!
+//! Adding a scorer: one file here implementing [`Scorer`], one line in
+//! `build_scorer` (`pipeline.rs`), and a `[[spam.scorers]]` entry in the
+//! configuration.
+
+mod akismet;
+pub mod classifier;
+pub mod eval;
+mod honeypot;
+mod http;
+pub mod learned;
+mod links;
+mod pipeline;
+mod service;
+pub mod wordlists;
+
+use std::net::IpAddr;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::db::{AnyConnection, DbError};
+
+pub use learned::LearnedModel;
+pub use pipeline::{BuildError, Decision, Pipeline, Policy, Report, ScorerReport};
+pub use service::Spam;
+pub use wordlists::WordLists;
+
+/// Everything a scorer may look at.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Candidate {
+    pub body: String,
+    pub author_name: String,
+    pub author_email: Option<String>,
+    pub author_url: Option<String>,
+    /// The commenter's account, when signed in.
+    pub account: Option<AccountFacts>,
+    /// What this commenter (by account, or by email as a guest) has posted
+    /// before and how it was judged.
+    pub history: History,
+    pub article: ArticleFacts,
+    pub ip: Option<IpAddr>,
+    pub user_agent: Option<String>,
+    pub referrer: Option<String>,
+    /// The value of the configured honeypot field, if the form sent one.
+    pub honeypot: Option<String>,
+    /// An edit of an existing comment rather than a new one.
+    pub is_edit: bool,
+    /// Milliseconds since the epoch.
+    pub created_at: i64,
+    /// When a verdict is recorded: what each scorer said at the time, from
+    /// the stored report, as `(kind, score)`.
+    #[serde(skip)]
+    pub prior_scores: Vec<(String, f64)>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AccountFacts {
+    pub id: i64,
+    pub role: String,
+    pub trusted: bool,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct History {
+    pub approved: i64,
+    pub pending: i64,
+    pub spam: i64,
+    pub trash: i64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ArticleFacts {
+    pub key: String,
+    pub title: Option<String>,
+    pub url: Option<String>,
+}
+
+/// A hard rule a scorer may apply, overriding the combined score upwards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Rule {
+    /// At least pending: a moderator must look.
+    Hold,
+    /// Spam, whatever else says.
+    Spam,
+}
+
+/// What one scorer thinks of a candidate.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Assessment {
+    /// 0 = surely legitimate, 0.5 = no opinion, 1 = surely spam.
+    pub score: f64,
+    pub reasons: Vec<String>,
+    pub rule: Option<Rule>,
+}
+
+impl Assessment {
+    pub fn neutral() -> Self {
+        Assessment {
+            score: 0.5,
+            reasons: Vec::new(),
+            rule: None,
+        }
+    }
+}
+
+/// A moderator's judgement of a comment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Spam,
+    Ham,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScorerError {
+    #[error("timed out after {0} ms")]
+    Timeout(u128),
+    #[error("request failed: {0}")]
+    Http(String),
+    #[error("unexpected answer: {0}")]
+    BadAnswer(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// A spam scorer. Implementations are shared across requests (`&self`), so
+/// mutable state sits behind locks or in the database.
+#[async_trait]
+pub trait Scorer: Send + Sync {
+    /// The `kind` this scorer is configured by.
+    fn kind(&self) -> &'static str;
+
+    async fn score(&self, candidate: &Candidate) -> Result<Assessment, ScorerError>;
+
+    /// Records a moderator's verdict, inside the transaction that stores
+    /// the decision (so the two stand or fall together): a learning scorer
+    /// updates its model, an external one queues feedback in the outbox.
+    fn record_verdict(
+        &self,
+        _conn: &mut AnyConnection,
+        _candidate: &Candidate,
+        _verdict: Verdict,
+        _previous: Option<Verdict>,
+    ) -> Result<(), DbError> {
+        Ok(())
+    }
+
+    /// Called once the verdict's transaction has committed, to bring any
+    /// in-memory state up to date.
+    fn verdict_committed(
+        &self,
+        _candidate: &Candidate,
+        _verdict: Verdict,
+        _previous: Option<Verdict>,
+    ) {
+    }
+
+    /// A start-up check (e.g. that an API key is valid), logged by the
+    /// caller. `None` when the scorer has nothing to check.
+    async fn self_check(&self) -> Option<Result<String, ScorerError>> {
+        None
+    }
+
+    /// Delivers one feedback message this scorer queued in the outbox.
+    async fn deliver_feedback(&self, _payload: &serde_json::Value) -> Result<(), ScorerError> {
+        Ok(())
+    }
+}

@@ -1,0 +1,348 @@
+//! Running the configured scorers and turning their answers into a status.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::future::join_all;
+use serde::Serialize;
+
+use super::{akismet, honeypot, http, learned, links, wordlists};
+use super::{Candidate, Rule, Scorer, ScorerError, Verdict};
+use crate::config::{ModerationMode, OnError, ScorerMode, ScorerSettings, SpamSettings};
+use crate::db::{AnyConnection, DbError};
+use crate::domain::CommentStatus;
+
+/// A scorer with how it was configured.
+struct Configured {
+    scorer: Arc<dyn Scorer>,
+    mode: ScorerMode,
+    weight: f64,
+    timeout: Duration,
+    on_error: OnError,
+}
+
+/// What the pipeline needs from the rest of the application to build
+/// scorers.
+pub struct Resources {
+    pub http: reqwest::Client,
+    pub wordlists: Arc<wordlists::WordLists>,
+    pub model: Arc<learned::LearnedModel>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("spam.scorers[{index}] ({kind}): {message}")]
+pub struct BuildError {
+    pub index: usize,
+    pub kind: String,
+    pub message: String,
+}
+
+pub struct Pipeline {
+    scorers: Vec<Configured>,
+    review_threshold: f64,
+    spam_threshold: f64,
+}
+
+/// Who is commenting, as far as holding goes.
+#[derive(Debug, Clone, Copy)]
+pub struct Policy {
+    pub mode: ModerationMode,
+    /// Trusted accounts (and staff) skip holding; only a hard spam rule
+    /// still applies to them.
+    pub trusted: bool,
+    /// Whether the commenter already has an approved comment (`first_time`).
+    pub approved_before: bool,
+}
+
+/// The pipeline's answer for one candidate.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    pub status: CommentStatus,
+    pub report: Report,
+}
+
+/// Kept with the comment, for moderators: the combined score, why it was
+/// held (if it was), and every scorer's answer.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct Report {
+    pub score: f64,
+    pub decision: CommentStatus,
+    pub held_because: Vec<String>,
+    pub scorers: Vec<ScorerReport>,
+    pub edit: bool,
+}
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct ScorerReport {
+    pub kind: String,
+    pub mode: ScorerMode,
+    pub weight: f64,
+    pub score: Option<f64>,
+    pub reasons: Vec<String>,
+    pub rule: Option<Rule>,
+    pub elapsed_us: u64,
+    pub error: Option<String>,
+}
+
+impl Pipeline {
+    pub fn build(settings: &SpamSettings, resources: &Resources) -> Result<Pipeline, BuildError> {
+        let mut scorers = Vec::with_capacity(settings.scorers.len());
+        for (index, entry) in settings.scorers.iter().enumerate() {
+            let scorer = build_scorer(entry, resources).map_err(|message| BuildError {
+                index,
+                kind: entry.kind.clone(),
+                message,
+            })?;
+            scorers.push(Configured {
+                scorer,
+                mode: entry.mode,
+                weight: entry.weight,
+                timeout: entry.timeout,
+                on_error: entry.on_error,
+            });
+        }
+        Ok(Pipeline {
+            scorers,
+            review_threshold: settings.review_threshold,
+            spam_threshold: settings.spam_threshold,
+        })
+    }
+
+    /// Scores a candidate with every scorer (concurrently, each within its
+    /// timeout) and decides its status.
+    pub async fn evaluate(&self, candidate: &Candidate, policy: Policy) -> Decision {
+        let runs = self.scorers.iter().map(|c| async move {
+            let started = Instant::now();
+            let outcome = match tokio::time::timeout(c.timeout, c.scorer.score(candidate)).await {
+                Ok(result) => result,
+                Err(_) => Err(ScorerError::Timeout(c.timeout.as_millis())),
+            };
+            (outcome, started.elapsed())
+        });
+        let results = join_all(runs).await;
+
+        let mut reports = Vec::with_capacity(results.len());
+        let mut log_odds = 0.0;
+        let mut rules: Vec<(Rule, String)> = Vec::new();
+        let mut failures: Vec<String> = Vec::new();
+        for (configured, (outcome, elapsed)) in self.scorers.iter().zip(results) {
+            let kind = configured.scorer.kind();
+            let enforce = configured.mode == ScorerMode::Enforce;
+            let mut report = ScorerReport {
+                kind: kind.to_string(),
+                mode: configured.mode,
+                weight: configured.weight,
+                score: None,
+                reasons: Vec::new(),
+                rule: None,
+                elapsed_us: u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
+                error: None,
+            };
+            match outcome {
+                Ok(assessment) => {
+                    let score = if assessment.score.is_finite() {
+                        assessment.score.clamp(0.0, 1.0)
+                    } else {
+                        0.5
+                    };
+                    if enforce {
+                        log_odds += configured.weight * logit(score);
+                        if let Some(rule) = assessment.rule {
+                            let why = assessment.reasons.first().cloned().unwrap_or_default();
+                            rules.push((rule, format!("{kind}: {why}")));
+                        }
+                    }
+                    report.score = Some(score);
+                    report.reasons = assessment.reasons;
+                    report.rule = assessment.rule;
+                }
+                Err(error) => {
+                    tracing::warn!(scorer = kind, error = %error, "spam scorer failed");
+                    if enforce && configured.on_error == OnError::Hold {
+                        failures.push(format!(
+                            "{kind} failed ({error}); held rather than risk publishing spam"
+                        ));
+                    }
+                    report.error = Some(error.to_string());
+                }
+            }
+            reports.push(report);
+        }
+        let score = sigmoid(log_odds);
+        let (status, held_because) = self.decide(score, &rules, &failures, policy);
+        Decision {
+            status,
+            report: Report {
+                score,
+                decision: status,
+                held_because,
+                scorers: reports,
+                edit: candidate.is_edit,
+            },
+        }
+    }
+
+    fn decide(
+        &self,
+        score: f64,
+        rules: &[(Rule, String)],
+        failures: &[String],
+        policy: Policy,
+    ) -> (CommentStatus, Vec<String>) {
+        let mut why = Vec::new();
+        let spam_rules: Vec<&String> = rules
+            .iter()
+            .filter(|(r, _)| *r == Rule::Spam)
+            .map(|(_, w)| w)
+            .collect();
+        if !spam_rules.is_empty() {
+            why.extend(spam_rules.into_iter().cloned());
+            return (CommentStatus::Spam, why);
+        }
+        if policy.trusted {
+            return (CommentStatus::Approved, why);
+        }
+        if score >= self.spam_threshold {
+            why.push(format!(
+                "combined score {score:.4} is at or above the spam threshold {}",
+                self.spam_threshold
+            ));
+            return (CommentStatus::Spam, why);
+        }
+        if score >= self.review_threshold {
+            why.push(format!(
+                "combined score {score:.4} is at or above the review threshold {}",
+                self.review_threshold
+            ));
+        }
+        why.extend(
+            rules
+                .iter()
+                .filter(|(r, _)| *r == Rule::Hold)
+                .map(|(_, w)| w.clone()),
+        );
+        why.extend(failures.iter().cloned());
+        match policy.mode {
+            ModerationMode::All => why.push("every comment is held (moderation.mode = all)".into()),
+            ModerationMode::FirstTime if !policy.approved_before => {
+                why.push("first comment from this commenter (moderation.mode = first_time)".into())
+            }
+            _ => {}
+        }
+        let status = if why.is_empty() {
+            CommentStatus::Approved
+        } else {
+            CommentStatus::Pending
+        };
+        (status, why)
+    }
+
+    /// Passes a moderator's verdict to every scorer, inside the decision's
+    /// transaction.
+    pub fn record_verdict(
+        &self,
+        conn: &mut AnyConnection,
+        candidate: &Candidate,
+        verdict: Verdict,
+        previous: Option<Verdict>,
+    ) -> Result<(), DbError> {
+        for configured in &self.scorers {
+            configured
+                .scorer
+                .record_verdict(conn, candidate, verdict, previous)?;
+        }
+        Ok(())
+    }
+
+    /// After the verdict's transaction committed.
+    pub fn verdict_committed(
+        &self,
+        candidate: &Candidate,
+        verdict: Verdict,
+        previous: Option<Verdict>,
+    ) {
+        for configured in &self.scorers {
+            configured
+                .scorer
+                .verdict_committed(candidate, verdict, previous);
+        }
+    }
+
+    /// The configured kinds, in order.
+    pub fn kinds(&self) -> Vec<&'static str> {
+        self.scorers.iter().map(|c| c.scorer.kind()).collect()
+    }
+
+    /// The scorer of this kind, to deliver feedback it queued.
+    pub fn scorer(&self, kind: &str) -> Option<&Arc<dyn Scorer>> {
+        self.scorers
+            .iter()
+            .map(|c| &c.scorer)
+            .find(|s| s.kind() == kind)
+    }
+}
+
+fn build_scorer(entry: &ScorerSettings, resources: &Resources) -> Result<Arc<dyn Scorer>, String> {
+    let settings = serde_json::Value::Object(entry.settings.clone());
+    let scorer: Arc<dyn Scorer> = match entry.kind.as_str() {
+        "honeypot" => Arc::new(honeypot::Honeypot::new(settings)?),
+        "links" => Arc::new(links::Links::new(settings)?),
+        "wordlists" => Arc::new(wordlists::WordListScorer::new(
+            settings,
+            resources.wordlists.clone(),
+        )?),
+        "learned" => Arc::new(learned::Learned::new(settings, resources.model.clone())?),
+        "akismet" => Arc::new(akismet::Akismet::new(settings, resources.http.clone())?),
+        "http" => Arc::new(http::HttpScorer::new(settings, resources.http.clone())?),
+        other => return Err(format!(
+            "unknown kind `{other}`; expected honeypot, wordlists, links, learned, akismet or http"
+        )),
+    };
+    Ok(scorer)
+}
+
+/// Reads a scorer's `settings` table into its own struct, so a typo in a
+/// key is an error naming it.
+pub(crate) fn parse_settings<T: serde::de::DeserializeOwned>(
+    value: serde_json::Value,
+) -> Result<T, String> {
+    serde_json::from_value(value).map_err(|e| format!("settings: {e}"))
+}
+
+/// Scores are kept away from 0 and 1 so one scorer cannot make the sum
+/// infinite; a hard rule is the way to be certain.
+const EDGE: f64 = 1e-4;
+
+pub(crate) fn logit(p: f64) -> f64 {
+    let p = p.clamp(EDGE, 1.0 - EDGE);
+    (p / (1.0 - p)).ln()
+}
+
+pub(crate) fn sigmoid(z: f64) -> f64 {
+    1.0 / (1.0 + (-z).exp())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn neutral_scores_add_nothing() {
+        assert!((sigmoid(logit(0.5) + logit(0.5)) - 0.5).abs() < 1e-12);
+        assert!((sigmoid(logit(0.8)) - 0.8).abs() < 1e-9);
+    }
+
+    #[test]
+    fn agreeing_scorers_reinforce_each_other() {
+        let both = sigmoid(logit(0.7) + logit(0.7));
+        assert!(both > 0.8, "{both}");
+        let disagree = sigmoid(logit(0.7) + logit(0.3));
+        assert!((disagree - 0.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn certainty_is_capped() {
+        assert!(logit(1.0).is_finite());
+        assert!(logit(0.0).is_finite());
+    }
+}
