@@ -35,6 +35,9 @@ pub struct Settings {
     pub guards: GuardSettings,
     pub spam: SpamSettings,
     pub outbox: OutboxSettings,
+    pub webhooks: WebhookSettings,
+    pub retention: RetentionSettings,
+    pub accounts: AccountSettings,
     pub log: LogSettings,
 }
 
@@ -90,6 +93,7 @@ impl SqliteSynchronous {
 pub struct ArticleSettings {
     pub auto_create: bool,
     pub auto_create_url_prefixes: Vec<String>,
+    pub close_after_days: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -235,6 +239,57 @@ pub struct OutboxSettings {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct WebhookSettings {
+    pub endpoints: Vec<WebhookEndpoint>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookEndpoint {
+    pub url: String,
+    pub secret: String,
+    /// Events to send; empty means all of them.
+    #[serde(default)]
+    pub events: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionSettings {
+    pub spam_days: u32,
+    pub trash_days: u32,
+    pub ip_days: u32,
+    #[serde(with = "humantime_serde")]
+    pub interval: Duration,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountSettings {
+    pub on_delete: OnAccountDelete,
+}
+
+impl AccountSettings {
+    /// What happened to a deleted account's comments, in one word.
+    pub fn on_delete_label(&self) -> &'static str {
+        match self.on_delete {
+            OnAccountDelete::Anonymize => "anonymized",
+            OnAccountDelete::Delete => "deleted",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnAccountDelete {
+    /// Keep the comments, without the author's name, email, URL or IP.
+    Anonymize,
+    /// Delete the comments too (replies keep a placeholder).
+    Delete,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LogSettings {
     pub level: String,
     pub format: LogFormat,
@@ -342,6 +397,28 @@ impl Settings {
         for (i, scorer) in spam.scorers.iter().enumerate() {
             if !scorer.weight.is_finite() || scorer.weight < 0.0 {
                 return invalid(format!("spam.scorers[{i}].weight must be a number >= 0"));
+            }
+        }
+        for (i, hook) in self.webhooks.endpoints.iter().enumerate() {
+            let url = url::Url::parse(&hook.url)
+                .map_err(|e| ConfigError::Invalid(format!("webhooks.endpoints[{i}].url: {e}")))?;
+            if !matches!(url.scheme(), "http" | "https") {
+                return invalid(format!("webhooks.endpoints[{i}].url must be http or https"));
+            }
+            if hook.secret.len() < 16 {
+                return invalid(format!(
+                    "webhooks.endpoints[{i}].secret must be at least 16 bytes"
+                ));
+            }
+            if let Some(unknown) = hook
+                .events
+                .iter()
+                .find(|e| !crate::webhooks::EVENTS.contains(&e.as_str()))
+            {
+                return invalid(format!(
+                    "webhooks.endpoints[{i}].events: unknown event `{unknown}`; known: {}",
+                    crate::webhooks::EVENTS.join(", ")
+                ));
             }
         }
         if self.outbox.max_attempts == 0 {

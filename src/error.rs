@@ -22,6 +22,8 @@ use crate::auth::AuthError;
 use crate::comments::CommentError;
 use crate::db::DbError;
 use crate::domain::ValidationError;
+use crate::moderation::ModerationError;
+use crate::spam::wordlists::AdminError;
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -244,6 +246,50 @@ impl From<CommentError> for ApiError {
                 e
             }
             CommentError::Internal(cause) => ApiError::internal(cause),
+            CommentError::Banned { until } => ApiError::forbidden(
+                "banned",
+                match until {
+                    Some(at) => format!(
+                        "you may not comment here until {}",
+                        crate::api::views::timestamp(at)
+                    ),
+                    None => "you may not comment here".to_string(),
+                },
+            ),
+        }
+    }
+}
+
+impl From<ModerationError> for ApiError {
+    fn from(e: ModerationError) -> Self {
+        match e {
+            ModerationError::Invalid(v) => v.into(),
+            ModerationError::Auth(a) => a.into(),
+            ModerationError::Db(d) => d.into(),
+            ModerationError::CommentNotFound(id) => {
+                ApiError::not_found("comment_not_found", format!("no comment {id}"))
+            }
+            ModerationError::NotFound => ApiError::not_found("not_found", "no such item"),
+            ModerationError::Conflict { id, current } => ApiError::conflict(
+                "conflict",
+                format!("comment {id} was changed by someone else meanwhile; it is now {current}"),
+            ),
+            ModerationError::NotActionable(why) => ApiError::conflict("not_actionable", why),
+            ModerationError::Internal(cause) => ApiError::internal(cause),
+        }
+    }
+}
+
+impl From<AdminError> for ApiError {
+    fn from(e: AdminError) -> Self {
+        match e {
+            AdminError::Invalid(v) => v.into(),
+            AdminError::Auth(a) => a.into(),
+            AdminError::Db(d) => d.into(),
+            AdminError::Duplicate => {
+                ApiError::conflict("duplicate", "this entry is already on the list")
+            }
+            AdminError::NotFound => ApiError::not_found("not_found", "no such entry"),
         }
     }
 }

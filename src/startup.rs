@@ -13,9 +13,11 @@ use tracing_actix_web::TracingLogger;
 use crate::auth::PasswordHasher;
 use crate::config::Settings;
 use crate::db::{self, Db, DbError};
+use crate::moderation::retention;
 use crate::outbox::{self, RetryPolicy, Waker};
 use crate::spam::Spam;
 use crate::state::AppState;
+use crate::webhooks::{Deliveries, Webhooks};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -62,8 +64,10 @@ impl Application {
             .build()
             .map_err(|e| StartupError::Other(format!("HTTP client: {e}")))?;
         let spam = Arc::new(
-            Spam::build(&settings.spam, http).map_err(|e| StartupError::Other(e.to_string()))?,
+            Spam::build(&settings.spam, http.clone())
+                .map_err(|e| StartupError::Other(e.to_string()))?,
         );
+        let webhooks = Arc::new(Webhooks::new(settings.webhooks.endpoints.clone(), http));
         spam.refresh(&db).await?;
 
         let listener =
@@ -81,6 +85,7 @@ impl Application {
             passwords,
             trusted_proxies,
             spam,
+            webhooks,
             outbox: Waker::default(),
         });
         let max_request_bytes = settings.server.max_request_bytes;
@@ -141,10 +146,14 @@ impl Application {
             )),
             tokio::spawn(outbox::run_worker(
                 state.db.clone(),
-                state.spam.clone(),
+                Arc::new(Deliveries {
+                    spam: state.spam.clone(),
+                    webhooks: state.webhooks.clone(),
+                }),
                 policy,
                 state.outbox.clone(),
             )),
+            tokio::spawn(retention::run(state.db.clone(), settings.retention.clone())),
             tokio::spawn(refresh_spam(state.clone())),
             tokio::spawn({
                 let spam = state.spam.clone();

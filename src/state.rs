@@ -9,6 +9,7 @@ use crate::config::Settings;
 use crate::db::Db;
 use crate::outbox::Waker;
 use crate::spam::Spam;
+use crate::webhooks::Webhooks;
 
 pub struct AppState {
     pub settings: Arc<Settings>,
@@ -17,6 +18,7 @@ pub struct AppState {
     /// `server.trusted_proxies`, parsed.
     pub trusted_proxies: Vec<IpNet>,
     pub spam: Arc<Spam>,
+    pub webhooks: Arc<Webhooks>,
     /// Wakes the outbox worker after queueing a message.
     pub outbox: Waker,
 }

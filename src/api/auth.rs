@@ -100,3 +100,59 @@ fn session_cookie(state: &AppState, value: String, max_age: time::Duration) -> C
         .max_age(max_age)
         .finish()
 }
+
+/// `GET /me/export`: everything stored about the signed-in commenter.
+pub async fn export(state: web::Data<AppState>, user: SignedIn) -> Result<HttpResponse, ApiError> {
+    let export = crate::moderation::commenters::export(&state, &user.0).await?;
+    let comments: Vec<serde_json::Value> = export
+        .comments
+        .iter()
+        .map(|(c, a)| {
+            serde_json::json!({
+                "id": c.id,
+                "article": a.key,
+                "parent_id": c.parent_id,
+                "status": c.status().as_seen_by_author(),
+                "body": c.body,
+                "author_name": c.author_name,
+                "author_url": c.author_url,
+                "ip": c.ip,
+                "user_agent": c.user_agent,
+                "created_at": timestamp(c.created_at),
+                "edited_at": c.edited_at.map(timestamp),
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "account": {
+            "id": export.user.id,
+            "email": export.user.email,
+            "name": export.user.name,
+            "role": export.user.role,
+            "created_at": timestamp(export.user.created_at),
+        },
+        "comments": comments,
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteAccountBody {
+    password: String,
+}
+
+/// `DELETE /me`: deletes the signed-in account (password required).
+pub async fn delete_account(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    body: web::Json<DeleteAccountBody>,
+) -> Result<HttpResponse, ApiError> {
+    let affected =
+        crate::moderation::commenters::delete_account(&state, &user.0, body.into_inner().password)
+            .await?;
+    let mut gone = session_cookie(&state, String::new(), time::Duration::ZERO);
+    gone.make_removal();
+    Ok(HttpResponse::Ok()
+        .cookie(gone)
+        .json(serde_json::json!({"deleted": true, "comments_affected": affected, "comments": state.settings.accounts.on_delete_label()})))
+}

@@ -82,16 +82,7 @@ pub async fn create(
         honeypot,
     };
     let client = client_info(&req, &state);
-    let submitted = comments::submit(
-        &state.db,
-        &state.settings,
-        &state.spam,
-        viewer.user(),
-        key,
-        submission,
-        client,
-    )
-    .await?;
+    let submitted = comments::submit(&state, viewer.user(), key, submission, client).await?;
     let view = AuthorComment::new(
         &submitted.comment,
         &submitted.article.key,
@@ -221,7 +212,7 @@ pub async fn delete(
         viewer: viewer.user(),
         edit_token: edit_token(&req),
     };
-    comments::delete(&state.db, auth, id.into_inner()).await?;
+    comments::delete(&state, auth, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -7,6 +7,8 @@ mod auth;
 pub mod client;
 mod comments;
 mod health;
+mod moderation;
+mod spam;
 pub mod views;
 
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
@@ -67,6 +69,74 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_request_bytes: usize) {
                 .service(
                     web::resource("/me")
                         .get(auth::me)
+                        .delete(auth::delete_account)
+                        .default_service(web::to(method_not_allowed)),
+                )
+                .service(
+                    web::resource("/me/export")
+                        .get(auth::export)
+                        .default_service(web::to(method_not_allowed)),
+                )
+                .service(
+                    web::resource("/moderation/comments")
+                        .get(moderation::list)
+                        .default_service(web::to(method_not_allowed)),
+                )
+                .service(
+                    web::resource("/moderation/comments/{id}")
+                        .get(moderation::get)
+                        .default_service(web::to(method_not_allowed)),
+                )
+                .service(
+                    web::resource("/moderation/comments/{id}/decision")
+                        .post(moderation::decide)
+                        .default_service(web::to(method_not_allowed)),
+                )
+                .service(
+                    web::resource("/moderation/decisions")
+                        .post(moderation::decide_bulk)
+                        .default_service(web::to(method_not_allowed)),
+                )
+                .service(
+                    web::resource("/moderation/summary")
+                        .get(moderation::summary)
+                        .default_service(web::to(method_not_allowed)),
+                )
+                .service(
+                    web::resource("/moderation/log")
+                        .get(moderation::log)
+                        .default_service(web::to(method_not_allowed)),
+                )
+                .service(
+                    web::resource("/moderation/commenters")
+                        .get(moderation::commenters)
+                        .default_service(web::to(method_not_allowed)),
+                )
+                .service(
+                    web::resource("/moderation/users/{id}")
+                        .patch(moderation::update_account)
+                        .default_service(web::to(method_not_allowed)),
+                )
+                .service(
+                    web::resource("/moderation/bans")
+                        .get(moderation::list_bans)
+                        .post(moderation::create_ban)
+                        .default_service(web::to(method_not_allowed)),
+                )
+                .service(
+                    web::resource("/moderation/bans/{id}")
+                        .delete(moderation::lift_ban)
+                        .default_service(web::to(method_not_allowed)),
+                )
+                .service(
+                    web::resource("/spam/wordlists")
+                        .get(spam::list)
+                        .post(spam::add)
+                        .default_service(web::to(method_not_allowed)),
+                )
+                .service(
+                    web::resource("/spam/wordlists/{id}")
+                        .delete(spam::remove)
                         .default_service(web::to(method_not_allowed)),
                 ),
         )

@@ -86,3 +86,17 @@ pub async fn put(
     })
     .await
 }
+
+const DAY_MS: i64 = 24 * 3600 * 1000;
+
+/// Whether an article takes comments now: open, and not past
+/// `articles.close_after_days`.
+pub fn is_open(article: &Article, settings: &Settings, now: i64) -> bool {
+    is_open_with(article, &settings.articles, now)
+}
+
+pub fn is_open_with(article: &Article, rules: &crate::config::ArticleSettings, now: i64) -> bool {
+    let expired = rules.close_after_days > 0
+        && now - article.created_at > i64::from(rules.close_after_days) * DAY_MS;
+    article.comments_open && !expired
+}

@@ -6,9 +6,12 @@ use super::{render, CommentError};
 use crate::auth::{permissions, token, AuthUser};
 use crate::config::Settings;
 use crate::db::models::{Article, Comment};
+use crate::db::moderation::NewLogEntry;
 use crate::db::{self, Db};
 use crate::domain::{CommentBody, CommentStatus};
 use crate::spam::{AccountFacts, History, Policy, Spam};
+use crate::state::AppState;
+use crate::webhooks;
 
 /// How the caller proves they may change a comment.
 pub struct EditAuth<'a> {
@@ -147,14 +150,52 @@ fn more_severe(a: CommentStatus, b: CommentStatus) -> CommentStatus {
 }
 
 #[tracing::instrument(skip_all, fields(comment_id = id))]
-pub async fn delete(db: &Db, auth: EditAuth<'_>, id: i64) -> Result<(), CommentError> {
-    let current = load(db, id).await?;
-    if !auth.is_author(&current) && !permissions::is_moderator(auth.viewer) {
+pub async fn delete(state: &AppState, auth: EditAuth<'_>, id: i64) -> Result<(), CommentError> {
+    let current = load(&state.db, id).await?;
+    let by_author = auth.is_author(&current);
+    if !by_author && !permissions::is_moderator(auth.viewer) {
         return Err(CommentError::NotAuthor);
     }
+    // A moderator removing someone else's comment is a moderation action,
+    // and goes in the audit log.
+    let moderator_id = auth.viewer.filter(|_| !by_author).map(|v| v.id);
+    let hooks = state.webhooks.clone();
     let now = db::now_millis();
-    db.write(move |conn| db::comments::mark_deleted(conn, id, now).map_err(CommentError::from))
+    state
+        .db
+        .write(move |conn| {
+            db::comments::mark_deleted(conn, id, now)?;
+            if let Some(moderator_id) = moderator_id {
+                db::moderation::log(
+                    conn,
+                    &NewLogEntry {
+                        comment_id: Some(id),
+                        moderator_id: Some(moderator_id),
+                        action: "delete",
+                        from_status: Some(current.status().as_str()),
+                        to_status: Some(CommentStatus::Deleted.as_str()),
+                        reason: None,
+                        subject: None,
+                        created_at: now,
+                    },
+                )?;
+            }
+            let key = db::articles::find(conn, current.article_id)?
+                .map(|a| a.key)
+                .unwrap_or_default();
+            let mut deleted = current.clone();
+            deleted.status = CommentStatus::Deleted.as_str().to_string();
+            deleted.body.clear();
+            deleted.html.clear();
+            hooks.enqueue(
+                conn,
+                webhooks::COMMENT_DELETED,
+                webhooks::comment_data(&deleted, &key),
+            )?;
+            Ok::<_, CommentError>(())
+        })
         .await?;
-    tracing::info!(by_moderator = !auth.is_author(&current), "comment deleted");
+    state.outbox.wake();
+    tracing::info!(by_moderator = !by_author, "comment deleted");
     Ok(())
 }

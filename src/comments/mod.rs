@@ -45,6 +45,8 @@ pub enum CommentError {
     Flood { retry_after_secs: u64 },
     #[error("internal error: {0}")]
     Internal(String),
+    #[error("banned")]
+    Banned { until: Option<i64> },
     #[error(transparent)]
     Auth(#[from] AuthError),
     #[error(transparent)]

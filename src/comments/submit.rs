@@ -7,11 +7,15 @@ use super::{avatar_hash, render, CommentError};
 use crate::auth::{token, AuthUser};
 use crate::config::Settings;
 use crate::db::models::{Article, Comment, NewArticle, NewComment};
-use crate::db::{self, Db};
+use crate::db::moderation::Ban;
+use crate::db::{self};
 use crate::domain::{
     ArticleKey, AuthorName, CommentBody, CommentStatus, Email, Title, ValidationError, WebUrl,
 };
-use crate::spam::{self, AccountFacts, ArticleFacts, Candidate, History, Policy, Spam};
+use crate::moderation::bans;
+use crate::spam::{self, AccountFacts, ArticleFacts, Candidate, History, Policy};
+use crate::state::AppState;
+use crate::webhooks;
 
 /// A new comment as the client sent it, before validation.
 #[derive(Debug, Default)]
@@ -77,18 +81,18 @@ struct Context {
     last_from_ip: Option<i64>,
     last_from_user: Option<i64>,
     duplicate: bool,
+    ban: Option<Ban>,
 }
 
 #[tracing::instrument(skip_all, fields(article = %key.as_str()))]
 pub async fn submit(
-    db: &Db,
-    settings: &Settings,
-    spam: &Spam,
+    state: &AppState,
     viewer: Option<&AuthUser>,
     key: ArticleKey,
     submission: Submission,
     client: ClientInfo,
 ) -> Result<Submitted, CommentError> {
+    let (db, settings, spam) = (&state.db, state.settings.as_ref(), state.spam.as_ref());
     let limits = &settings.comments;
     let body = CommentBody::parse(&submission.body, limits.max_body_bytes)?;
     let author = resolve_author(settings, viewer, submission.author)?;
@@ -101,6 +105,7 @@ pub async fn submit(
         let ip = client.ip.map(|ip| ip.to_string());
         let text = body.as_str().to_string();
         let check_duplicates = settings.guards.refuse_duplicates;
+        let client_ip = client.ip;
         db.read(move |conn| {
             let article = db::articles::find_by_key(conn, key.as_str())?;
             let parent = match parent_id {
@@ -127,6 +132,7 @@ pub async fn submit(
                 )?,
                 _ => false,
             };
+            let ban = bans::find_active(conn, user_id, email.as_deref(), client_ip)?;
             Ok::<_, CommentError>(Context {
                 article,
                 parent,
@@ -134,18 +140,26 @@ pub async fn submit(
                 last_from_ip,
                 last_from_user,
                 duplicate,
+                ban,
             })
         })
         .await?
     };
 
     let now = db::now_millis();
+    if let Some(ban) = context.ban.as_ref().filter(|b| !b.shadow) {
+        return Err(CommentError::Banned {
+            until: ban.expires_at,
+        });
+    }
     check_flood(settings, &author, &context, now)?;
     if context.duplicate {
         return Err(CommentError::Duplicate);
     }
     match &context.article {
-        Some(article) if !article.comments_open => return Err(CommentError::Closed),
+        Some(article) if !super::articles::is_open(article, settings, now) => {
+            return Err(CommentError::Closed)
+        }
         Some(_) => {}
         None => check_auto_create(settings, &hint)?,
     }
@@ -221,6 +235,8 @@ pub async fn submit(
         spam_report: Some(report),
     };
     let known_article = context.article;
+    let hooks = state.webhooks.clone();
+    let open_rules = (settings.articles.clone(), now);
     let (comment, article) = db
         .write(move |conn| {
             let article = match known_article {
@@ -228,7 +244,7 @@ pub async fn submit(
                     // It may have been closed while we were deciding.
                     let current =
                         db::articles::find(conn, found.id)?.ok_or(CommentError::ArticleNotFound)?;
-                    if !current.comments_open {
+                    if !super::articles::is_open_with(&current, &open_rules.0, open_rules.1) {
                         return Err(CommentError::Closed);
                     }
                     current
@@ -249,9 +265,17 @@ pub async fn submit(
                 }
             };
             let comment = db::comments::insert(conn, &new_comment(article.id))?;
+            let data = webhooks::comment_data(&comment, &article.key);
+            hooks.enqueue(conn, webhooks::COMMENT_CREATED, data.clone())?;
+            match comment.status() {
+                CommentStatus::Pending => hooks.enqueue(conn, webhooks::COMMENT_HELD, data)?,
+                CommentStatus::Spam => hooks.enqueue(conn, webhooks::COMMENT_SPAM, data)?,
+                _ => {}
+            }
             Ok((comment, article))
         })
         .await?;
+    state.outbox.wake();
     tracing::info!(comment_id = comment.id, status = %comment.status, score = comment.spam_score, "comment stored");
     Ok(Submitted {
         comment,

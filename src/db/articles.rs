@@ -79,3 +79,10 @@ pub fn approved_count(conn: &mut AnyConnection, article_id: i64) -> QueryResult<
         .count()
         .get_result(conn)
 }
+
+pub fn find_many(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<Article>> {
+    articles::table
+        .filter(articles::id.eq_any(ids))
+        .select(Article::as_select())
+        .load(conn)
+}

@@ -2,8 +2,8 @@
 
 use diesel::prelude::*;
 
-use super::models::{Comment, NewComment};
-use super::schema::comments;
+use super::models::{Article, Comment, NewComment};
+use super::schema::{articles, comments};
 use super::AnyConnection;
 use crate::domain::CommentStatus;
 
@@ -188,4 +188,301 @@ pub fn history(
             .load(conn),
         (None, None) => Ok(Vec::new()),
     }
+}
+
+diesel::define_sql_function! {
+    /// SQL `lower()`, the same in both dialects.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// Who a moderator is looking for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthorFilter {
+    User(i64),
+    Email(String),
+    Ip(String),
+}
+
+/// A page of the moderation queue.
+#[derive(Debug, Clone)]
+pub struct QueueQuery {
+    pub status: CommentStatus,
+    pub article_id: Option<i64>,
+    pub author: Option<AuthorFilter>,
+    /// Lower-cased text to find in the body or author fields.
+    pub search: Option<String>,
+    pub order: Order,
+    pub after: Option<i64>,
+    pub limit: i64,
+}
+
+/// Escapes `%`, `_` and `\` so user text matches literally in LIKE.
+pub fn like_pattern(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len() + 2);
+    escaped.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped.push('%');
+    escaped
+}
+
+/// Keyset-paginated on `id` within one status, optionally one article, so
+/// a page costs the same however many comments are stored.
+pub fn queue_page(
+    conn: &mut AnyConnection,
+    q: &QueueQuery,
+) -> QueryResult<Vec<(Comment, Article)>> {
+    let mut query = comments::table
+        .inner_join(articles::table)
+        .filter(comments::status.eq(q.status.as_str()))
+        .select((Comment::as_select(), Article::as_select()))
+        .limit(q.limit)
+        .into_boxed();
+    if let Some(article_id) = q.article_id {
+        query = query.filter(comments::article_id.eq(article_id));
+    }
+    query = match &q.author {
+        Some(AuthorFilter::User(id)) => query.filter(comments::user_id.eq(*id)),
+        Some(AuthorFilter::Email(email)) => query.filter(comments::author_email.eq(email.clone())),
+        Some(AuthorFilter::Ip(ip)) => query.filter(comments::ip.eq(ip.clone())),
+        None => query,
+    };
+    if let Some(text) = &q.search {
+        let pattern = like_pattern(text);
+        query = query.filter(
+            lower(comments::body)
+                .like(pattern.clone())
+                .escape('\\')
+                .or(lower(comments::author_name)
+                    .like(pattern.clone())
+                    .escape('\\'))
+                .or(lower(comments::author_email.assume_not_null())
+                    .like(pattern.clone())
+                    .escape('\\'))
+                .or(lower(comments::author_url.assume_not_null())
+                    .like(pattern)
+                    .escape('\\')),
+        );
+    }
+    query = match (q.order, q.after) {
+        (Order::OldestFirst, Some(id)) => query.filter(comments::id.gt(id)),
+        (Order::NewestFirst, Some(id)) => query.filter(comments::id.lt(id)),
+        (_, None) => query,
+    };
+    query = match q.order {
+        Order::OldestFirst => query.order(comments::id.asc()),
+        Order::NewestFirst => query.order(comments::id.desc()),
+    };
+    query.load(conn)
+}
+
+/// Per account: `(user_id, status, count, first comment time)`.
+pub fn history_of_users(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+) -> QueryResult<Vec<(Option<i64>, String, i64, Option<i64>)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    comments::table
+        .filter(comments::user_id.eq_any(ids))
+        .group_by((comments::user_id, comments::status))
+        .select((
+            comments::user_id,
+            comments::status,
+            diesel::dsl::count_star(),
+            diesel::dsl::min(comments::created_at),
+        ))
+        .load(conn)
+}
+
+/// Per guest email: `(email, status, count, first comment time)`.
+pub fn history_of_emails(
+    conn: &mut AnyConnection,
+    emails: &[String],
+) -> QueryResult<Vec<(Option<String>, String, i64, Option<i64>)>> {
+    if emails.is_empty() {
+        return Ok(Vec::new());
+    }
+    comments::table
+        .filter(comments::user_id.is_null())
+        .filter(comments::author_email.eq_any(emails))
+        .group_by((comments::author_email, comments::status))
+        .select((
+            comments::author_email,
+            comments::status,
+            diesel::dsl::count_star(),
+            diesel::dsl::min(comments::created_at),
+        ))
+        .load(conn)
+}
+
+/// Comment counts per article and status.
+pub fn counts_by_article(conn: &mut AnyConnection) -> QueryResult<Vec<(i64, String, i64)>> {
+    comments::table
+        .group_by((comments::article_id, comments::status))
+        .select((
+            comments::article_id,
+            comments::status,
+            diesel::dsl::count_star(),
+        ))
+        .load(conn)
+}
+
+/// The ids of comments a commenter posted (by account, email or IP).
+pub fn ids_by_author(conn: &mut AnyConnection, author: &AuthorFilter) -> QueryResult<Vec<i64>> {
+    let query = comments::table.select(comments::id).into_boxed();
+    match author {
+        AuthorFilter::User(id) => query.filter(comments::user_id.eq(*id)).load(conn),
+        AuthorFilter::Email(email) => query
+            .filter(comments::author_email.eq(email.clone()))
+            .load(conn),
+        AuthorFilter::Ip(ip) => query.filter(comments::ip.eq(ip.clone())).load(conn),
+    }
+}
+
+/// Every comment with an IP address, as `(id, ip)` (for matching IP ranges,
+/// which SQL cannot do portably).
+pub fn ids_with_ip(conn: &mut AnyConnection) -> QueryResult<Vec<(i64, Option<String>)>> {
+    comments::table
+        .filter(comments::ip.is_not_null())
+        .select((comments::id, comments::ip))
+        .load(conn)
+}
+
+pub fn find_many(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<Comment>> {
+    comments::table
+        .filter(comments::id.eq_any(ids))
+        .order(comments::id.asc())
+        .select(Comment::as_select())
+        .load(conn)
+}
+
+/// Guest commenters (no account) whose email or name contains `search`:
+/// `(email, status, count, first, last, a name they used)`.
+#[allow(clippy::type_complexity)]
+pub fn guests(
+    conn: &mut AnyConnection,
+    search: Option<&str>,
+) -> QueryResult<
+    Vec<(
+        Option<String>,
+        String,
+        i64,
+        Option<i64>,
+        Option<i64>,
+        Option<String>,
+    )>,
+> {
+    let mut query = comments::table
+        .filter(comments::user_id.is_null())
+        .filter(comments::author_email.is_not_null())
+        .group_by((comments::author_email, comments::status))
+        .select((
+            comments::author_email,
+            comments::status,
+            diesel::dsl::count_star(),
+            diesel::dsl::min(comments::created_at),
+            diesel::dsl::max(comments::created_at),
+            diesel::dsl::max(comments::author_name),
+        ))
+        .into_boxed();
+    if let Some(text) = search {
+        let pattern = like_pattern(text);
+        query = query.filter(
+            comments::author_email
+                .assume_not_null()
+                .like(pattern.clone())
+                .escape('\\')
+                .or(lower(comments::author_name).like(pattern).escape('\\')),
+        );
+    }
+    query.load(conn)
+}
+
+/// All of an account's comments, oldest first (for the data export).
+pub fn by_user(conn: &mut AnyConnection, user_id: i64) -> QueryResult<Vec<(Comment, Article)>> {
+    comments::table
+        .inner_join(articles::table)
+        .filter(comments::user_id.eq(user_id))
+        .order(comments::id.asc())
+        .select((Comment::as_select(), Article::as_select()))
+        .load(conn)
+}
+
+/// Removes the author's identity from their comments, keeping the text.
+pub fn anonymize_user(conn: &mut AnyConnection, user_id: i64, now: i64) -> QueryResult<usize> {
+    diesel::update(comments::table.filter(comments::user_id.eq(user_id)))
+        .set((
+            comments::user_id.eq(None::<i64>),
+            comments::author_name.eq("Deleted user"),
+            comments::author_email.eq(None::<String>),
+            comments::author_url.eq(None::<String>),
+            comments::avatar_hash.eq(None::<String>),
+            comments::ip.eq(None::<String>),
+            comments::user_agent.eq(None::<String>),
+            comments::referrer.eq(None::<String>),
+            comments::status_changed_at.eq(now),
+            comments::version.eq(comments::version + 1),
+        ))
+        .execute(conn)
+}
+
+/// Deletes the author's comments (erasing their text; rows with replies
+/// stay as placeholders) and removes their identity.
+pub fn delete_user_comments(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    now: i64,
+) -> QueryResult<usize> {
+    diesel::update(comments::table.filter(comments::user_id.eq(user_id)))
+        .set((
+            comments::status.eq(CommentStatus::Deleted.as_str()),
+            comments::body.eq(""),
+            comments::html.eq(""),
+            comments::spam_report.eq(None::<String>),
+            comments::status_changed_at.eq(now),
+            comments::version.eq(comments::version + 1),
+        ))
+        .execute(conn)?;
+    anonymize_user(conn, user_id, now)
+}
+
+/// Deletes comments of `status` that have been so since before `before`.
+pub fn purge_status(
+    conn: &mut AnyConnection,
+    status: CommentStatus,
+    before: i64,
+) -> QueryResult<usize> {
+    diesel::delete(
+        comments::table
+            .filter(comments::status.eq(status.as_str()))
+            .filter(comments::status_changed_at.lt(before)),
+    )
+    .execute(conn)
+}
+
+/// Erases IP addresses, user agents and referrers of comments written
+/// before `before`.
+pub fn erase_client_data(conn: &mut AnyConnection, before: i64) -> QueryResult<usize> {
+    diesel::update(
+        comments::table
+            .filter(comments::created_at.lt(before))
+            .filter(
+                comments::ip
+                    .is_not_null()
+                    .or(comments::user_agent.is_not_null())
+                    .or(comments::referrer.is_not_null()),
+            ),
+    )
+    .set((
+        comments::ip.eq(None::<String>),
+        comments::user_agent.eq(None::<String>),
+        comments::referrer.eq(None::<String>),
+    ))
+    .execute(conn)
 }

@@ -8,6 +8,7 @@ pub mod articles;
 pub mod comments;
 mod connection;
 pub mod models;
+pub mod moderation;
 pub mod outbox;
 pub mod ratelimit;
 pub mod schema;

@@ -121,6 +121,35 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    moderation_log (id) {
+        id -> BigInt,
+        comment_id -> Nullable<BigInt>,
+        moderator_id -> Nullable<BigInt>,
+        action -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        subject -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    bans (id) {
+        id -> BigInt,
+        kind -> Text,
+        value -> Text,
+        shadow -> Bool,
+        reason -> Nullable<Text>,
+        expires_at -> Nullable<BigInt>,
+        created_by -> Nullable<BigInt>,
+        created_at -> BigInt,
+        lifted_at -> Nullable<BigInt>,
+        lifted_by -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(comments -> articles (article_id));
 diesel::joinable!(comments -> users (user_id));
@@ -136,4 +165,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     spam_globals,
     spam_state,
     outbox,
+    moderation_log,
+    bans,
 );

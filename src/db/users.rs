@@ -67,3 +67,59 @@ pub fn delete_session(conn: &mut AnyConnection, token_hash: &str) -> QueryResult
 pub fn delete_expired_sessions(conn: &mut AnyConnection, now: i64) -> QueryResult<usize> {
     diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(conn)
 }
+
+/// Accounts whose name or email contains `search` (lower-cased), newest
+/// first.
+pub fn search(
+    conn: &mut AnyConnection,
+    search: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<User>> {
+    let mut query = users::table
+        .order(users::id.desc())
+        .limit(limit)
+        .select(User::as_select())
+        .into_boxed();
+    if let Some(text) = search {
+        let pattern = super::comments::like_pattern(text);
+        query = query.filter(
+            super::comments::lower(users::name)
+                .like(pattern.clone())
+                .escape('\\')
+                .or(users::email.like(pattern).escape('\\')),
+        );
+    }
+    query.load(conn)
+}
+
+pub fn set_trusted(
+    conn: &mut AnyConnection,
+    id: i64,
+    trusted: bool,
+    now: i64,
+) -> QueryResult<Option<User>> {
+    diesel::update(users::table.find(id))
+        .set((users::trusted.eq(trusted), users::updated_at.eq(now)))
+        .get_result::<User>(conn)
+        .optional()
+}
+
+pub fn set_role(
+    conn: &mut AnyConnection,
+    id: i64,
+    role: &str,
+    now: i64,
+) -> QueryResult<Option<User>> {
+    diesel::update(users::table.find(id))
+        .set((users::role.eq(role), users::updated_at.eq(now)))
+        .get_result::<User>(conn)
+        .optional()
+}
+
+pub fn delete(conn: &mut AnyConnection, id: i64) -> QueryResult<usize> {
+    diesel::delete(users::table.find(id)).execute(conn)
+}
+
+pub fn delete_sessions_of(conn: &mut AnyConnection, user_id: i64) -> QueryResult<usize> {
+    diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id))).execute(conn)
+}

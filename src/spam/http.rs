@@ -6,13 +6,12 @@
 //! sha256=<hex HMAC-SHA256 of "<timestamp>.<body>" with the shared secret>`.
 
 use async_trait::async_trait;
-use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use sha2::Sha256;
 
 use super::pipeline::parse_settings;
 use super::{Assessment, Candidate, Rule, Scorer, ScorerError, Verdict};
+use crate::auth::token::sign;
 use crate::db::{AnyConnection, DbError};
 use crate::outbox;
 
@@ -73,16 +72,6 @@ impl HttpScorer {
             .await
             .map_err(|e| ScorerError::Http(e.without_url().to_string()))
     }
-}
-
-/// `sha256=<hex>` of HMAC-SHA256(secret, "<timestamp>.<body>").
-pub fn sign(secret: &str, timestamp: &str, body: &[u8]) -> String {
-    let mut mac =
-        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
-    mac.update(timestamp.as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
 const MAX_REASONS: usize = 10;
@@ -160,17 +149,6 @@ impl Scorer for HttpScorer {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn signatures_cover_timestamp_and_body() {
-        let a = sign("s3cret", "1700000000", b"{\"x\":1}");
-        assert!(a.starts_with("sha256="));
-        assert_eq!(a.len(), 7 + 64);
-        assert_ne!(a, sign("s3cret", "1700000001", b"{\"x\":1}"));
-        assert_ne!(a, sign("s3cret", "1700000000", b"{\"x\":2}"));
-        assert_ne!(a, sign("other", "1700000000", b"{\"x\":1}"));
-        assert_eq!(a, sign("s3cret", "1700000000", b"{\"x\":1}"));
-    }
 
     #[test]
     fn settings_need_a_web_url() {

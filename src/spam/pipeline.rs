@@ -294,9 +294,11 @@ fn build_scorer(entry: &ScorerSettings, resources: &Resources) -> Result<Arc<dyn
         "learned" => Arc::new(learned::Learned::new(settings, resources.model.clone())?),
         "akismet" => Arc::new(akismet::Akismet::new(settings, resources.http.clone())?),
         "http" => Arc::new(http::HttpScorer::new(settings, resources.http.clone())?),
-        other => return Err(format!(
+        other => {
+            return Err(format!(
             "unknown kind `{other}`; expected honeypot, wordlists, links, learned, akismet or http"
-        )),
+        ))
+        }
     };
     Ok(scorer)
 }

@@ -1,0 +1,492 @@
+//! The moderators' API: queue, decisions, log, summary, commenters, bans.
+
+use std::collections::BTreeMap;
+
+use actix_web::{web, HttpResponse};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::views::{timestamp, AccountView, PublicComment};
+use crate::auth::SignedIn;
+use crate::db::comments::Order;
+use crate::db::models::{Article, Comment};
+use crate::db::moderation::{Ban, LogEntry};
+use crate::domain::{CommentStatus, Role, ValidationError};
+use crate::error::ApiError;
+use crate::moderation::bans::{self, BanKind, NewBanRequest};
+use crate::moderation::commenters::{self, AccountChange, Commenter};
+use crate::moderation::decisions::{self, Action};
+use crate::moderation::queue::{self, AuthorRecord, QueueFilter, QueueItem};
+use crate::state::AppState;
+
+#[derive(Serialize)]
+pub struct ArticleRef {
+    key: String,
+    title: Option<String>,
+    url: Option<String>,
+}
+
+impl From<&Article> for ArticleRef {
+    fn from(a: &Article) -> Self {
+        ArticleRef {
+            key: a.key.clone(),
+            title: a.title.clone(),
+            url: a.url.clone(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct AuthorDetail {
+    name: String,
+    email: Option<String>,
+    url: Option<String>,
+    user_id: Option<i64>,
+    avatar: Option<String>,
+    approved: i64,
+    pending: i64,
+    spam: i64,
+    trash: i64,
+    first_seen: Option<String>,
+    banned: bool,
+}
+
+/// A comment as a moderator sees it: everything, including why it was held.
+#[derive(Serialize)]
+pub struct ModerationComment {
+    id: i64,
+    article: ArticleRef,
+    parent_id: Option<i64>,
+    status: CommentStatus,
+    /// Pass back with a decision to detect a concurrent change.
+    version: i64,
+    verdict: Option<String>,
+    author: AuthorDetail,
+    ip: Option<String>,
+    user_agent: Option<String>,
+    referrer: Option<String>,
+    body: String,
+    html: String,
+    score: Option<f64>,
+    held_because: Vec<String>,
+    /// The spam pipeline's full report: every scorer's score, reasons,
+    /// time taken and error.
+    report: Option<Value>,
+    created_at: String,
+    edited_at: Option<String>,
+    status_changed_at: String,
+}
+
+impl ModerationComment {
+    fn new(comment: &Comment, article: &Article, author: &AuthorRecord) -> Self {
+        let report: Option<Value> = comment
+            .spam_report
+            .as_deref()
+            .and_then(|r| serde_json::from_str(r).ok());
+        let held_because = report
+            .as_ref()
+            .and_then(|r| r.get("held_because"))
+            .and_then(|h| serde_json::from_value(h.clone()).ok())
+            .unwrap_or_default();
+        ModerationComment {
+            id: comment.id,
+            article: ArticleRef::from(article),
+            parent_id: comment.parent_id,
+            status: comment.status(),
+            version: comment.version,
+            verdict: comment.verdict.clone(),
+            author: AuthorDetail {
+                name: comment.author_name.clone(),
+                email: comment.author_email.clone(),
+                url: comment.author_url.clone(),
+                user_id: comment.user_id,
+                avatar: comment.avatar_hash.clone(),
+                approved: author.approved,
+                pending: author.pending,
+                spam: author.spam,
+                trash: author.trash,
+                first_seen: author.first_seen.map(timestamp),
+                banned: author.banned,
+            },
+            ip: comment.ip.clone(),
+            user_agent: comment.user_agent.clone(),
+            referrer: comment.referrer.clone(),
+            body: comment.body.clone(),
+            html: comment.html.clone(),
+            score: comment.spam_score,
+            held_because,
+            report,
+            created_at: timestamp(comment.created_at),
+            edited_at: comment.edited_at.map(timestamp),
+            status_changed_at: timestamp(comment.status_changed_at),
+        }
+    }
+
+    fn from_item(item: &QueueItem) -> Self {
+        Self::new(&item.comment, &item.article, &item.author)
+    }
+}
+
+#[derive(Serialize)]
+struct LogView {
+    id: i64,
+    comment_id: Option<i64>,
+    moderator_id: Option<i64>,
+    action: String,
+    from_status: Option<String>,
+    to_status: Option<String>,
+    reason: Option<String>,
+    subject: Option<String>,
+    created_at: String,
+}
+
+impl From<&LogEntry> for LogView {
+    fn from(e: &LogEntry) -> Self {
+        LogView {
+            id: e.id,
+            comment_id: e.comment_id,
+            moderator_id: e.moderator_id,
+            action: e.action.clone(),
+            from_status: e.from_status.clone(),
+            to_status: e.to_status.clone(),
+            reason: e.reason.clone(),
+            subject: e.subject.clone(),
+            created_at: timestamp(e.created_at),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct QueueQuery {
+    status: Option<CommentStatus>,
+    article: Option<String>,
+    author: Option<String>,
+    q: Option<String>,
+    sort: Option<SortParam>,
+    cursor: Option<String>,
+    limit: Option<u32>,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+pub enum SortParam {
+    Oldest,
+    Newest,
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    query: web::Query<QueueQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let filter = QueueFilter {
+        status: q.status,
+        article: q.article,
+        author: q.author,
+        q: q.q,
+        order: q.sort.map(|s| match s {
+            SortParam::Oldest => Order::OldestFirst,
+            SortParam::Newest => Order::NewestFirst,
+        }),
+        cursor: q.cursor,
+        limit: q.limit,
+    };
+    let page = queue::list(&state.db, Some(&user.0), filter).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "comments": page.items.iter().map(ModerationComment::from_item).collect::<Vec<_>>(),
+        "next_cursor": page.next_cursor,
+    })))
+}
+
+pub async fn get(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let detail = queue::get(&state.db, Some(&user.0), id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "comment": ModerationComment::from_item(&detail.item),
+        "parent": detail.parent.as_ref().map(PublicComment::from),
+        "history": detail.history.iter().map(LogView::from).collect::<Vec<_>>(),
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionBody {
+    action: Action,
+    reason: Option<String>,
+    /// The `version` the moderator saw; a comment changed since then is a
+    /// conflict (409) unless it is already where this action puts it.
+    version: Option<i64>,
+}
+
+pub async fn decide(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    id: web::Path<i64>,
+    body: web::Json<DecisionBody>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let comment = decisions::decide(
+        &state,
+        &user.0,
+        id.into_inner(),
+        body.action,
+        body.reason,
+        body.version,
+    )
+    .await?;
+    let detail = queue::get(&state.db, Some(&user.0), comment.id).await?;
+    Ok(HttpResponse::Ok().json(ModerationComment::from_item(&detail.item)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BulkBody {
+    ids: Vec<i64>,
+    action: Action,
+    reason: Option<String>,
+}
+
+pub async fn decide_bulk(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    body: web::Json<BulkBody>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let decided =
+        decisions::decide_bulk(&state, &user.0, body.ids, body.action, body.reason).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "decided": decided.iter().map(|c| serde_json::json!({"id": c.id, "status": c.status(), "version": c.version})).collect::<Vec<_>>(),
+    })))
+}
+
+fn counts_json(
+    counts: &std::collections::HashMap<CommentStatus, i64>,
+) -> BTreeMap<&'static str, i64> {
+    CommentStatus::ALL
+        .iter()
+        .map(|s| (s.as_str(), counts.get(s).copied().unwrap_or(0)))
+        .collect()
+}
+
+pub async fn summary(state: web::Data<AppState>, user: SignedIn) -> Result<HttpResponse, ApiError> {
+    let summary = queue::summary(&state.db, Some(&user.0)).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "overall": counts_json(&summary.overall),
+        "articles": summary.articles.iter().map(|(a, c)| serde_json::json!({
+            "article": ArticleRef::from(a),
+            "counts": counts_json(c),
+        })).collect::<Vec<_>>(),
+    })))
+}
+
+#[derive(Deserialize)]
+pub struct LogQuery {
+    moderator: Option<i64>,
+    comment: Option<i64>,
+    cursor: Option<String>,
+    limit: Option<u32>,
+}
+
+pub async fn log(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    query: web::Query<LogQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let page = queue::log(
+        &state.db,
+        Some(&user.0),
+        q.moderator,
+        q.comment,
+        q.cursor,
+        q.limit,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "entries": page.entries.iter().map(LogView::from).collect::<Vec<_>>(),
+        "next_cursor": page.next_cursor,
+    })))
+}
+
+#[derive(Deserialize)]
+pub struct CommentersQuery {
+    q: Option<String>,
+}
+
+#[derive(Serialize)]
+struct CommenterView {
+    kind: &'static str,
+    account: Option<AccountView>,
+    email: String,
+    name: String,
+    approved: i64,
+    pending: i64,
+    spam: i64,
+    trash: i64,
+    first_seen: Option<String>,
+    last_seen: Option<String>,
+    banned: bool,
+}
+
+impl From<&Commenter> for CommenterView {
+    fn from(c: &Commenter) -> Self {
+        CommenterView {
+            kind: if c.user.is_some() { "account" } else { "guest" },
+            account: c.user.as_ref().map(AccountView::from),
+            email: c.email.clone(),
+            name: c.name.clone(),
+            approved: c.approved,
+            pending: c.pending,
+            spam: c.spam,
+            trash: c.trash,
+            first_seen: c.first_seen.map(timestamp),
+            last_seen: c.last_seen.map(timestamp),
+            banned: c.banned,
+        }
+    }
+}
+
+pub async fn commenters(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    query: web::Query<CommentersQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let list = commenters::list(&state, Some(&user.0), query.into_inner().q).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "commenters": list.iter().map(CommenterView::from).collect::<Vec<_>>(),
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountBody {
+    trusted: Option<bool>,
+    role: Option<Role>,
+}
+
+pub async fn update_account(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    id: web::Path<i64>,
+    body: web::Json<AccountBody>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let change = AccountChange {
+        trusted: body.trusted,
+        role: body.role,
+    };
+    let updated =
+        commenters::update_account(&state, Some(&user.0), id.into_inner(), change).await?;
+    Ok(HttpResponse::Ok().json(AccountView::from(&updated)))
+}
+
+#[derive(Serialize)]
+struct BanView {
+    id: i64,
+    kind: String,
+    value: String,
+    shadow: bool,
+    reason: Option<String>,
+    expires_at: Option<String>,
+    created_by: Option<i64>,
+    created_at: String,
+    lifted_at: Option<String>,
+    active: bool,
+}
+
+impl From<&Ban> for BanView {
+    fn from(b: &Ban) -> Self {
+        let now = crate::db::now_millis();
+        BanView {
+            id: b.id,
+            kind: b.kind.clone(),
+            value: b.value.clone(),
+            shadow: b.shadow,
+            reason: b.reason.clone(),
+            expires_at: b.expires_at.map(timestamp),
+            created_by: b.created_by,
+            created_at: timestamp(b.created_at),
+            lifted_at: b.lifted_at.map(timestamp),
+            active: b.lifted_at.is_none() && b.expires_at.is_none_or(|at| at > now),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BanBody {
+    kind: BanKind,
+    value: String,
+    reason: Option<String>,
+    /// RFC 3339 time the ban ends.
+    expires_at: Option<String>,
+    /// Or how long it lasts, e.g. "7days".
+    duration: Option<String>,
+    #[serde(default)]
+    shadow: bool,
+    #[serde(default)]
+    trash_existing: bool,
+}
+
+pub async fn create_ban(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    body: web::Json<BanBody>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let expires_at = match (body.expires_at, body.duration) {
+        (Some(_), Some(_)) => {
+            return Err(
+                ValidationError::new("duration", "give expires_at or duration, not both").into(),
+            )
+        }
+        (Some(at), None) => Some(
+            chrono::DateTime::parse_from_rfc3339(&at)
+                .map_err(|_| ValidationError::new("expires_at", "must be an RFC 3339 time"))?
+                .timestamp_millis(),
+        ),
+        (None, Some(d)) => {
+            let d = humantime::parse_duration(&d).map_err(|_| {
+                ValidationError::new("duration", "must be a duration like \"7days\" or \"12h\"")
+            })?;
+            Some(
+                crate::db::now_millis()
+                    .saturating_add(i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 2)),
+            )
+        }
+        (None, None) => None,
+    };
+    let request = NewBanRequest {
+        kind: body.kind,
+        value: body.value,
+        reason: body.reason,
+        expires_at,
+        shadow: body.shadow,
+        trash_existing: body.trash_existing,
+    };
+    let (ban, trashed) = bans::create(&state, &user.0, request).await?;
+    Ok(HttpResponse::Created()
+        .json(serde_json::json!({"ban": BanView::from(&ban), "comments_trashed": trashed})))
+}
+
+pub async fn list_bans(
+    state: web::Data<AppState>,
+    user: SignedIn,
+) -> Result<HttpResponse, ApiError> {
+    let list = bans::list(&state, Some(&user.0)).await?;
+    Ok(HttpResponse::Ok()
+        .json(serde_json::json!({"bans": list.iter().map(BanView::from).collect::<Vec<_>>()})))
+}
+
+pub async fn lift_ban(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let ban = bans::lift(&state, &user.0, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(BanView::from(&ban)))
+}

@@ -1,0 +1,362 @@
+//! Bans by account, email, or IP address / CIDR range, with an optional
+//! expiry. A banned commenter's new comments are refused (403), or, for a
+//! shadow ban, accepted but kept out of public view while their author sees
+//! them as pending.
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+
+use super::decisions::clean_reason;
+use super::ModerationError;
+use crate::auth::{permissions, AuthUser};
+use crate::db::comments::AuthorFilter;
+use crate::db::moderation::{Ban, NewBan, NewLogEntry};
+use crate::db::{self, AnyConnection};
+use crate::domain::{CommentStatus, Email, ValidationError};
+use crate::state::AppState;
+use crate::webhooks;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BanKind {
+    User,
+    Email,
+    Ip,
+}
+
+impl BanKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BanKind::User => "user",
+            BanKind::Email => "email",
+            BanKind::Ip => "ip",
+        }
+    }
+}
+
+/// Bans in force, ready to match commenters against.
+pub struct ActiveBans {
+    bans: Vec<(Ban, Option<IpNet>)>,
+}
+
+impl ActiveBans {
+    pub fn new(bans: Vec<Ban>) -> Self {
+        let bans = bans
+            .into_iter()
+            .map(|b| {
+                let net = (b.kind == "ip")
+                    .then(|| b.value.parse::<IpNet>().ok())
+                    .flatten();
+                (b, net)
+            })
+            .collect();
+        ActiveBans { bans }
+    }
+
+    /// The first ban matching this account, email or address.
+    pub fn find(
+        &self,
+        user_id: Option<i64>,
+        email: Option<&str>,
+        ip: Option<IpAddr>,
+    ) -> Option<&Ban> {
+        self.bans
+            .iter()
+            .find(|(ban, net)| match ban.kind.as_str() {
+                "user" => user_id.is_some_and(|id| ban.value == id.to_string()),
+                "email" => email.is_some_and(|e| ban.value.eq_ignore_ascii_case(e)),
+                "ip" => matches!((net, ip), (Some(net), Some(ip)) if net.contains(&ip)),
+                _ => false,
+            })
+            .map(|(ban, _)| ban)
+    }
+}
+
+/// The ban matching a commenter now, if any (the submission path asks).
+pub fn find_active(
+    conn: &mut AnyConnection,
+    user_id: Option<i64>,
+    email: Option<&str>,
+    ip: Option<IpAddr>,
+) -> Result<Option<Ban>, db::DbError> {
+    let active = ActiveBans::new(db::moderation::active_bans(conn, db::now_millis())?);
+    Ok(active.find(user_id, email, ip).cloned())
+}
+
+/// A ban as the client asks for it.
+pub struct NewBanRequest {
+    pub kind: BanKind,
+    pub value: String,
+    pub reason: Option<String>,
+    /// Milliseconds since the epoch; `None` bans for good.
+    pub expires_at: Option<i64>,
+    pub shadow: bool,
+    /// Also move everything the commenter posted to the trash.
+    pub trash_existing: bool,
+}
+
+/// The normalised value a ban matches on.
+fn normalise(kind: BanKind, value: &str) -> Result<String, ValidationError> {
+    let value = value.trim();
+    match kind {
+        BanKind::User => value
+            .parse::<i64>()
+            .map(|id| id.to_string())
+            .map_err(|_| ValidationError::new("value", "must be an account id")),
+        BanKind::Email => Email::parse(value, 320, "value").map(Email::into_inner),
+        BanKind::Ip => value
+            .parse::<IpNet>()
+            .map(|n| n.trunc())
+            .or_else(|_| value.parse::<IpAddr>().map(IpNet::from))
+            .map(|n| n.to_string())
+            .map_err(|_| {
+                ValidationError::new(
+                    "value",
+                    "must be an IP address or CIDR range, e.g. 203.0.113.0/24",
+                )
+            }),
+    }
+}
+
+/// Bans a commenter; returns the ban and how many comments went to the
+/// trash.
+pub async fn create(
+    state: &AppState,
+    moderator: &AuthUser,
+    request: NewBanRequest,
+) -> Result<(Ban, usize), ModerationError> {
+    permissions::require_moderator(Some(moderator))?;
+    let value = normalise(request.kind, &request.value)?;
+    let reason = clean_reason(request.reason)?;
+    let now = db::now_millis();
+    if request.expires_at.is_some_and(|at| at <= now) {
+        return Err(ValidationError::new("expires_at", "must be in the future").into());
+    }
+    let hooks = state.webhooks.clone();
+    let moderator_id = moderator.id;
+    let kind = request.kind;
+    let (ban, trashed) = state
+        .db
+        .write(move |conn| {
+            if kind == BanKind::User && db::users::find(conn, value.parse().unwrap_or(-1))?.is_none() {
+                return Err(ModerationError::Invalid(ValidationError::new("value", "no account with this id")));
+            }
+            let ban = db::moderation::insert_ban(
+                conn,
+                &NewBan {
+                    kind: kind.as_str(),
+                    value: &value,
+                    shadow: request.shadow,
+                    reason: reason.as_deref(),
+                    expires_at: request.expires_at,
+                    created_by: Some(moderator_id),
+                    created_at: now,
+                },
+            )?;
+            let subject = format!("{}:{}", kind.as_str(), value);
+            db::moderation::log(
+                conn,
+                &NewLogEntry {
+                    comment_id: None,
+                    moderator_id: Some(moderator_id),
+                    action: "ban",
+                    from_status: None,
+                    to_status: None,
+                    reason: reason.as_deref(),
+                    subject: Some(&subject),
+                    created_at: now,
+                },
+            )?;
+            let trashed = if request.trash_existing {
+                trash_everything(conn, &hooks, moderator_id, &ban, now)?
+            } else {
+                0
+            };
+            hooks.enqueue(
+                conn,
+                webhooks::COMMENTER_BANNED,
+                serde_json::json!({"ban": {
+                    "id": ban.id, "kind": ban.kind, "value": ban.value, "shadow": ban.shadow,
+                    "reason": ban.reason, "expires_at": ban.expires_at.map(crate::api::views::timestamp),
+                    "comments_trashed": trashed,
+                }}),
+            )?;
+            Ok((ban, trashed))
+        })
+        .await?;
+    state.outbox.wake();
+    tracing::info!(moderator_id, ban_id = ban.id, kind = %ban.kind, trashed, "commenter banned");
+    Ok((ban, trashed))
+}
+
+/// Moves every comment the banned commenter posted (not already trashed,
+/// spam or deleted) to the trash, logging each.
+fn trash_everything(
+    conn: &mut AnyConnection,
+    hooks: &webhooks::Webhooks,
+    moderator_id: i64,
+    ban: &Ban,
+    now: i64,
+) -> Result<usize, ModerationError> {
+    let ids: Vec<i64> = match ban.kind.as_str() {
+        "user" => {
+            db::comments::ids_by_author(conn, &AuthorFilter::User(ban.value.parse().unwrap_or(-1)))?
+        }
+        "email" => db::comments::ids_by_author(conn, &AuthorFilter::Email(ban.value.clone()))?,
+        _ => {
+            let net: IpNet = ban
+                .value
+                .parse()
+                .map_err(|_| ModerationError::Internal("stored ban range unreadable".into()))?;
+            db::comments::ids_with_ip(conn)?
+                .into_iter()
+                .filter(|(_, ip)| {
+                    ip.as_deref()
+                        .and_then(|ip| ip.parse::<IpAddr>().ok())
+                        .is_some_and(|ip| net.contains(&ip))
+                })
+                .map(|(id, _)| id)
+                .collect()
+        }
+    };
+    let reason = format!("ban #{}", ban.id);
+    let mut trashed = 0;
+    for chunk in ids.chunks(500) {
+        for comment in db::comments::find_many(conn, chunk)? {
+            let from = comment.status();
+            if matches!(
+                from,
+                CommentStatus::Trash | CommentStatus::Spam | CommentStatus::Deleted
+            ) {
+                continue;
+            }
+            let Some(updated) =
+                db::moderation::set_status(conn, &comment, CommentStatus::Trash, None, now)?
+            else {
+                continue;
+            };
+            db::moderation::log(
+                conn,
+                &NewLogEntry {
+                    comment_id: Some(comment.id),
+                    moderator_id: Some(moderator_id),
+                    action: "trash",
+                    from_status: Some(from.as_str()),
+                    to_status: Some(CommentStatus::Trash.as_str()),
+                    reason: Some(&reason),
+                    subject: None,
+                    created_at: now,
+                },
+            )?;
+            let key = db::articles::find(conn, updated.article_id)?
+                .map(|a| a.key)
+                .unwrap_or_default();
+            hooks.enqueue(
+                conn,
+                webhooks::COMMENT_TRASHED,
+                webhooks::comment_data(&updated, &key),
+            )?;
+            trashed += 1;
+        }
+    }
+    Ok(trashed)
+}
+
+/// Every ban, newest first.
+pub async fn list(
+    state: &AppState,
+    viewer: Option<&AuthUser>,
+) -> Result<Vec<Ban>, ModerationError> {
+    permissions::require_moderator(viewer)?;
+    state
+        .db
+        .read(|conn| db::moderation::all_bans(conn, 1000).map_err(ModerationError::from))
+        .await
+}
+
+/// Lifts a ban.
+pub async fn lift(state: &AppState, moderator: &AuthUser, id: i64) -> Result<Ban, ModerationError> {
+    permissions::require_moderator(Some(moderator))?;
+    let moderator_id = moderator.id;
+    let now = db::now_millis();
+    state
+        .db
+        .write(move |conn| {
+            let ban = db::moderation::lift_ban(conn, id, moderator_id, now)?
+                .ok_or(ModerationError::NotFound)?;
+            let subject = format!("{}:{}", ban.kind, ban.value);
+            db::moderation::log(
+                conn,
+                &NewLogEntry {
+                    comment_id: None,
+                    moderator_id: Some(moderator_id),
+                    action: "unban",
+                    from_status: None,
+                    to_status: None,
+                    reason: None,
+                    subject: Some(&subject),
+                    created_at: now,
+                },
+            )?;
+            Ok(ban)
+        })
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ban(kind: &str, value: &str) -> Ban {
+        Ban {
+            id: 1,
+            kind: kind.into(),
+            value: value.into(),
+            shadow: false,
+            reason: None,
+            expires_at: None,
+            created_by: None,
+            created_at: 0,
+            lifted_at: None,
+            lifted_by: None,
+        }
+    }
+
+    #[test]
+    fn bans_match_accounts_emails_and_ranges() {
+        let active = ActiveBans::new(vec![
+            ban("user", "7"),
+            ban("email", "spam@example.com"),
+            ban("ip", "203.0.113.0/24"),
+        ]);
+        assert!(active.find(Some(7), None, None).is_some());
+        assert!(active.find(Some(8), None, None).is_none());
+        assert!(active.find(None, Some("SPAM@example.com"), None).is_some());
+        assert!(active
+            .find(None, None, Some("203.0.113.200".parse().unwrap()))
+            .is_some());
+        assert!(active
+            .find(None, None, Some("203.0.114.1".parse().unwrap()))
+            .is_none());
+    }
+
+    #[test]
+    fn values_are_normalised() {
+        assert_eq!(
+            normalise(BanKind::Ip, "203.0.113.77/24").unwrap(),
+            "203.0.113.0/24"
+        );
+        assert_eq!(
+            normalise(BanKind::Ip, "2001:db8::1").unwrap(),
+            "2001:db8::1/128"
+        );
+        assert_eq!(
+            normalise(BanKind::Email, " A@Example.com ").unwrap(),
+            "a@example.com"
+        );
+        assert!(normalise(BanKind::User, "abc").is_err());
+        assert!(normalise(BanKind::Ip, "300.0.0.0/8").is_err());
+    }
+}

@@ -1,0 +1,266 @@
+//! The people behind the comments: finding them, trusting them, changing
+//! roles, and (for commenters themselves) exporting their data and
+//! deleting their account.
+
+use std::collections::BTreeMap;
+
+use super::bans::ActiveBans;
+use super::ModerationError;
+use crate::auth::{permissions, AuthError, AuthUser};
+use crate::config::OnAccountDelete;
+use crate::db::models::{Article, Comment, User};
+use crate::db::moderation::NewLogEntry;
+use crate::db::{self, DbError};
+use crate::domain::{CommentStatus, Password, Role, ValidationError};
+use crate::state::AppState;
+
+/// One commenter: an account, or a guest known by email.
+#[derive(Debug, Clone)]
+pub struct Commenter {
+    pub user: Option<User>,
+    pub email: String,
+    pub name: String,
+    pub approved: i64,
+    pub pending: i64,
+    pub spam: i64,
+    pub trash: i64,
+    pub first_seen: Option<i64>,
+    pub last_seen: Option<i64>,
+    pub banned: bool,
+}
+
+pub const MAX_LISTED: i64 = 100;
+
+/// Accounts and guest identities matching `q` (in name or email).
+pub async fn list(
+    state: &AppState,
+    viewer: Option<&AuthUser>,
+    q: Option<String>,
+) -> Result<Vec<Commenter>, ModerationError> {
+    permissions::require_moderator(viewer)?;
+    let search = q.map(|q| q.trim().to_lowercase()).filter(|q| !q.is_empty());
+    if search.as_ref().is_some_and(|q| q.chars().count() > 200) {
+        return Err(ValidationError::new("q", "must be at most 200 characters").into());
+    }
+    let now = db::now_millis();
+    state
+        .db
+        .read(move |conn| {
+            let bans = ActiveBans::new(db::moderation::active_bans(conn, now)?);
+            let users = db::users::search(conn, search.as_deref(), MAX_LISTED)?;
+            let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
+            let mut counts: BTreeMap<i64, [i64; 4]> = BTreeMap::new();
+            let mut seen: BTreeMap<i64, (Option<i64>, Option<i64>)> = BTreeMap::new();
+            for (user, status, count, first) in db::comments::history_of_users(conn, &ids)? {
+                let Some(user) = user else { continue };
+                add(counts.entry(user).or_default(), &status, count);
+                let entry = seen.entry(user).or_default();
+                entry.0 = min_opt(entry.0, first);
+            }
+            let mut out: Vec<Commenter> = users
+                .into_iter()
+                .map(|user| {
+                    let c = counts.get(&user.id).copied().unwrap_or_default();
+                    Commenter {
+                        email: user.email.clone(),
+                        name: user.name.clone(),
+                        approved: c[0],
+                        pending: c[1],
+                        spam: c[2],
+                        trash: c[3],
+                        first_seen: seen.get(&user.id).and_then(|s| s.0),
+                        last_seen: None,
+                        banned: bans.find(Some(user.id), Some(&user.email), None).is_some(),
+                        user: Some(user),
+                    }
+                })
+                .collect();
+            let mut guests: BTreeMap<String, Commenter> = BTreeMap::new();
+            for (email, status, count, first, last, name) in
+                db::comments::guests(conn, search.as_deref())?
+            {
+                let Some(email) = email else { continue };
+                let entry = guests.entry(email.clone()).or_insert_with(|| Commenter {
+                    user: None,
+                    banned: bans.find(None, Some(&email), None).is_some(),
+                    email,
+                    name: String::new(),
+                    approved: 0,
+                    pending: 0,
+                    spam: 0,
+                    trash: 0,
+                    first_seen: None,
+                    last_seen: None,
+                });
+                let mut c = [entry.approved, entry.pending, entry.spam, entry.trash];
+                add(&mut c, &status, count);
+                [entry.approved, entry.pending, entry.spam, entry.trash] = c;
+                entry.first_seen = min_opt(entry.first_seen, first);
+                entry.last_seen = entry.last_seen.max(last);
+                if entry.name.is_empty() {
+                    entry.name = name.unwrap_or_default();
+                }
+            }
+            out.extend(guests.into_values().take(MAX_LISTED as usize));
+            Ok::<_, ModerationError>(out)
+        })
+        .await
+}
+
+fn add(counts: &mut [i64; 4], status: &str, count: i64) {
+    match status.parse::<CommentStatus>() {
+        Ok(CommentStatus::Approved) => counts[0] += count,
+        Ok(CommentStatus::Pending) => counts[1] += count,
+        Ok(CommentStatus::Spam) => counts[2] += count,
+        Ok(CommentStatus::Trash) => counts[3] += count,
+        _ => {}
+    }
+}
+
+fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Changes to an account: trust (moderators and admins) and role (admins).
+pub struct AccountChange {
+    pub trusted: Option<bool>,
+    pub role: Option<Role>,
+}
+
+pub async fn update_account(
+    state: &AppState,
+    viewer: Option<&AuthUser>,
+    id: i64,
+    change: AccountChange,
+) -> Result<User, ModerationError> {
+    let actor = permissions::require_moderator(viewer)?;
+    if change.role.is_some() {
+        permissions::require_admin(viewer)?;
+        if actor.id == id {
+            return Err(ModerationError::NotActionable(
+                "admins cannot change their own role (ask another admin)".into(),
+            ));
+        }
+    }
+    let actor_id = actor.id;
+    let now = db::now_millis();
+    state
+        .db
+        .write(move |conn| {
+            let mut user = db::users::find(conn, id)?.ok_or(ModerationError::NotFound)?;
+            let subject = format!("user:{id}");
+            if let Some(trusted) = change.trusted.filter(|t| *t != user.trusted) {
+                user = db::users::set_trusted(conn, id, trusted, now)?
+                    .ok_or(ModerationError::NotFound)?;
+                log_account(
+                    conn,
+                    actor_id,
+                    if trusted { "trust" } else { "untrust" },
+                    &subject,
+                    None,
+                    now,
+                )?;
+            }
+            if let Some(role) = change.role.filter(|r| *r != user.role()) {
+                let from = user.role.clone();
+                user = db::users::set_role(conn, id, role.as_str(), now)?
+                    .ok_or(ModerationError::NotFound)?;
+                log_account(
+                    conn,
+                    actor_id,
+                    "role",
+                    &subject,
+                    Some(&format!("{from} -> {role}")),
+                    now,
+                )?;
+            }
+            Ok(user)
+        })
+        .await
+}
+
+fn log_account(
+    conn: &mut db::AnyConnection,
+    actor: i64,
+    action: &str,
+    subject: &str,
+    reason: Option<&str>,
+    now: i64,
+) -> Result<(), DbError> {
+    db::moderation::log(
+        conn,
+        &NewLogEntry {
+            comment_id: None,
+            moderator_id: Some(actor),
+            action,
+            from_status: None,
+            to_status: None,
+            reason,
+            subject: Some(subject),
+            created_at: now,
+        },
+    )?;
+    Ok(())
+}
+
+/// Everything stored about the signed-in commenter.
+pub struct Export {
+    pub user: User,
+    pub comments: Vec<(Comment, Article)>,
+}
+
+pub async fn export(state: &AppState, user: &AuthUser) -> Result<Export, ModerationError> {
+    let id = user.id;
+    state
+        .db
+        .read(move |conn| {
+            let user = db::users::find(conn, id)?.ok_or(ModerationError::NotFound)?;
+            let comments = db::comments::by_user(conn, id)?;
+            Ok(Export { user, comments })
+        })
+        .await
+}
+
+/// Deletes the signed-in commenter's account after checking their password;
+/// their comments are anonymised or deleted as `accounts.on_delete` says.
+/// Returns how many comments were affected.
+pub async fn delete_account(
+    state: &AppState,
+    user: &AuthUser,
+    password: String,
+) -> Result<usize, ModerationError> {
+    let id = user.id;
+    let stored = state
+        .db
+        .read(move |conn| db::users::find(conn, id).map_err(ModerationError::from))
+        .await?
+        .ok_or(ModerationError::NotFound)?;
+    let password = Password::for_login(password, state.settings.auth.max_password_bytes)?;
+    let verified = state
+        .passwords
+        .verify(password, Some(stored.password_hash))
+        .await
+        .map_err(|e| ModerationError::Internal(e.to_string()))?;
+    if !verified.matched {
+        return Err(AuthError::InvalidCredentials.into());
+    }
+    let mode = state.settings.accounts.on_delete;
+    let now = db::now_millis();
+    let affected = state
+        .db
+        .write(move |conn| {
+            let affected = match mode {
+                OnAccountDelete::Anonymize => db::comments::anonymize_user(conn, id, now)?,
+                OnAccountDelete::Delete => db::comments::delete_user_comments(conn, id, now)?,
+            };
+            db::users::delete_sessions_of(conn, id)?;
+            db::users::delete(conn, id)?;
+            Ok::<_, ModerationError>(affected)
+        })
+        .await?;
+    tracing::info!(user_id = id, comments = affected, mode = ?mode, "account deleted at its owner's request");
+    Ok(affected)
+}

@@ -1,0 +1,329 @@
+//! Moderators' decisions on comments, one at a time or in bulk (all or
+//! nothing), each written to the audit log in the same transaction. A spam
+//! or not-spam verdict also teaches the scorers and queues feedback for
+//! external ones; every change queues its webhook event.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::ModerationError;
+use crate::auth::{permissions, AuthUser};
+use crate::comments::candidate_from;
+use crate::db::models::{Article, Comment};
+use crate::db::moderation::NewLogEntry;
+use crate::db::{self, AnyConnection};
+use crate::domain::{CommentStatus, ValidationError};
+use crate::spam::{Candidate, History, Spam, Verdict};
+use crate::state::AppState;
+use crate::webhooks::{self, Webhooks};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Publish.
+    Approve,
+    /// It is spam: hide it and teach the scorers.
+    Spam,
+    /// It is not spam: publish it and teach the scorers.
+    NotSpam,
+    /// Hide it without a spam verdict.
+    Trash,
+    /// Take it out of the trash, back to where it was.
+    Restore,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Approve => "approve",
+            Action::Spam => "spam",
+            Action::NotSpam => "not_spam",
+            Action::Trash => "trash",
+            Action::Restore => "restore",
+        }
+    }
+
+    fn verdict(self) -> Option<Verdict> {
+        match self {
+            Action::Spam => Some(Verdict::Spam),
+            Action::NotSpam => Some(Verdict::Ham),
+            _ => None,
+        }
+    }
+}
+
+/// The most ids one bulk decision may carry.
+pub const MAX_BULK: usize = 500;
+pub const MAX_REASON_CHARS: usize = 1000;
+
+/// One comment's part in a decision.
+struct Step {
+    comment: Comment,
+    article: Article,
+    target: CommentStatus,
+    previous_verdict: Option<Verdict>,
+}
+
+fn parse_verdict(v: Option<&str>) -> Option<Verdict> {
+    match v {
+        Some("spam") => Some(Verdict::Spam),
+        Some("ham") => Some(Verdict::Ham),
+        _ => None,
+    }
+}
+
+fn verdict_text(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Spam => "spam",
+        Verdict::Ham => "ham",
+    }
+}
+
+pub fn clean_reason(reason: Option<String>) -> Result<Option<String>, ValidationError> {
+    let Some(reason) = reason
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty())
+    else {
+        return Ok(None);
+    };
+    if reason.chars().count() > MAX_REASON_CHARS {
+        return Err(ValidationError::new(
+            "reason",
+            format!("must be at most {MAX_REASON_CHARS} characters"),
+        ));
+    }
+    if reason.contains('\0') {
+        return Err(ValidationError::new(
+            "reason",
+            "must not contain NUL characters",
+        ));
+    }
+    Ok(Some(reason))
+}
+
+/// Decides on one comment. With `expected_version` (the `version` the
+/// moderator saw), a comment changed meanwhile is a conflict, unless it
+/// already is where the action would put it (then nothing happens).
+pub async fn decide(
+    state: &AppState,
+    moderator: &AuthUser,
+    id: i64,
+    action: Action,
+    reason: Option<String>,
+    expected_version: Option<i64>,
+) -> Result<Comment, ModerationError> {
+    let mut decided = apply(state, moderator, vec![id], action, reason, expected_version).await?;
+    decided.pop().ok_or(ModerationError::CommentNotFound(id))
+}
+
+/// Decides on many comments in one transaction: all or none.
+pub async fn decide_bulk(
+    state: &AppState,
+    moderator: &AuthUser,
+    ids: Vec<i64>,
+    action: Action,
+    reason: Option<String>,
+) -> Result<Vec<Comment>, ModerationError> {
+    if ids.is_empty() {
+        return Err(ValidationError::new("ids", "give at least one comment id").into());
+    }
+    if ids.len() > MAX_BULK {
+        return Err(
+            ValidationError::new("ids", format!("at most {MAX_BULK} ids per request")).into(),
+        );
+    }
+    apply(state, moderator, ids, action, reason, None).await
+}
+
+async fn apply(
+    state: &AppState,
+    moderator: &AuthUser,
+    mut ids: Vec<i64>,
+    action: Action,
+    reason: Option<String>,
+    expected_version: Option<i64>,
+) -> Result<Vec<Comment>, ModerationError> {
+    permissions::require_moderator(Some(moderator))?;
+    let reason = clean_reason(reason)?;
+    ids.sort_unstable();
+    ids.dedup();
+    let spam = state.spam.clone();
+    let hooks = state.webhooks.clone();
+    let moderator_id = moderator.id;
+    let (decided, learned) = state
+        .db
+        .write(move |conn| {
+            let steps = plan(conn, &ids, action, expected_version)?;
+            let now = db::now_millis();
+            let mut decided = Vec::with_capacity(steps.len());
+            let mut learned = Vec::new();
+            for step in steps {
+                let (comment, verdict) = execute(
+                    conn,
+                    &spam,
+                    &hooks,
+                    moderator_id,
+                    step,
+                    action,
+                    reason.as_deref(),
+                    now,
+                )?;
+                if let Some(v) = verdict {
+                    learned.push(v);
+                }
+                decided.push(comment);
+            }
+            Ok::<_, ModerationError>((decided, learned))
+        })
+        .await?;
+    // Committed: now the in-memory model may learn, and feedback go out.
+    for (candidate, verdict, previous) in learned {
+        state
+            .spam
+            .pipeline
+            .verdict_committed(&candidate, verdict, previous);
+    }
+    state.outbox.wake();
+    tracing::info!(
+        moderator_id,
+        action = action.as_str(),
+        count = decided.len(),
+        "moderation decision"
+    );
+    Ok(decided)
+}
+
+/// Reads every comment and works out where it goes, failing the whole
+/// decision if any cannot take the action.
+fn plan(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+    action: Action,
+    expected_version: Option<i64>,
+) -> Result<Vec<Step>, ModerationError> {
+    let comments = db::comments::find_many(conn, ids)?;
+    if let Some(missing) = ids.iter().find(|id| !comments.iter().any(|c| c.id == **id)) {
+        return Err(ModerationError::CommentNotFound(*missing));
+    }
+    let mut steps = Vec::with_capacity(comments.len());
+    for comment in comments {
+        let current = comment.status();
+        if current == CommentStatus::Deleted {
+            return Err(ModerationError::NotActionable(format!(
+                "comment {} was deleted; there is nothing left to moderate",
+                comment.id
+            )));
+        }
+        let target = match action {
+            Action::Approve | Action::NotSpam => CommentStatus::Approved,
+            Action::Spam => CommentStatus::Spam,
+            Action::Trash => CommentStatus::Trash,
+            Action::Restore if current == CommentStatus::Trash => {
+                db::moderation::status_before_trash(conn, comment.id)?
+                    .and_then(|s| s.parse().ok())
+                    .filter(|s| *s != CommentStatus::Trash && *s != CommentStatus::Deleted)
+                    .unwrap_or(CommentStatus::Pending)
+            }
+            Action::Restore => {
+                return Err(ModerationError::NotActionable(format!(
+                    "comment {} is not in the trash",
+                    comment.id
+                )))
+            }
+        };
+        if let Some(expected) = expected_version {
+            let already_done = current == target
+                && action
+                    .verdict()
+                    .is_none_or(|v| parse_verdict(comment.verdict.as_deref()) == Some(v));
+            if expected != comment.version && !already_done {
+                return Err(ModerationError::Conflict {
+                    id: comment.id,
+                    current,
+                });
+            }
+        }
+        let article = db::articles::find(conn, comment.article_id)?
+            .ok_or(ModerationError::CommentNotFound(comment.id))?;
+        steps.push(Step {
+            previous_verdict: parse_verdict(comment.verdict.as_deref()),
+            comment,
+            article,
+            target,
+        });
+    }
+    Ok(steps)
+}
+
+type Learned = (Candidate, Verdict, Option<Verdict>);
+
+#[allow(clippy::too_many_arguments)]
+fn execute(
+    conn: &mut AnyConnection,
+    spam: &Arc<Spam>,
+    hooks: &Arc<Webhooks>,
+    moderator_id: i64,
+    step: Step,
+    action: Action,
+    reason: Option<&str>,
+    now: i64,
+) -> Result<(Comment, Option<Learned>), ModerationError> {
+    let Step {
+        comment,
+        article,
+        target,
+        previous_verdict,
+    } = step;
+    let from = comment.status();
+    let verdict = action.verdict();
+    let verdict_changes = verdict.is_some_and(|v| Some(v) != previous_verdict);
+    if from == target && !verdict_changes {
+        // Already so: nothing to change, nothing to log twice.
+        return Ok((comment, None));
+    }
+    let updated = db::moderation::set_status(
+        conn,
+        &comment,
+        target,
+        verdict.map(|v| Some(verdict_text(v))),
+        now,
+    )?
+    .ok_or(ModerationError::Conflict {
+        id: comment.id,
+        current: from,
+    })?;
+    db::moderation::log(
+        conn,
+        &NewLogEntry {
+            comment_id: Some(comment.id),
+            moderator_id: Some(moderator_id),
+            action: action.as_str(),
+            from_status: Some(from.as_str()),
+            to_status: Some(target.as_str()),
+            reason,
+            subject: None,
+            created_at: now,
+        },
+    )?;
+    let mut learned = None;
+    if let (Some(v), true) = (verdict, verdict_changes) {
+        let candidate = candidate_from(&comment, &article, History::default());
+        spam.pipeline
+            .record_verdict(conn, &candidate, v, previous_verdict)?;
+        learned = Some((candidate, v, previous_verdict));
+    }
+    if from != target {
+        let event = match target {
+            CommentStatus::Approved => Some(webhooks::COMMENT_APPROVED),
+            CommentStatus::Spam => Some(webhooks::COMMENT_SPAM),
+            CommentStatus::Trash => Some(webhooks::COMMENT_TRASHED),
+            CommentStatus::Pending => Some(webhooks::COMMENT_HELD),
+            CommentStatus::Deleted => None,
+        };
+        if let Some(event) = event {
+            hooks.enqueue(conn, event, webhooks::comment_data(&updated, &article.key))?;
+        }
+    }
+    Ok((updated, learned))
+}

@@ -1,0 +1,381 @@
+//! What moderators read: the queue (filtered, searched, paginated), one
+//! comment with its context and history, per-status counts, and the log.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use super::bans::ActiveBans;
+use super::ModerationError;
+use crate::auth::{permissions, AuthUser};
+use crate::db::comments::{AuthorFilter, Order, QueueQuery};
+use crate::db::models::{Article, Comment};
+use crate::db::moderation::LogEntry;
+use crate::db::{self, Db};
+use crate::domain::{ArticleKey, CommentStatus, ValidationError};
+
+/// A commenter's record, shown beside each of their comments.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuthorRecord {
+    pub approved: i64,
+    pub pending: i64,
+    pub spam: i64,
+    pub trash: i64,
+    pub first_seen: Option<i64>,
+    pub banned: bool,
+}
+
+#[derive(Debug)]
+pub struct QueueItem {
+    pub comment: Comment,
+    pub article: Article,
+    pub author: AuthorRecord,
+}
+
+#[derive(Debug)]
+pub struct QueuePage {
+    pub items: Vec<QueueItem>,
+    pub next_cursor: Option<String>,
+}
+
+/// Filters as the client sent them.
+#[derive(Debug, Default)]
+pub struct QueueFilter {
+    pub status: Option<CommentStatus>,
+    pub article: Option<String>,
+    pub author: Option<String>,
+    pub q: Option<String>,
+    pub order: Option<Order>,
+    pub cursor: Option<String>,
+    pub limit: Option<u32>,
+}
+
+pub const DEFAULT_PAGE: u32 = 50;
+pub const MAX_PAGE: u32 = 200;
+
+/// `author=` is an account id (`42` or `user:42`), an email, or an IP.
+fn parse_author(raw: &str) -> Result<AuthorFilter, ValidationError> {
+    let raw = raw.trim();
+    let bad = || {
+        ValidationError::new(
+            "author",
+            "give an account id, an email address or an IP address",
+        )
+    };
+    if let Some(id) = raw
+        .strip_prefix("user:")
+        .or(Some(raw))
+        .and_then(|s| s.parse::<i64>().ok())
+    {
+        return Ok(AuthorFilter::User(id));
+    }
+    if let Ok(ip) = raw.parse::<IpAddr>() {
+        return Ok(AuthorFilter::Ip(ip.to_string()));
+    }
+    if raw.contains('@') && raw.len() <= 320 {
+        return Ok(AuthorFilter::Email(raw.to_lowercase()));
+    }
+    Err(bad())
+}
+
+fn parse_cursor(raw: &str) -> Result<i64, ValidationError> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id >= 0)
+        .ok_or_else(|| ValidationError::new("cursor", "is not a cursor this server issued"))
+}
+
+pub async fn list(
+    db: &Db,
+    viewer: Option<&AuthUser>,
+    filter: QueueFilter,
+) -> Result<QueuePage, ModerationError> {
+    permissions::require_moderator(viewer)?;
+    let limit = filter.limit.unwrap_or(DEFAULT_PAGE);
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(
+            ValidationError::new("limit", format!("must be between 1 and {MAX_PAGE}")).into(),
+        );
+    }
+    let article_key = filter
+        .article
+        .as_deref()
+        .map(ArticleKey::parse)
+        .transpose()?;
+    let author = filter.author.as_deref().map(parse_author).transpose()?;
+    let after = filter.cursor.as_deref().map(parse_cursor).transpose()?;
+    let search = filter
+        .q
+        .map(|q| q.trim().to_lowercase())
+        .filter(|q| !q.is_empty())
+        .map(|q| {
+            if q.chars().count() > 200 {
+                Err(ValidationError::new("q", "must be at most 200 characters"))
+            } else {
+                Ok(q)
+            }
+        })
+        .transpose()?;
+    let status = filter.status.unwrap_or(CommentStatus::Pending);
+    let order = filter.order.unwrap_or(Order::NewestFirst);
+    let now = db::now_millis();
+    db.read(move |conn| {
+        let article_id = match &article_key {
+            Some(key) => match db::articles::find_by_key(conn, key.as_str())? {
+                Some(a) => Some(a.id),
+                None => {
+                    return Ok(QueuePage {
+                        items: Vec::new(),
+                        next_cursor: None,
+                    })
+                }
+            },
+            None => None,
+        };
+        let query = QueueQuery {
+            status,
+            article_id,
+            author,
+            search,
+            order,
+            after,
+            limit: i64::from(limit) + 1,
+        };
+        let mut rows = db::comments::queue_page(conn, &query)?;
+        let next_cursor = if rows.len() > limit as usize {
+            rows.truncate(limit as usize);
+            rows.last().map(|(c, _)| c.id.to_string())
+        } else {
+            None
+        };
+        let records = author_records(conn, rows.iter().map(|(c, _)| c), now)?;
+        let items = rows
+            .into_iter()
+            .map(|(comment, article)| {
+                let author = records
+                    .get(&author_key(&comment))
+                    .cloned()
+                    .unwrap_or_default();
+                QueueItem {
+                    comment,
+                    article,
+                    author,
+                }
+            })
+            .collect();
+        Ok::<_, ModerationError>(QueuePage { items, next_cursor })
+    })
+    .await
+}
+
+/// How a comment's author is identified for their record.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum AuthorKey {
+    User(i64),
+    Email(String),
+    Anonymous(i64),
+}
+
+fn author_key(c: &Comment) -> AuthorKey {
+    match (c.user_id, &c.author_email) {
+        (Some(id), _) => AuthorKey::User(id),
+        (None, Some(email)) => AuthorKey::Email(email.clone()),
+        (None, None) => AuthorKey::Anonymous(c.id),
+    }
+}
+
+/// Records for the authors of these comments, in two grouped queries (not
+/// one per comment).
+fn author_records<'a>(
+    conn: &mut db::AnyConnection,
+    comments: impl Iterator<Item = &'a Comment> + Clone,
+    now: i64,
+) -> Result<HashMap<AuthorKey, AuthorRecord>, ModerationError> {
+    let mut users: Vec<i64> = comments.clone().filter_map(|c| c.user_id).collect();
+    users.sort_unstable();
+    users.dedup();
+    let mut emails: Vec<String> = comments
+        .clone()
+        .filter(|c| c.user_id.is_none())
+        .filter_map(|c| c.author_email.clone())
+        .collect();
+    emails.sort();
+    emails.dedup();
+    let mut records: HashMap<AuthorKey, AuthorRecord> = HashMap::new();
+    let mut add = |key: AuthorKey, status: &str, count: i64, first: Option<i64>| {
+        let record = records.entry(key).or_default();
+        match status.parse::<CommentStatus>() {
+            Ok(CommentStatus::Approved) => record.approved += count,
+            Ok(CommentStatus::Pending) => record.pending += count,
+            Ok(CommentStatus::Spam) => record.spam += count,
+            Ok(CommentStatus::Trash) => record.trash += count,
+            _ => {}
+        }
+        record.first_seen = match (record.first_seen, first) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    };
+    for (user, status, count, first) in db::comments::history_of_users(conn, &users)? {
+        if let Some(user) = user {
+            add(AuthorKey::User(user), &status, count, first);
+        }
+    }
+    for (email, status, count, first) in db::comments::history_of_emails(conn, &emails)? {
+        if let Some(email) = email {
+            add(AuthorKey::Email(email), &status, count, first);
+        }
+    }
+    let active = ActiveBans::new(db::moderation::active_bans(conn, now)?);
+    for comment in comments {
+        let ip = comment.ip.as_deref().and_then(|ip| ip.parse().ok());
+        let banned = active
+            .find(comment.user_id, comment.author_email.as_deref(), ip)
+            .is_some();
+        records.entry(author_key(comment)).or_default().banned |= banned;
+    }
+    Ok(records)
+}
+
+/// One comment with what a moderator needs to judge it.
+#[derive(Debug)]
+pub struct Detail {
+    pub item: QueueItem,
+    pub parent: Option<Comment>,
+    pub history: Vec<LogEntry>,
+}
+
+pub async fn get(db: &Db, viewer: Option<&AuthUser>, id: i64) -> Result<Detail, ModerationError> {
+    permissions::require_moderator(viewer)?;
+    let now = db::now_millis();
+    db.read(move |conn| {
+        let comment = db::comments::find(conn, id)?.ok_or(ModerationError::CommentNotFound(id))?;
+        let article = db::articles::find(conn, comment.article_id)?
+            .ok_or(ModerationError::CommentNotFound(id))?;
+        let parent = match comment.parent_id {
+            Some(p) => db::comments::find(conn, p)?,
+            None => None,
+        };
+        let history = db::moderation::log_for_comment(conn, id)?;
+        let author = author_records(conn, std::iter::once(&comment), now)?
+            .remove(&author_key(&comment))
+            .unwrap_or_default();
+        Ok(Detail {
+            item: QueueItem {
+                comment,
+                article,
+                author,
+            },
+            parent,
+            history,
+        })
+    })
+    .await
+}
+
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub overall: HashMap<CommentStatus, i64>,
+    pub articles: Vec<(Article, HashMap<CommentStatus, i64>)>,
+}
+
+pub async fn summary(db: &Db, viewer: Option<&AuthUser>) -> Result<Summary, ModerationError> {
+    permissions::require_moderator(viewer)?;
+    db.read(|conn| {
+        let counts = db::comments::counts_by_article(conn)?;
+        let mut by_article: HashMap<i64, HashMap<CommentStatus, i64>> = HashMap::new();
+        let mut overall: HashMap<CommentStatus, i64> =
+            CommentStatus::ALL.iter().map(|s| (*s, 0)).collect();
+        for (article_id, status, count) in counts {
+            if let Ok(status) = status.parse::<CommentStatus>() {
+                *by_article
+                    .entry(article_id)
+                    .or_default()
+                    .entry(status)
+                    .or_default() += count;
+                *overall.entry(status).or_default() += count;
+            }
+        }
+        let ids: Vec<i64> = by_article.keys().copied().collect();
+        let mut articles: Vec<(Article, HashMap<CommentStatus, i64>)> =
+            db::articles::find_many(conn, &ids)?
+                .into_iter()
+                .map(|a| {
+                    let counts = by_article.remove(&a.id).unwrap_or_default();
+                    (a, counts)
+                })
+                .collect();
+        // Most waiting first: that is where moderators are needed.
+        articles.sort_by(|a, b| {
+            let pending = |c: &HashMap<CommentStatus, i64>| {
+                c.get(&CommentStatus::Pending).copied().unwrap_or(0)
+            };
+            pending(&b.1)
+                .cmp(&pending(&a.1))
+                .then(a.0.key.cmp(&b.0.key))
+        });
+        Ok(Summary { overall, articles })
+    })
+    .await
+}
+
+pub struct LogPage {
+    pub entries: Vec<LogEntry>,
+    pub next_cursor: Option<String>,
+}
+
+pub async fn log(
+    db: &Db,
+    viewer: Option<&AuthUser>,
+    moderator: Option<i64>,
+    comment: Option<i64>,
+    cursor: Option<String>,
+    limit: Option<u32>,
+) -> Result<LogPage, ModerationError> {
+    permissions::require_moderator(viewer)?;
+    let limit = limit.unwrap_or(DEFAULT_PAGE);
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(
+            ValidationError::new("limit", format!("must be between 1 and {MAX_PAGE}")).into(),
+        );
+    }
+    let before = cursor.as_deref().map(parse_cursor).transpose()?;
+    db.read(move |conn| {
+        let mut entries =
+            db::moderation::log_page(conn, moderator, comment, before, i64::from(limit) + 1)?;
+        let next_cursor = if entries.len() > limit as usize {
+            entries.truncate(limit as usize);
+            entries.last().map(|e| e.id.to_string())
+        } else {
+            None
+        };
+        Ok::<_, ModerationError>(LogPage {
+            entries,
+            next_cursor,
+        })
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn author_filters_are_recognised() {
+        assert_eq!(parse_author("42").unwrap(), AuthorFilter::User(42));
+        assert_eq!(parse_author("user:7").unwrap(), AuthorFilter::User(7));
+        assert_eq!(
+            parse_author("Ada@Example.com").unwrap(),
+            AuthorFilter::Email("ada@example.com".into())
+        );
+        assert_eq!(
+            parse_author("203.0.113.9").unwrap(),
+            AuthorFilter::Ip("203.0.113.9".into())
+        );
+        assert_eq!(
+            parse_author("2001:db8::1").unwrap(),
+            AuthorFilter::Ip("2001:db8::1".into())
+        );
+        assert!(parse_author("nobody").is_err());
+    }
+}
