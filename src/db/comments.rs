@@ -280,11 +280,11 @@ pub fn queue_page(
     query.load(conn)
 }
 
+/// Rows of `(author key, status, count, first comment time)`.
+pub type StatusCounts<K> = Vec<(Option<K>, String, i64, Option<i64>)>;
+
 /// Per account: `(user_id, status, count, first comment time)`.
-pub fn history_of_users(
-    conn: &mut AnyConnection,
-    ids: &[i64],
-) -> QueryResult<Vec<(Option<i64>, String, i64, Option<i64>)>> {
+pub fn history_of_users(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<StatusCounts<i64>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -304,7 +304,7 @@ pub fn history_of_users(
 pub fn history_of_emails(
     conn: &mut AnyConnection,
     emails: &[String],
-) -> QueryResult<Vec<(Option<String>, String, i64, Option<i64>)>> {
+) -> QueryResult<StatusCounts<String>> {
     if emails.is_empty() {
         return Ok(Vec::new());
     }
