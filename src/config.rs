@@ -48,6 +48,7 @@ pub struct ServerSettings {
     pub workers: usize,
     pub max_request_bytes: usize,
     pub trusted_proxies: Vec<String>,
+    pub cors_origins: Vec<String>,
     #[serde(with = "humantime_serde")]
     pub shutdown_timeout: Duration,
 }
@@ -432,6 +433,20 @@ impl Settings {
         )
         .map_err(|e| ConfigError::Invalid(format!("auth.argon2: {e}")))?;
         self.trusted_proxies()?;
+        for origin in &self.server.cors_origins {
+            let parsed = url::Url::parse(origin).ok().filter(|u| {
+                matches!(u.scheme(), "http" | "https")
+                    && u.host_str().is_some()
+                    && u.path() == "/"
+                    && u.query().is_none()
+                    && !origin.ends_with('/')
+            });
+            if parsed.is_none() {
+                return invalid(format!(
+                    "server.cors_origins: `{origin}` must be an origin like https://blog.example.com (scheme and host, optional port, no path)"
+                ));
+            }
+        }
         crate::db::DatabaseUrl::parse(&self.database.url)
             .map_err(|e| ConfigError::Invalid(format!("database.url: {e}")))?;
         Ok(())

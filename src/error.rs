@@ -36,15 +36,21 @@ pub struct ApiError {
     cause: Option<String>,
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
+/// The body of every error answer.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
+pub struct Body<'a> {
     error: Detail<'a>,
 }
 
-#[derive(Serialize)]
-struct Detail<'a> {
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = ErrorDetail)]
+pub struct Detail<'a> {
+    /// A stable machine-readable code, e.g. `invalid_field`, `not_found`.
     code: &'a str,
+    /// What went wrong, for people.
     message: &'a str,
+    /// The request field at fault, when there is one (e.g. `author.email`).
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
 }

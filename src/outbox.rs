@@ -13,6 +13,7 @@ use tokio::sync::Notify;
 
 use crate::db::outbox::{self as queries, NewMessage};
 use crate::db::{self, AnyConnection, Db, DbError};
+use crate::metrics::METRICS;
 
 /// Feedback to a spam scorer; the target is the scorer's kind.
 pub const SPAM_FEEDBACK: &str = "spam_feedback";
@@ -127,6 +128,15 @@ pub async fn deliver_due(
             Err(e) => Err(format!("payload is not JSON: {e}")),
         };
         let attempt = u32::try_from(message.attempts).unwrap_or(0) + 1;
+        let outcome_label = match (&outcome, attempt >= policy.max_attempts) {
+            (Ok(()), _) => "delivered",
+            (Err(_), true) => "gave_up",
+            (Err(_), false) => "failed",
+        };
+        METRICS
+            .outbox_deliveries
+            .with_label_values(&[message.topic.as_str(), outcome_label])
+            .inc();
         let done = db::now_millis();
         match outcome {
             Ok(()) => {

@@ -6,10 +6,11 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::dev::Server;
+use actix_web::dev::{Server, Service as _};
 use actix_web::{web, App, HttpServer};
 use tracing_actix_web::TracingLogger;
 
+use crate::api::middleware::RequestTimer;
 use crate::auth::PasswordHasher;
 use crate::config::Settings;
 use crate::db::{self, Db, DbError};
@@ -91,8 +92,21 @@ impl Application {
         let max_request_bytes = settings.server.max_request_bytes;
         let app_state = state.clone();
         let server = HttpServer::new(move || {
+            // The last `wrap` runs first: metrics see every answer,
+            // including CORS refusals and errors.
             App::new()
+                .wrap(crate::api::middleware::security_headers())
+                .wrap(crate::api::middleware::cors(&app_state.settings))
                 .wrap(TracingLogger::default())
+                .wrap_fn(|req, srv| {
+                    let timer = RequestTimer::start(&req);
+                    let response = srv.call(req);
+                    async move {
+                        let response = response.await?;
+                        timer.finish(response.status().as_u16());
+                        Ok(response)
+                    }
+                })
                 .app_data(app_state.clone())
                 .configure(|cfg| crate::api::configure(cfg, max_request_bytes))
         })

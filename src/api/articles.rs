@@ -8,6 +8,13 @@ use crate::domain::ArticleKey;
 use crate::error::ApiError;
 use crate::state::AppState;
 
+/// An article and its count of published comments.
+#[utoipa::path(get, path = "/api/v1/articles/{key}", tag = "articles",
+    params(("key" = String, Path, description = "The blog's key for the article (URL-encoded)")),
+    responses((status = 200, body = ArticleView),
+              (status = 404, description = "No article with this key", body = crate::error::Body),
+              (status = 422, description = "Invalid key", body = crate::error::Body),
+              (status = 503, description = "Database unavailable", body = crate::error::Body)))]
 pub async fn get(
     state: web::Data<AppState>,
     key: web::Path<String>,
@@ -17,16 +24,30 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(ArticleView::from(&found)))
 }
 
-#[derive(Deserialize)]
+/// Absent fields keep their value; `null` clears `title` or `url`.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PutArticle {
     #[serde(default, deserialize_with = "super::present")]
+    #[schema(value_type = Option<String>, max_length = 500)]
     title: Option<Option<String>>,
     #[serde(default, deserialize_with = "super::present")]
+    #[schema(value_type = Option<String>)]
     url: Option<Option<String>>,
     comments_open: Option<bool>,
 }
 
+/// Creates (201) or updates (200) an article. Admins only.
+#[utoipa::path(put, path = "/api/v1/articles/{key}", tag = "articles",
+    params(("key" = String, Path, description = "The blog's key for the article (URL-encoded)")),
+    request_body = PutArticle,
+    responses((status = 200, description = "Updated", body = ArticleView),
+              (status = 201, description = "Created", body = ArticleView),
+              (status = 400, body = crate::error::Body), (status = 401, body = crate::error::Body),
+              (status = 403, body = crate::error::Body), (status = 413, body = crate::error::Body),
+              (status = 415, body = crate::error::Body), (status = 422, body = crate::error::Body),
+              (status = 503, body = crate::error::Body)),
+    security(("bearer" = [])))]
 pub async fn put(
     state: web::Data<AppState>,
     viewer: Viewer,

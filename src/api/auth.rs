@@ -8,7 +8,7 @@ use crate::auth::{self, LoginOutcome, NewAccount, SignedIn};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterBody {
     email: String,
@@ -16,20 +16,24 @@ pub struct RegisterBody {
     name: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginBody {
     email: String,
     password: String,
 }
 
-#[derive(Serialize)]
-struct SessionView {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SessionView {
     token: String,
     expires_at: String,
     user: AccountView,
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = "accounts",
+    request_body = RegisterBody,
+    responses((status = 201, description = "Account created and signed in", body = SessionView),
+              (status = 400, description = "Malformed request", body = crate::error::Body), (status = 403, description = "Not allowed", body = crate::error::Body), (status = 409, description = "Conflict", body = crate::error::Body), (status = 413, description = "Body too large", body = crate::error::Body), (status = 415, description = "Not JSON", body = crate::error::Body), (status = 422, description = "Invalid field or body", body = crate::error::Body), (status = 429, description = "Rate limited (see Retry-After)", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)))]
 pub async fn register(
     state: web::Data<AppState>,
     body: web::Json<RegisterBody>,
@@ -44,6 +48,10 @@ pub async fn register(
     Ok(session_response(&state, HttpResponse::Created(), outcome))
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts",
+    request_body = LoginBody,
+    responses((status = 200, description = "Signed in; the token is also set as a cookie", body = SessionView),
+              (status = 400, description = "Malformed request", body = crate::error::Body), (status = 401, description = "Not signed in", body = crate::error::Body), (status = 413, description = "Body too large", body = crate::error::Body), (status = 415, description = "Not JSON", body = crate::error::Body), (status = 422, description = "Invalid field or body", body = crate::error::Body), (status = 429, description = "Rate limited (see Retry-After)", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)))]
 pub async fn login(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -63,6 +71,9 @@ pub async fn login(
     Ok(session_response(&state, HttpResponse::Ok(), outcome))
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "accounts",
+    responses((status = 204, description = "Session ended"), (status = 401, description = "Not signed in", body = crate::error::Body), (status = 403, description = "Not allowed", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)),
+    security(("bearer" = [])))]
 pub async fn logout(state: web::Data<AppState>, user: SignedIn) -> Result<HttpResponse, ApiError> {
     auth::logout(&state.db, &user.0).await?;
     let mut gone = session_cookie(&state, String::new(), time::Duration::ZERO);
@@ -70,6 +81,9 @@ pub async fn logout(state: web::Data<AppState>, user: SignedIn) -> Result<HttpRe
     Ok(HttpResponse::NoContent().cookie(gone).finish())
 }
 
+#[utoipa::path(get, path = "/api/v1/me", tag = "accounts",
+    responses((status = 200, body = AccountView), (status = 401, description = "Not signed in", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)),
+    security(("bearer" = [])))]
 pub async fn me(user: SignedIn) -> HttpResponse {
     HttpResponse::Ok().json(AccountView::from(&user.0))
 }
@@ -102,46 +116,91 @@ fn session_cookie(state: &AppState, value: String, max_age: time::Duration) -> C
 }
 
 /// `GET /me/export`: everything stored about the signed-in commenter.
+#[utoipa::path(get, path = "/api/v1/me/export", tag = "accounts",
+    responses((status = 200, description = "Everything stored about the signed-in commenter", body = ExportView), (status = 401, description = "Not signed in", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)),
+    security(("bearer" = [])))]
 pub async fn export(state: web::Data<AppState>, user: SignedIn) -> Result<HttpResponse, ApiError> {
     let export = crate::moderation::commenters::export(&state, &user.0).await?;
-    let comments: Vec<serde_json::Value> = export
+    let comments = export
         .comments
         .iter()
-        .map(|(c, a)| {
-            serde_json::json!({
-                "id": c.id,
-                "article": a.key,
-                "parent_id": c.parent_id,
-                "status": c.status().as_seen_by_author(),
-                "body": c.body,
-                "author_name": c.author_name,
-                "author_url": c.author_url,
-                "ip": c.ip,
-                "user_agent": c.user_agent,
-                "created_at": timestamp(c.created_at),
-                "edited_at": c.edited_at.map(timestamp),
-            })
+        .map(|(c, a)| ExportedComment {
+            id: c.id,
+            article: a.key.clone(),
+            parent_id: c.parent_id,
+            status: c.status().as_seen_by_author(),
+            body: c.body.clone(),
+            author_name: c.author_name.clone(),
+            author_url: c.author_url.clone(),
+            ip: c.ip.clone(),
+            user_agent: c.user_agent.clone(),
+            created_at: timestamp(c.created_at),
+            edited_at: c.edited_at.map(timestamp),
         })
         .collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "account": {
-            "id": export.user.id,
-            "email": export.user.email,
-            "name": export.user.name,
-            "role": export.user.role,
-            "created_at": timestamp(export.user.created_at),
+    Ok(HttpResponse::Ok().json(ExportView {
+        account: ExportedAccount {
+            id: export.user.id,
+            email: export.user.email.clone(),
+            name: export.user.name.clone(),
+            role: export.user.role(),
+            created_at: timestamp(export.user.created_at),
         },
-        "comments": comments,
-    })))
+        comments,
+    }))
 }
 
-#[derive(Deserialize)]
+/// A commenter's own data (GDPR export).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ExportView {
+    account: ExportedAccount,
+    comments: Vec<ExportedComment>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ExportedAccount {
+    id: i64,
+    email: String,
+    name: String,
+    role: crate::domain::Role,
+    created_at: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ExportedComment {
+    id: i64,
+    article: String,
+    parent_id: Option<i64>,
+    status: crate::domain::CommentStatus,
+    body: String,
+    author_name: String,
+    author_url: Option<String>,
+    ip: Option<String>,
+    user_agent: Option<String>,
+    created_at: String,
+    edited_at: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DeletedView {
+    deleted: bool,
+    comments_affected: usize,
+    /// `anonymized` or `deleted`, as `accounts.on_delete` says.
+    comments: &'static str,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteAccountBody {
     password: String,
 }
 
 /// `DELETE /me`: deletes the signed-in account (password required).
+#[utoipa::path(delete, path = "/api/v1/me", tag = "accounts",
+    request_body = DeleteAccountBody,
+    responses((status = 200, description = "Account deleted", body = DeletedView),
+              (status = 400, description = "Malformed request", body = crate::error::Body), (status = 401, description = "Not signed in", body = crate::error::Body), (status = 403, description = "Not allowed", body = crate::error::Body), (status = 413, description = "Body too large", body = crate::error::Body), (status = 415, description = "Not JSON", body = crate::error::Body), (status = 422, description = "Invalid field or body", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)),
+    security(("bearer" = [])))]
 pub async fn delete_account(
     state: web::Data<AppState>,
     user: SignedIn,
@@ -152,7 +211,9 @@ pub async fn delete_account(
             .await?;
     let mut gone = session_cookie(&state, String::new(), time::Duration::ZERO);
     gone.make_removal();
-    Ok(HttpResponse::Ok()
-        .cookie(gone)
-        .json(serde_json::json!({"deleted": true, "comments_affected": affected, "comments": state.settings.accounts.on_delete_label()})))
+    Ok(HttpResponse::Ok().cookie(gone).json(DeletedView {
+        deleted: true,
+        comments_affected: affected,
+        comments: state.settings.accounts.on_delete_label(),
+    }))
 }

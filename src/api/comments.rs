@@ -15,7 +15,10 @@ use crate::state::AppState;
 /// The header a guest sends their edit token in.
 pub const EDIT_TOKEN_HEADER: &str = "x-edit-token";
 
-#[derive(Deserialize)]
+/// A new comment. Besides these fields the body may carry the honeypot
+/// field configured for the `honeypot` scorer (default `website`), which
+/// people leave empty.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCommentBody {
     body: String,
@@ -25,7 +28,7 @@ pub struct NewCommentBody {
     article: Option<ArticleHintBody>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuthorBody {
     name: Option<String>,
@@ -33,7 +36,7 @@ pub struct AuthorBody {
     url: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ArticleHintBody {
     title: Option<String>,
@@ -43,6 +46,12 @@ pub struct ArticleHintBody {
 /// `POST /articles/{key}/comments`. The body is read as a JSON object first
 /// so the configured honeypot field (whatever its name) can be taken out;
 /// every other key must belong to [`NewCommentBody`].
+#[utoipa::path(post, path = "/api/v1/articles/{key}/comments", tag = "comments",
+    params(("key" = String, Path, description = "The blog's key for the article (URL-encoded)")),
+    request_body = NewCommentBody,
+    responses((status = 201, description = "Stored; `status` is approved or pending", body = AuthorComment),
+              (status = 400, description = "Malformed request", body = crate::error::Body), (status = 401, description = "Not signed in", body = crate::error::Body), (status = 403, description = "Not allowed", body = crate::error::Body), (status = 404, description = "Not found", body = crate::error::Body), (status = 409, description = "Conflict", body = crate::error::Body), (status = 413, description = "Body too large", body = crate::error::Body), (status = 415, description = "Not JSON", body = crate::error::Body), (status = 422, description = "Invalid field or body", body = crate::error::Body), (status = 429, description = "Rate limited (see Retry-After)", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)),
+    security((), ("bearer" = [])))]
 pub async fn create(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -92,7 +101,8 @@ pub async fn create(
     Ok(HttpResponse::Created().json(view))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ThreadQuery {
     #[serde(default)]
     sort: SortParam,
@@ -100,7 +110,7 @@ pub struct ThreadQuery {
     cursor: Option<String>,
 }
 
-#[derive(Deserialize, Default, Clone, Copy)]
+#[derive(Deserialize, Default, Clone, Copy, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum SortParam {
     #[default]
@@ -108,14 +118,18 @@ pub enum SortParam {
     Newest,
 }
 
-#[derive(Serialize)]
-struct ThreadView {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ThreadView {
     article: Option<ArticleView>,
     comments: Vec<PublicComment>,
     next_cursor: Option<String>,
     total: i64,
 }
 
+#[utoipa::path(get, path = "/api/v1/articles/{key}/comments", tag = "comments",
+    params(("key" = String, Path, description = "The blog's key for the article (URL-encoded)"), ThreadQuery),
+    responses((status = 200, description = "A page of the public thread", body = ThreadView),
+              (status = 400, description = "Malformed request", body = crate::error::Body), (status = 422, description = "Invalid field or body", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)))]
 pub async fn list(
     state: web::Data<AppState>,
     key: web::Path<String>,
@@ -147,13 +161,17 @@ pub async fn list(
     }))
 }
 
-#[derive(Serialize)]
-struct CountsView {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CountsView {
     counts: BTreeMap<String, i64>,
 }
 
 /// `GET /counts?article=a&article=b`: repeated keys, which serde's query
 /// extractor does not collect, so the query string is read here.
+#[utoipa::path(get, path = "/api/v1/counts", tag = "comments",
+    params(("article" = Vec<String>, Query, description = "Article keys (repeat the parameter, up to 100)", explode = true)),
+    responses((status = 200, description = "Published-comment counts; unknown keys count 0", body = CountsView),
+              (status = 422, description = "Invalid field or body", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)))]
 pub async fn counts(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -168,12 +186,18 @@ pub async fn counts(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EditBody {
     body: String,
 }
 
+#[utoipa::path(patch, path = "/api/v1/comments/{id}", tag = "comments",
+    params(("id" = i64, Path, description = "Comment id"), ("X-Edit-Token" = Option<String>, Header, description = "A guest's edit token")),
+    request_body = EditBody,
+    responses((status = 200, description = "Edited (and scored again)", body = AuthorComment),
+              (status = 400, description = "Malformed request", body = crate::error::Body), (status = 401, description = "Not signed in", body = crate::error::Body), (status = 403, description = "Not allowed", body = crate::error::Body), (status = 404, description = "Not found", body = crate::error::Body), (status = 409, description = "Conflict", body = crate::error::Body), (status = 413, description = "Body too large", body = crate::error::Body), (status = 415, description = "Not JSON", body = crate::error::Body), (status = 422, description = "Invalid field or body", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)),
+    security((), ("bearer" = [])))]
 pub async fn edit(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -202,6 +226,10 @@ pub async fn edit(
     )))
 }
 
+#[utoipa::path(delete, path = "/api/v1/comments/{id}", tag = "comments",
+    params(("id" = i64, Path, description = "Comment id"), ("X-Edit-Token" = Option<String>, Header, description = "A guest's edit token")),
+    responses((status = 204, description = "Deleted"), (status = 401, description = "Not signed in", body = crate::error::Body), (status = 403, description = "Not allowed", body = crate::error::Body), (status = 404, description = "Not found", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)),
+    security((), ("bearer" = [])))]
 pub async fn delete(
     req: HttpRequest,
     state: web::Data<AppState>,

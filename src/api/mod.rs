@@ -7,7 +7,9 @@ mod auth;
 pub mod client;
 mod comments;
 mod health;
+pub mod middleware;
 mod moderation;
+pub mod openapi;
 mod spam;
 pub mod views;
 
@@ -26,8 +28,14 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_request_bytes: usize) {
         .app_data(web::QueryConfig::default().error_handler(query_error))
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
+        .route("/metrics", web::get().to(health::metrics))
         .service(
             web::scope("/api/v1")
+                .service(
+                    web::resource("/openapi.json")
+                        .get(openapi::openapi_json)
+                        .default_service(web::to(method_not_allowed)),
+                )
                 .service(
                     web::resource("/articles/{key}")
                         .get(articles::get)

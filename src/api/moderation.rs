@@ -1,6 +1,6 @@
 //! The moderators' API: queue, decisions, log, summary, commenters, bans.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -19,7 +19,7 @@ use crate::moderation::decisions::{self, Action};
 use crate::moderation::queue::{self, AuthorRecord, QueueFilter, QueueItem};
 use crate::state::AppState;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ArticleRef {
     key: String,
     title: Option<String>,
@@ -36,8 +36,8 @@ impl From<&Article> for ArticleRef {
     }
 }
 
-#[derive(Serialize)]
-struct AuthorDetail {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct AuthorDetail {
     name: String,
     email: Option<String>,
     url: Option<String>,
@@ -52,7 +52,7 @@ struct AuthorDetail {
 }
 
 /// A comment as a moderator sees it: everything, including why it was held.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ModerationComment {
     id: i64,
     article: ArticleRef,
@@ -71,6 +71,7 @@ pub struct ModerationComment {
     held_because: Vec<String>,
     /// The spam pipeline's full report: every scorer's score, reasons,
     /// time taken and error.
+    #[schema(value_type = Option<Object>)]
     report: Option<Value>,
     created_at: String,
     edited_at: Option<String>,
@@ -127,8 +128,8 @@ impl ModerationComment {
     }
 }
 
-#[derive(Serialize)]
-struct LogView {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct LogView {
     id: i64,
     comment_id: Option<i64>,
     moderator_id: Option<i64>,
@@ -156,7 +157,8 @@ impl From<&LogEntry> for LogView {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct QueueQuery {
     status: Option<CommentStatus>,
     article: Option<String>,
@@ -167,13 +169,17 @@ pub struct QueueQuery {
     limit: Option<u32>,
 }
 
-#[derive(Deserialize, Clone, Copy)]
+#[derive(Deserialize, Clone, Copy, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum SortParam {
     Oldest,
     Newest,
 }
 
+/// The moderation queue. Moderators and admins.
+#[utoipa::path(get, path = "/api/v1/moderation/comments", tag = "moderation",
+    params(QueueQuery),
+    responses((status = 200, body = QueueView), (status = 400, description = "Malformed request", body = crate::error::Body), (status = 401, description = "Not signed in", body = crate::error::Body), (status = 403, description = "Not allowed", body = crate::error::Body), (status = 422, description = "Invalid field or body", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)), security(("bearer" = [])))]
 pub async fn list(
     state: web::Data<AppState>,
     user: SignedIn,
@@ -193,26 +199,34 @@ pub async fn list(
         limit: q.limit,
     };
     let page = queue::list(&state.db, Some(&user.0), filter).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "comments": page.items.iter().map(ModerationComment::from_item).collect::<Vec<_>>(),
-        "next_cursor": page.next_cursor,
-    })))
+    Ok(HttpResponse::Ok().json(QueueView {
+        comments: page
+            .items
+            .iter()
+            .map(ModerationComment::from_item)
+            .collect(),
+        next_cursor: page.next_cursor,
+    }))
 }
 
+/// One comment with its parent and its history of decisions.
+#[utoipa::path(get, path = "/api/v1/moderation/comments/{id}", tag = "moderation",
+    params(("id" = i64, Path, description = "Comment id")),
+    responses((status = 200, body = DetailView), (status = 401, description = "Not signed in", body = crate::error::Body), (status = 403, description = "Not allowed", body = crate::error::Body), (status = 404, description = "Not found", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)), security(("bearer" = [])))]
 pub async fn get(
     state: web::Data<AppState>,
     user: SignedIn,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let detail = queue::get(&state.db, Some(&user.0), id.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "comment": ModerationComment::from_item(&detail.item),
-        "parent": detail.parent.as_ref().map(PublicComment::from),
-        "history": detail.history.iter().map(LogView::from).collect::<Vec<_>>(),
-    })))
+    Ok(HttpResponse::Ok().json(DetailView {
+        comment: ModerationComment::from_item(&detail.item),
+        parent: detail.parent.as_ref().map(PublicComment::from),
+        history: detail.history.iter().map(LogView::from).collect(),
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionBody {
     action: Action,
@@ -222,6 +236,10 @@ pub struct DecisionBody {
     version: Option<i64>,
 }
 
+/// Decides on one comment.
+#[utoipa::path(post, path = "/api/v1/moderation/comments/{id}/decision", tag = "moderation",
+    params(("id" = i64, Path, description = "Comment id")), request_body = DecisionBody,
+    responses((status = 200, body = ModerationComment), (status = 400, description = "Malformed request", body = crate::error::Body), (status = 401, description = "Not signed in", body = crate::error::Body), (status = 403, description = "Not allowed", body = crate::error::Body), (status = 404, description = "Not found", body = crate::error::Body), (status = 409, description = "Conflict", body = crate::error::Body), (status = 413, description = "Body too large", body = crate::error::Body), (status = 415, description = "Not JSON", body = crate::error::Body), (status = 422, description = "Invalid field or body", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)), security(("bearer" = [])))]
 pub async fn decide(
     state: web::Data<AppState>,
     user: SignedIn,
@@ -242,7 +260,7 @@ pub async fn decide(
     Ok(HttpResponse::Ok().json(ModerationComment::from_item(&detail.item)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BulkBody {
     ids: Vec<i64>,
@@ -250,6 +268,10 @@ pub struct BulkBody {
     reason: Option<String>,
 }
 
+/// Decides on many comments at once: all or none.
+#[utoipa::path(post, path = "/api/v1/moderation/decisions", tag = "moderation",
+    request_body = BulkBody,
+    responses((status = 200, body = BulkView), (status = 400, description = "Malformed request", body = crate::error::Body), (status = 401, description = "Not signed in", body = crate::error::Body), (status = 403, description = "Not allowed", body = crate::error::Body), (status = 404, description = "Not found", body = crate::error::Body), (status = 409, description = "Conflict", body = crate::error::Body), (status = 413, description = "Body too large", body = crate::error::Body), (status = 415, description = "Not JSON", body = crate::error::Body), (status = 422, description = "Invalid field or body", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)), security(("bearer" = [])))]
 pub async fn decide_bulk(
     state: web::Data<AppState>,
     user: SignedIn,
@@ -258,32 +280,61 @@ pub async fn decide_bulk(
     let body = body.into_inner();
     let decided =
         decisions::decide_bulk(&state, &user.0, body.ids, body.action, body.reason).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "decided": decided.iter().map(|c| serde_json::json!({"id": c.id, "status": c.status(), "version": c.version})).collect::<Vec<_>>(),
-    })))
+    Ok(HttpResponse::Ok().json(BulkView {
+        decided: decided
+            .iter()
+            .map(|c| DecidedView {
+                id: c.id,
+                status: c.status(),
+                version: c.version,
+            })
+            .collect(),
+    }))
 }
 
-fn counts_json(
-    counts: &std::collections::HashMap<CommentStatus, i64>,
-) -> BTreeMap<&'static str, i64> {
-    CommentStatus::ALL
-        .iter()
-        .map(|s| (s.as_str(), counts.get(s).copied().unwrap_or(0)))
-        .collect()
+/// Comment counts per status.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct StatusCountsView {
+    pending: i64,
+    approved: i64,
+    spam: i64,
+    trash: i64,
+    deleted: i64,
 }
 
+impl From<&HashMap<CommentStatus, i64>> for StatusCountsView {
+    fn from(counts: &HashMap<CommentStatus, i64>) -> Self {
+        let get = |s: CommentStatus| counts.get(&s).copied().unwrap_or(0);
+        StatusCountsView {
+            pending: get(CommentStatus::Pending),
+            approved: get(CommentStatus::Approved),
+            spam: get(CommentStatus::Spam),
+            trash: get(CommentStatus::Trash),
+            deleted: get(CommentStatus::Deleted),
+        }
+    }
+}
+
+/// Counts per status, overall and per article.
+#[utoipa::path(get, path = "/api/v1/moderation/summary", tag = "moderation",
+    responses((status = 200, body = SummaryView), (status = 401, description = "Not signed in", body = crate::error::Body), (status = 403, description = "Not allowed", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)), security(("bearer" = [])))]
 pub async fn summary(state: web::Data<AppState>, user: SignedIn) -> Result<HttpResponse, ApiError> {
     let summary = queue::summary(&state.db, Some(&user.0)).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "overall": counts_json(&summary.overall),
-        "articles": summary.articles.iter().map(|(a, c)| serde_json::json!({
-            "article": ArticleRef::from(a),
-            "counts": counts_json(c),
-        })).collect::<Vec<_>>(),
-    })))
+    Ok(HttpResponse::Ok().json(SummaryView {
+        overall: StatusCountsView::from(&summary.overall),
+        articles: summary
+            .articles
+            .iter()
+            .map(|(a, c)| ArticleCountsView {
+                article: ArticleRef::from(a),
+                counts: StatusCountsView::from(c),
+            })
+            .collect(),
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LogQuery {
     moderator: Option<i64>,
     comment: Option<i64>,
@@ -291,6 +342,10 @@ pub struct LogQuery {
     limit: Option<u32>,
 }
 
+/// The audit log, newest first.
+#[utoipa::path(get, path = "/api/v1/moderation/log", tag = "moderation",
+    params(LogQuery),
+    responses((status = 200, body = LogPageView), (status = 400, description = "Malformed request", body = crate::error::Body), (status = 401, description = "Not signed in", body = crate::error::Body), (status = 403, description = "Not allowed", body = crate::error::Body), (status = 422, description = "Invalid field or body", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)), security(("bearer" = [])))]
 pub async fn log(
     state: web::Data<AppState>,
     user: SignedIn,
@@ -306,19 +361,20 @@ pub async fn log(
         q.limit,
     )
     .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "entries": page.entries.iter().map(LogView::from).collect::<Vec<_>>(),
-        "next_cursor": page.next_cursor,
-    })))
+    Ok(HttpResponse::Ok().json(LogPageView {
+        entries: page.entries.iter().map(LogView::from).collect(),
+        next_cursor: page.next_cursor,
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CommentersQuery {
     q: Option<String>,
 }
 
-#[derive(Serialize)]
-struct CommenterView {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CommenterView {
     kind: &'static str,
     account: Option<AccountView>,
     email: String,
@@ -350,24 +406,32 @@ impl From<&Commenter> for CommenterView {
     }
 }
 
+/// Accounts and guest identities (by email) with their records.
+#[utoipa::path(get, path = "/api/v1/moderation/commenters", tag = "moderation",
+    params(CommentersQuery),
+    responses((status = 200, body = CommentersView), (status = 400, description = "Malformed request", body = crate::error::Body), (status = 401, description = "Not signed in", body = crate::error::Body), (status = 403, description = "Not allowed", body = crate::error::Body), (status = 422, description = "Invalid field or body", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)), security(("bearer" = [])))]
 pub async fn commenters(
     state: web::Data<AppState>,
     user: SignedIn,
     query: web::Query<CommentersQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let list = commenters::list(&state, Some(&user.0), query.into_inner().q).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "commenters": list.iter().map(CommenterView::from).collect::<Vec<_>>(),
-    })))
+    Ok(HttpResponse::Ok().json(CommentersView {
+        commenters: list.iter().map(CommenterView::from).collect(),
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccountBody {
     trusted: Option<bool>,
     role: Option<Role>,
 }
 
+/// Trusts or distrusts an account (moderators) or changes its role (admins).
+#[utoipa::path(patch, path = "/api/v1/moderation/users/{id}", tag = "moderation",
+    params(("id" = i64, Path, description = "Account id")), request_body = AccountBody,
+    responses((status = 200, body = AccountView), (status = 400, description = "Malformed request", body = crate::error::Body), (status = 401, description = "Not signed in", body = crate::error::Body), (status = 403, description = "Not allowed", body = crate::error::Body), (status = 404, description = "Not found", body = crate::error::Body), (status = 409, description = "Conflict", body = crate::error::Body), (status = 413, description = "Body too large", body = crate::error::Body), (status = 415, description = "Not JSON", body = crate::error::Body), (status = 422, description = "Invalid field or body", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)), security(("bearer" = [])))]
 pub async fn update_account(
     state: web::Data<AppState>,
     user: SignedIn,
@@ -384,8 +448,8 @@ pub async fn update_account(
     Ok(HttpResponse::Ok().json(AccountView::from(&updated)))
 }
 
-#[derive(Serialize)]
-struct BanView {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct BanView {
     id: i64,
     kind: String,
     value: String,
@@ -416,7 +480,7 @@ impl From<&Ban> for BanView {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BanBody {
     kind: BanKind,
@@ -432,6 +496,10 @@ pub struct BanBody {
     trash_existing: bool,
 }
 
+/// Bans an account, email or IP range.
+#[utoipa::path(post, path = "/api/v1/moderation/bans", tag = "moderation",
+    request_body = BanBody,
+    responses((status = 201, body = BanCreatedView), (status = 400, description = "Malformed request", body = crate::error::Body), (status = 401, description = "Not signed in", body = crate::error::Body), (status = 403, description = "Not allowed", body = crate::error::Body), (status = 413, description = "Body too large", body = crate::error::Body), (status = 415, description = "Not JSON", body = crate::error::Body), (status = 422, description = "Invalid field or body", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)), security(("bearer" = [])))]
 pub async fn create_ban(
     state: web::Data<AppState>,
     user: SignedIn,
@@ -469,19 +537,29 @@ pub async fn create_ban(
         trash_existing: body.trash_existing,
     };
     let (ban, trashed) = bans::create(&state, &user.0, request).await?;
-    Ok(HttpResponse::Created()
-        .json(serde_json::json!({"ban": BanView::from(&ban), "comments_trashed": trashed})))
+    Ok(HttpResponse::Created().json(BanCreatedView {
+        ban: BanView::from(&ban),
+        comments_trashed: trashed,
+    }))
 }
 
+/// Every ban, newest first.
+#[utoipa::path(get, path = "/api/v1/moderation/bans", tag = "moderation",
+    responses((status = 200, body = BansView), (status = 401, description = "Not signed in", body = crate::error::Body), (status = 403, description = "Not allowed", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)), security(("bearer" = [])))]
 pub async fn list_bans(
     state: web::Data<AppState>,
     user: SignedIn,
 ) -> Result<HttpResponse, ApiError> {
     let list = bans::list(&state, Some(&user.0)).await?;
-    Ok(HttpResponse::Ok()
-        .json(serde_json::json!({"bans": list.iter().map(BanView::from).collect::<Vec<_>>()})))
+    Ok(HttpResponse::Ok().json(BansView {
+        bans: list.iter().map(BanView::from).collect(),
+    }))
 }
 
+/// Lifts a ban.
+#[utoipa::path(delete, path = "/api/v1/moderation/bans/{id}", tag = "moderation",
+    params(("id" = i64, Path, description = "Ban id")),
+    responses((status = 200, body = BanView), (status = 401, description = "Not signed in", body = crate::error::Body), (status = 403, description = "Not allowed", body = crate::error::Body), (status = 404, description = "Not found", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)), security(("bearer" = [])))]
 pub async fn lift_ban(
     state: web::Data<AppState>,
     user: SignedIn,
@@ -489,4 +567,67 @@ pub async fn lift_ban(
 ) -> Result<HttpResponse, ApiError> {
     let ban = bans::lift(&state, &user.0, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(BanView::from(&ban)))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct QueueView {
+    comments: Vec<ModerationComment>,
+    /// Pass back as `cursor` for the next page; `null` on the last.
+    next_cursor: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DetailView {
+    comment: ModerationComment,
+    /// The comment replied to, as the public sees it.
+    parent: Option<PublicComment>,
+    /// Every logged decision about this comment, oldest first.
+    history: Vec<LogView>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DecidedView {
+    id: i64,
+    status: CommentStatus,
+    version: i64,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct BulkView {
+    decided: Vec<DecidedView>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ArticleCountsView {
+    article: ArticleRef,
+    counts: StatusCountsView,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SummaryView {
+    overall: StatusCountsView,
+    /// Articles with comments, most pending first.
+    articles: Vec<ArticleCountsView>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct LogPageView {
+    entries: Vec<LogView>,
+    next_cursor: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CommentersView {
+    commenters: Vec<CommenterView>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct BanCreatedView {
+    ban: BanView,
+    comments_trashed: usize,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct BansView {
+    bans: Vec<BanView>,
 }

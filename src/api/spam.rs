@@ -1,22 +1,32 @@
 //! The admins' word-list editor.
 
 use actix_web::{web, HttpResponse};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::auth::Viewer;
 use crate::error::ApiError;
-use crate::spam::wordlists::{self, EntryKind, List};
+use crate::spam::wordlists::{self, Entry, EntryKind, List};
 use crate::state::AppState;
 
-pub async fn list(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpResponse, ApiError> {
-    let entries = wordlists::list_entries(&state.db, viewer.user()).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({"entries": entries})))
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct EntriesView {
+    entries: Vec<Entry>,
 }
 
-#[derive(Deserialize)]
+/// Every word-list entry. Admins only.
+#[utoipa::path(get, path = "/api/v1/spam/wordlists", tag = "spam",
+    responses((status = 200, body = EntriesView), (status = 401, description = "Not signed in", body = crate::error::Body), (status = 403, description = "Not allowed", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)),
+    security(("bearer" = [])))]
+pub async fn list(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpResponse, ApiError> {
+    let entries = wordlists::list_entries(&state.db, viewer.user()).await?;
+    Ok(HttpResponse::Ok().json(EntriesView { entries }))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewEntry {
     list: List,
+    /// `word` (the default), `regex` or `ip`.
     #[serde(default = "word")]
     kind: EntryKind,
     pattern: String,
@@ -27,6 +37,11 @@ fn word() -> EntryKind {
     EntryKind::Word
 }
 
+/// Adds a blocked or suspect entry. Admins only.
+#[utoipa::path(post, path = "/api/v1/spam/wordlists", tag = "spam",
+    request_body = NewEntry,
+    responses((status = 201, body = Entry), (status = 400, description = "Malformed request", body = crate::error::Body), (status = 401, description = "Not signed in", body = crate::error::Body), (status = 403, description = "Not allowed", body = crate::error::Body), (status = 409, description = "Conflict", body = crate::error::Body), (status = 413, description = "Body too large", body = crate::error::Body), (status = 415, description = "Not JSON", body = crate::error::Body), (status = 422, description = "Invalid field or body", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)),
+    security(("bearer" = [])))]
 pub async fn add(
     state: web::Data<AppState>,
     viewer: Viewer,
@@ -46,6 +61,11 @@ pub async fn add(
     Ok(HttpResponse::Created().json(entry))
 }
 
+/// Removes an entry. Admins only.
+#[utoipa::path(delete, path = "/api/v1/spam/wordlists/{id}", tag = "spam",
+    params(("id" = i64, Path, description = "Entry id")),
+    responses((status = 204, description = "Removed"), (status = 401, description = "Not signed in", body = crate::error::Body), (status = 403, description = "Not allowed", body = crate::error::Body), (status = 404, description = "Not found", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)),
+    security(("bearer" = [])))]
 pub async fn remove(
     state: web::Data<AppState>,
     viewer: Viewer,

@@ -16,7 +16,7 @@ pub fn timestamp(millis: i64) -> String {
         .to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ArticleView {
     pub key: String,
     pub title: Option<String>,
@@ -47,7 +47,7 @@ impl From<&ArticleWithCount> for ArticleView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AuthorView {
     pub name: String,
     pub url: Option<String>,
@@ -58,7 +58,7 @@ pub struct AuthorView {
 }
 
 /// A comment as anyone reading the thread sees it.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct PublicComment {
     pub id: i64,
     pub parent_id: Option<i64>,
@@ -94,7 +94,7 @@ impl From<&Comment> for PublicComment {
 
 /// A comment as its author sees it right after writing or editing it: with
 /// its status (spam shown as pending) and, once, the guest's edit token.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AuthorComment {
     #[serde(flatten)]
     pub comment: PublicComment,
@@ -124,7 +124,7 @@ impl AuthorComment {
 }
 
 /// The signed-in user's own account.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AccountView {
     pub id: i64,
     pub email: String,

@@ -4,10 +4,11 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use actix_web::http::header;
+use actix_web::http::{header, Method};
 use actix_web::{web, FromRequest, HttpRequest};
 
 use super::{token, AuthError, AuthUser};
+use crate::config::Settings;
 use crate::db::{self, DbError};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -43,10 +44,22 @@ impl FromRequest for Viewer {
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let presented = presented_token(req, state.as_ref().map(|s| s.get_ref()));
+        let csrf_ok = match (&presented, &state) {
+            (Some((_, Credential::Cookie)), Some(state)) => {
+                same_origin_or_allowed(req, &state.settings)
+            }
+            _ => true,
+        };
         Box::pin(async move {
             let Some((raw, credential)) = presented else {
                 return Ok(Viewer(None));
             };
+            if !csrf_ok {
+                return Err(ApiError::forbidden(
+                    "csrf_rejected",
+                    "a change authenticated by cookie must come from this site or an allowed origin",
+                ));
+            }
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
             match lookup(&state, &raw, credential).await {
                 Ok(user) => Ok(Viewer(Some(user))),
@@ -72,6 +85,35 @@ impl FromRequest for SignedIn {
             }
         })
     }
+}
+
+/// CSRF protection for cookie-authenticated requests that change
+/// something: their `Origin` (or, failing that, `Referer`) must be this
+/// server's own origin or one of `server.cors_origins`. SameSite=Lax cookies
+/// already stop most cross-site posts; this covers what it does not
+/// (same-site subdomains, older browsers).
+fn same_origin_or_allowed(req: &HttpRequest, settings: &Settings) -> bool {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return true;
+    }
+    let claimed = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| {
+            req.headers()
+                .get(header::REFERER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|r| url::Url::parse(r).ok())
+                .map(|u| u.origin().ascii_serialization())
+        });
+    let Some(claimed) = claimed else {
+        return false;
+    };
+    let info = req.connection_info();
+    let own = format!("{}://{}", info.scheme(), info.host());
+    claimed == own || settings.server.cors_origins.contains(&claimed)
 }
 
 fn presented_token(req: &HttpRequest, state: Option<&AppState>) -> Option<(String, Credential)> {

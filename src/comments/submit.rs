@@ -12,6 +12,7 @@ use crate::db::{self};
 use crate::domain::{
     ArticleKey, AuthorName, CommentBody, CommentStatus, Email, Title, ValidationError, WebUrl,
 };
+use crate::metrics::METRICS;
 use crate::moderation::bans;
 use crate::spam::{self, AccountFacts, ArticleFacts, Candidate, History, Policy};
 use crate::state::AppState;
@@ -276,6 +277,10 @@ pub async fn submit(
         })
         .await?;
     state.outbox.wake();
+    METRICS
+        .comments
+        .with_label_values(&[comment.status.as_str()])
+        .inc();
     tracing::info!(comment_id = comment.id, status = %comment.status, score = comment.spam_score, "comment stored");
     Ok(Submitted {
         comment,

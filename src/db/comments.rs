@@ -486,3 +486,11 @@ pub fn erase_client_data(conn: &mut AnyConnection, before: i64) -> QueryResult<u
     ))
     .execute(conn)
 }
+
+/// Comment counts per status, across all articles.
+pub fn counts_by_status(conn: &mut AnyConnection) -> QueryResult<Vec<(String, i64)>> {
+    comments::table
+        .group_by(comments::status)
+        .select((comments::status, diesel::dsl::count_star()))
+        .load(conn)
+}

@@ -141,3 +141,12 @@ pub fn all_of_topic(conn: &mut AnyConnection, topic: &str) -> QueryResult<Vec<Me
         .select(Message::as_select())
         .load(conn)
 }
+
+/// Undelivered messages per topic.
+pub fn backlog_by_topic(conn: &mut AnyConnection) -> QueryResult<Vec<(String, i64)>> {
+    outbox::table
+        .filter(pending())
+        .group_by(outbox::topic)
+        .select((outbox::topic, diesel::dsl::count_star()))
+        .load(conn)
+}

@@ -18,7 +18,7 @@ use crate::domain::{CommentStatus, Email, ValidationError};
 use crate::state::AppState;
 use crate::webhooks;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum BanKind {
     User,

@@ -18,7 +18,7 @@ use crate::spam::{Candidate, History, Spam, Verdict};
 use crate::state::AppState;
 use crate::webhooks::{self, Webhooks};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     /// Publish.

@@ -11,6 +11,7 @@ use super::{Candidate, Rule, Scorer, ScorerError, Verdict};
 use crate::config::{ModerationMode, OnError, ScorerMode, ScorerSettings, SpamSettings};
 use crate::db::{AnyConnection, DbError};
 use crate::domain::CommentStatus;
+use crate::metrics::METRICS;
 
 /// A scorer with how it was configured.
 struct Configured {
@@ -128,6 +129,10 @@ impl Pipeline {
         for (configured, (outcome, elapsed)) in self.scorers.iter().zip(results) {
             let kind = configured.scorer.kind();
             let enforce = configured.mode == ScorerMode::Enforce;
+            METRICS
+                .scorer_seconds
+                .with_label_values(&[kind])
+                .observe(elapsed.as_secs_f64());
             let mut report = ScorerReport {
                 kind: kind.to_string(),
                 mode: configured.mode,
@@ -158,6 +163,7 @@ impl Pipeline {
                 }
                 Err(error) => {
                     tracing::warn!(scorer = kind, error = %error, "spam scorer failed");
+                    METRICS.scorer_errors.with_label_values(&[kind]).inc();
                     if enforce && configured.on_error == OnError::Hold {
                         failures.push(format!(
                             "{kind} failed ({error}); held rather than risk publishing spam"

@@ -21,7 +21,7 @@ use crate::auth::{permissions, AuthError, AuthUser};
 use crate::db::{self, AnyConnection, Db, DbError};
 use crate::domain::ValidationError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum List {
     Blocked,
@@ -45,7 +45,7 @@ impl List {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum EntryKind {
     /// A word or phrase, matched case-insensitively as whole words.
@@ -77,7 +77,8 @@ impl EntryKind {
 }
 
 /// One list entry as stored.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = WordListEntry)]
 pub struct Entry {
     pub id: i64,
     pub list: List,

@@ -1,0 +1,149 @@
+//! The OpenAPI 3 description of the whole API, generated from the handler
+//! annotations and served at `GET /api/v1/openapi.json`.
+
+use actix_web::HttpResponse;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::{articles, auth, comments, health, moderation, spam};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Moderato",
+        description = "Self-hosted comment backend for blogs: comments, accounts, spam scoring and moderation. \
+                       Errors always have the shape {\"error\": {\"code\", \"message\", \"field\"?}}."
+    ),
+    paths(
+        health::healthz,
+        health::readyz,
+        health::metrics,
+        articles::get,
+        articles::put,
+        comments::create,
+        comments::list,
+        comments::counts,
+        comments::edit,
+        comments::delete,
+        auth::register,
+        auth::login,
+        auth::logout,
+        auth::me,
+        auth::export,
+        auth::delete_account,
+        moderation::list,
+        moderation::get,
+        moderation::decide,
+        moderation::decide_bulk,
+        moderation::summary,
+        moderation::log,
+        moderation::commenters,
+        moderation::update_account,
+        moderation::create_ban,
+        moderation::list_bans,
+        moderation::lift_ban,
+        spam::list,
+        spam::add,
+        spam::remove,
+        openapi_json,
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "comments", description = "Threads, submitting, editing and deleting comments"),
+        (name = "articles", description = "The pages comments belong to"),
+        (name = "accounts", description = "Registering, signing in, a commenter's own data"),
+        (name = "moderation", description = "The queue, decisions, bans and commenters (moderators and admins)"),
+        (name = "spam", description = "Spam word lists (admins)"),
+        (name = "health", description = "Liveness, readiness, metrics"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+/// This document.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "health",
+    responses((status = 200, description = "The OpenAPI 3 description of this API", body = Object)))]
+pub async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok().json(ApiDoc::openapi())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    /// Every route `api::configure` registers, read from its source, so a
+    /// route added there without documentation fails this test.
+    fn registered_routes() -> BTreeSet<(String, String)> {
+        let source = include_str!("mod.rs");
+        let mut routes = BTreeSet::new();
+        let resource = regex::Regex::new(
+            r#"web::resource\("([^"]+)"\)((?:\s*\.(?:get|post|put|patch|delete)\([^)]*\))+)"#,
+        )
+        .unwrap();
+        let method = regex::Regex::new(r#"\.(get|post|put|patch|delete)\("#).unwrap();
+        for cap in resource.captures_iter(source) {
+            for m in method.captures_iter(&cap[2]) {
+                routes.insert((m[1].to_string(), format!("/api/v1{}", &cap[1])));
+            }
+        }
+        let route =
+            regex::Regex::new(r#"\.route\("([^"]+)",\s*web::(get|post|put|patch|delete)\(\)"#)
+                .unwrap();
+        for cap in route.captures_iter(source) {
+            routes.insert((cap[2].to_string(), cap[1].to_string()));
+        }
+        routes
+    }
+
+    fn documented_routes() -> BTreeSet<(String, String)> {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let mut routes = BTreeSet::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for method in item.as_object().unwrap().keys() {
+                routes.insert((method.clone(), path.clone()));
+            }
+        }
+        routes
+    }
+
+    #[test]
+    fn every_route_is_documented_and_every_documented_route_exists() {
+        let registered = registered_routes();
+        assert!(
+            registered.len() > 25,
+            "parsed too few routes: {registered:?}"
+        );
+        let documented = documented_routes();
+        let missing: Vec<_> = registered.difference(&documented).collect();
+        assert!(
+            missing.is_empty(),
+            "routes without OpenAPI documentation: {missing:?}"
+        );
+        let phantom: Vec<_> = documented.difference(&registered).collect();
+        assert!(
+            phantom.is_empty(),
+            "documented routes that are not registered: {phantom:?}"
+        );
+    }
+
+    #[test]
+    fn the_document_is_openapi_3_with_error_schema() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+        assert!(doc["components"]["schemas"]["Error"].is_object());
+        assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    }
+}
