@@ -110,6 +110,17 @@ pub struct CommentSettings {
     pub max_url_bytes: usize,
     pub page_size: u32,
     pub max_page_size: u32,
+    pub rate_limit: CommentRateLimit,
+}
+
+/// New comments per window, per client IP and per account (0: no limit).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommentRateLimit {
+    pub per_ip: u32,
+    pub per_account: u32,
+    #[serde(with = "humantime_serde")]
+    pub window: Duration,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -124,6 +135,15 @@ pub struct AuthSettings {
     pub max_password_bytes: usize,
     pub argon2: Argon2Settings,
     pub login_limit: LoginLimitSettings,
+    pub register_limit: RegisterLimitSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterLimitSettings {
+    pub per_ip: u32,
+    #[serde(with = "humantime_serde")]
+    pub window: Duration,
 }
 
 #[derive(Debug, Clone, Deserialize)]

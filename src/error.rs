@@ -252,6 +252,9 @@ impl From<CommentError> for ApiError {
                 e
             }
             CommentError::Internal(cause) => ApiError::internal(cause),
+            CommentError::RateLimited { retry_after_secs } => {
+                ApiError::too_many_requests(retry_after_secs)
+            }
             CommentError::Banned { until } => ApiError::forbidden(
                 "banned",
                 match until {

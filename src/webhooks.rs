@@ -108,6 +108,18 @@ impl Webhooks {
     }
 }
 
+/// The event announcing that a comment moved to `status`.
+pub fn event_for(status: crate::domain::CommentStatus) -> Option<&'static str> {
+    use crate::domain::CommentStatus;
+    match status {
+        CommentStatus::Approved => Some(COMMENT_APPROVED),
+        CommentStatus::Pending => Some(COMMENT_HELD),
+        CommentStatus::Spam => Some(COMMENT_SPAM),
+        CommentStatus::Trash => Some(COMMENT_TRASHED),
+        CommentStatus::Deleted => Some(COMMENT_DELETED),
+    }
+}
+
 /// What a comment event carries: the comment as a moderator sees it (with
 /// the author's email; never the IP).
 pub fn comment_data(comment: &Comment, article_key: &str) -> Value {

@@ -21,7 +21,7 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let key = ArticleKey::parse(&key)?;
     let found = articles::get(&state.db, key).await?;
-    Ok(HttpResponse::Ok().json(ArticleView::from(&found)))
+    Ok(HttpResponse::Ok().json(ArticleView::of(&found, &state.settings)))
 }
 
 /// Absent fields keep their value; `null` clears `title` or `url`.
@@ -68,5 +68,5 @@ pub async fn put(
     } else {
         HttpResponse::Ok()
     };
-    Ok(response.json(ArticleView::from(&article)))
+    Ok(response.json(ArticleView::of(&article, &state.settings)))
 }

@@ -30,11 +30,15 @@ pub struct SessionView {
     user: AccountView,
 }
 
+/// Registers a commenter account. The answer is the same whether or not
+/// the email already had an account (so it cannot be used to find out who
+/// does); sign in next.
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "accounts",
     request_body = RegisterBody,
-    responses((status = 201, description = "Account created and signed in", body = SessionView),
-              (status = 400, description = "Malformed request", body = crate::error::Body), (status = 403, description = "Not allowed", body = crate::error::Body), (status = 409, description = "Conflict", body = crate::error::Body), (status = 413, description = "Body too large", body = crate::error::Body), (status = 415, description = "Not JSON", body = crate::error::Body), (status = 422, description = "Invalid field or body", body = crate::error::Body), (status = 429, description = "Rate limited (see Retry-After)", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)))]
+    responses((status = 202, description = "Accepted: sign in with the email and password", body = RegisteredView),
+              (status = 400, description = "Malformed request", body = crate::error::Body), (status = 403, description = "Not allowed", body = crate::error::Body), (status = 413, description = "Body too large", body = crate::error::Body), (status = 415, description = "Not JSON", body = crate::error::Body), (status = 422, description = "Invalid field or body", body = crate::error::Body), (status = 429, description = "Rate limited (see Retry-After)", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)))]
 pub async fn register(
+    req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<RegisterBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -44,8 +48,18 @@ pub async fn register(
         password: body.password,
         name: body.name,
     };
-    let outcome = auth::register(&state.db, &state.passwords, &state.settings, account).await?;
-    Ok(session_response(&state, HttpResponse::Created(), outcome))
+    let ip = client_ip(&req, &state.trusted_proxies);
+    auth::register(&state.db, &state.passwords, &state.settings, account, ip).await?;
+    Ok(HttpResponse::Accepted().json(RegisteredView {
+        status: "accepted",
+        message: "If this email had no account, one was created: sign in with it. If it had one, sign in with its password.",
+    }))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RegisteredView {
+    status: &'static str,
+    message: &'static str,
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts",
@@ -215,5 +229,59 @@ pub async fn delete_account(
         deleted: true,
         comments_affected: affected,
         comments: state.settings.accounts.on_delete_label(),
+    }))
+}
+
+/// Ends every session of the signed-in account, on every device.
+#[utoipa::path(post, path = "/api/v1/auth/logout-all", tag = "accounts",
+    responses((status = 200, description = "Sessions ended", body = SessionsEndedView), (status = 401, description = "Not signed in", body = crate::error::Body), (status = 403, description = "Not allowed", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)),
+    security(("bearer" = [])))]
+pub async fn logout_all(
+    state: web::Data<AppState>,
+    user: SignedIn,
+) -> Result<HttpResponse, ApiError> {
+    let ended = auth::logout_everywhere(&state.db, &user.0).await?;
+    let mut gone = session_cookie(&state, String::new(), time::Duration::ZERO);
+    gone.make_removal();
+    Ok(HttpResponse::Ok().cookie(gone).json(SessionsEndedView {
+        sessions_ended: ended,
+    }))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SessionsEndedView {
+    sessions_ended: usize,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordBody {
+    current_password: String,
+    new_password: String,
+}
+
+/// Changes the password; every other session of the account ends.
+#[utoipa::path(post, path = "/api/v1/auth/password", tag = "accounts",
+    request_body = PasswordBody,
+    responses((status = 200, description = "Changed; other sessions ended", body = SessionsEndedView),
+              (status = 400, description = "Malformed request", body = crate::error::Body), (status = 401, description = "Not signed in", body = crate::error::Body), (status = 403, description = "Not allowed", body = crate::error::Body), (status = 413, description = "Body too large", body = crate::error::Body), (status = 415, description = "Not JSON", body = crate::error::Body), (status = 422, description = "Invalid field or body", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)),
+    security(("bearer" = [])))]
+pub async fn change_password(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    body: web::Json<PasswordBody>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let ended = auth::change_password(
+        &state.db,
+        &state.passwords,
+        &state.settings,
+        &user.0,
+        body.current_password,
+        body.new_password,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(SessionsEndedView {
+        sessions_ended: ended,
     }))
 }

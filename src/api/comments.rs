@@ -62,9 +62,11 @@ pub async fn create(
     let key = ArticleKey::parse(&key)?;
     let mut fields = body.into_inner();
     let honeypot = match &state.spam.honeypot_field {
-        Some(name) => fields.remove(name).map(|v| match v {
-            serde_json::Value::String(s) => s,
-            other => other.to_string(),
+        // A form library may send an untouched field as null: that is empty.
+        Some(name) => fields.remove(name).and_then(|v| match v {
+            serde_json::Value::Null => None,
+            serde_json::Value::String(s) => Some(s),
+            other => Some(other.to_string()),
         }),
         None => None,
     };
@@ -154,7 +156,7 @@ pub async fn list(
         article: page
             .article
             .as_ref()
-            .map(|a| ArticleView::new(a, page.total)),
+            .map(|a| ArticleView::new(a, page.total, &state.settings)),
         comments: page.comments.iter().map(PublicComment::from).collect(),
         next_cursor: page.next_cursor,
         total: page.total,
@@ -209,15 +211,7 @@ pub async fn edit(
         viewer: viewer.user(),
         edit_token: edit_token(&req),
     };
-    let edited = comments::edit(
-        &state.db,
-        &state.settings,
-        &state.spam,
-        auth,
-        id.into_inner(),
-        &body.body,
-    )
-    .await?;
+    let edited = comments::edit(&state, auth, id.into_inner(), &body.body).await?;
     Ok(HttpResponse::Ok().json(AuthorComment::new(
         &edited.comment,
         &edited.article_key,

@@ -75,6 +75,16 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_request_bytes: usize) {
                         .default_service(web::to(method_not_allowed)),
                 )
                 .service(
+                    web::resource("/auth/logout-all")
+                        .post(auth::logout_all)
+                        .default_service(web::to(method_not_allowed)),
+                )
+                .service(
+                    web::resource("/auth/password")
+                        .post(auth::change_password)
+                        .default_service(web::to(method_not_allowed)),
+                )
+                .service(
                     web::resource("/me")
                         .get(auth::me)
                         .delete(auth::delete_account)

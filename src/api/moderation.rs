@@ -505,6 +505,8 @@ pub async fn create_ban(
     user: SignedIn,
     body: web::Json<BanBody>,
 ) -> Result<HttpResponse, ApiError> {
+    // Who may ban is settled before the request's details are looked at.
+    crate::auth::permissions::require_moderator(Some(&user.0))?;
     let body = body.into_inner();
     let expires_at = match (body.expires_at, body.duration) {
         (Some(_), Some(_)) => {

@@ -28,6 +28,8 @@ use super::{articles, auth, comments, health, moderation, spam};
         auth::register,
         auth::login,
         auth::logout,
+        auth::logout_all,
+        auth::change_password,
         auth::me,
         auth::export,
         auth::delete_account,

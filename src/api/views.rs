@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::auth::AuthUser;
 use crate::comments::articles::ArticleWithCount;
+use crate::config::Settings;
 use crate::db::models::{Article, Comment, User};
 use crate::domain::CommentStatus;
 
@@ -28,22 +29,26 @@ pub struct ArticleView {
 }
 
 impl ArticleView {
-    pub fn new(article: &Article, comment_count: i64) -> Self {
+    /// `comments_open` says whether the article takes comments now: open,
+    /// and not past `articles.close_after_days`.
+    pub fn new(article: &Article, comment_count: i64, settings: &Settings) -> Self {
         ArticleView {
             key: article.key.clone(),
             title: article.title.clone(),
             url: article.url.clone(),
-            comments_open: article.comments_open,
+            comments_open: crate::comments::articles::is_open(
+                article,
+                settings,
+                crate::db::now_millis(),
+            ),
             comment_count,
             created_at: timestamp(article.created_at),
             updated_at: timestamp(article.updated_at),
         }
     }
-}
 
-impl From<&ArticleWithCount> for ArticleView {
-    fn from(a: &ArticleWithCount) -> Self {
-        ArticleView::new(&a.article, a.approved)
+    pub fn of(found: &ArticleWithCount, settings: &Settings) -> Self {
+        ArticleView::new(&found.article, found.approved, settings)
     }
 }
 

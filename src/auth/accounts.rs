@@ -6,7 +6,7 @@ use super::{token, AuthError, AuthUser, PasswordHasher};
 use crate::config::Settings;
 use crate::db::models::{NewSession, NewUser, User};
 use crate::db::{self, Db, DbError};
-use crate::domain::{AuthorName, Email, Password, Role};
+use crate::domain::{AuthorName, Email, Password, Role, ValidationError};
 use crate::ratelimit::{self, LimitError, Rule};
 
 /// A new account's details, as the client sent them.
@@ -23,14 +23,18 @@ pub struct LoginOutcome {
     pub expires_at: i64,
 }
 
-/// Creates a commenter account and signs it in.
+/// Creates a commenter account. The answer is the same whether or not the
+/// email was already registered (and costs the same argon2 work), so the
+/// endpoint cannot be used to find out who has an account; the new user
+/// signs in next. Registrations are limited per client IP.
 #[tracing::instrument(skip_all)]
 pub async fn register(
     db: &Db,
     hasher: &PasswordHasher,
     settings: &Settings,
     account: NewAccount,
-) -> Result<LoginOutcome, AuthError> {
+    ip: Option<IpAddr>,
+) -> Result<(), AuthError> {
     if !settings.auth.allow_registration {
         return Err(AuthError::RegistrationClosed);
     }
@@ -41,8 +45,34 @@ pub async fn register(
         settings.auth.min_password_bytes,
         settings.auth.max_password_bytes,
     )?;
-    let user = create_user(db, hasher, email, name, password, Role::Commenter).await?;
-    start_session(db, settings, user).await
+    let limit = &settings.auth.register_limit;
+    let rules = ip
+        .map(|ip| Rule {
+            key: format!("register:ip:{ip}"),
+            limit: limit.per_ip,
+            window: limit.window,
+        })
+        .into_iter()
+        .collect();
+    ratelimit::hit_all(db, rules).await.map_err(|e| match e {
+        LimitError::Exceeded(x) => AuthError::RateLimited {
+            retry_after_secs: x.retry_after_secs,
+        },
+        LimitError::Db(d) => AuthError::Db(d),
+    })?;
+    match create_user(db, hasher, email, name, password, Role::Commenter).await {
+        Ok(user) => {
+            tracing::info!(user_id = user.id, "account registered");
+            Ok(())
+        }
+        Err(AuthError::EmailTaken) => {
+            tracing::info!(
+                "registration for an email that already has an account; answered as usual"
+            );
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Creates an account with any role (the CLI's `user create`).
@@ -149,6 +179,59 @@ pub async fn login(
         }
     }
     start_session(db, settings, user).await
+}
+
+/// Ends every session of the caller's account (sign out everywhere).
+pub async fn logout_everywhere(db: &Db, user: &AuthUser) -> Result<usize, AuthError> {
+    let id = user.id;
+    db.write(move |conn| db::users::delete_sessions_of(conn, id).map_err(AuthError::from))
+        .await
+}
+
+/// Changes the caller's password after checking the current one, and ends
+/// every other session of the account (the current one stays).
+pub async fn change_password(
+    db: &Db,
+    hasher: &PasswordHasher,
+    settings: &Settings,
+    user: &AuthUser,
+    current: String,
+    new: String,
+) -> Result<usize, AuthError> {
+    let current = Password::for_login(current, settings.auth.max_password_bytes)?;
+    let new = Password::parse(
+        new,
+        settings.auth.min_password_bytes,
+        settings.auth.max_password_bytes,
+    )
+    .map_err(|e| ValidationError::new("new_password", e.message))?;
+    let id = user.id;
+    let stored = db
+        .read(move |conn| db::users::find(conn, id).map_err(DbError::from))
+        .await?
+        .ok_or(AuthError::InvalidSession)?;
+    if !hasher
+        .verify(current, Some(stored.password_hash))
+        .await?
+        .matched
+    {
+        return Err(AuthError::InvalidCredentials);
+    }
+    let hash = hasher.hash(new).await?;
+    let keep = user.session_hash.clone();
+    let now = db::now_millis();
+    let ended = db
+        .write(move |conn| {
+            db::users::set_password_hash(conn, id, &hash, now)?;
+            db::users::delete_other_sessions(conn, id, &keep).map_err(AuthError::from)
+        })
+        .await?;
+    tracing::info!(
+        user_id = id,
+        other_sessions_ended = ended,
+        "password changed"
+    );
+    Ok(ended)
 }
 
 /// Ends the caller's session.

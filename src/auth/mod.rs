@@ -7,7 +7,10 @@ mod password;
 pub mod permissions;
 pub mod token;
 
-pub use accounts::{create_user, login, logout, register, LoginOutcome, NewAccount};
+pub use accounts::{
+    change_password, create_user, login, logout, logout_everywhere, register, LoginOutcome,
+    NewAccount,
+};
 pub use extract::{Credential, SignedIn, Viewer};
 pub use password::{HashError, PasswordHasher};
 

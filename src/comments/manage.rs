@@ -4,12 +4,11 @@
 use super::submit::{candidate_from, history_from};
 use super::{render, CommentError};
 use crate::auth::{permissions, token, AuthUser};
-use crate::config::Settings;
 use crate::db::models::{Article, Comment};
 use crate::db::moderation::NewLogEntry;
 use crate::db::{self, Db};
 use crate::domain::{CommentBody, CommentStatus};
-use crate::spam::{AccountFacts, History, Policy, Spam};
+use crate::spam::{AccountFacts, History, Policy};
 use crate::state::AppState;
 use crate::webhooks;
 
@@ -50,13 +49,12 @@ pub struct Edited {
 /// move a comment towards review or spam, never back.
 #[tracing::instrument(skip_all, fields(comment_id = id))]
 pub async fn edit(
-    db: &Db,
-    settings: &Settings,
-    spam: &Spam,
+    state: &AppState,
     auth: EditAuth<'_>,
     id: i64,
     body: &str,
 ) -> Result<Edited, CommentError> {
+    let (db, settings, spam) = (&state.db, state.settings.as_ref(), state.spam.as_ref());
     let body = CommentBody::parse(body, settings.comments.max_body_bytes)?;
     let (current, article, history) = db
         .read(move |conn| {
@@ -113,9 +111,11 @@ pub async fn edit(
     let score = decision.report.score;
 
     let html = render::markdown_to_html(body.as_str());
+    let hooks = state.webhooks.clone();
+    let article_key = article.key.clone();
     let updated = db
         .write(move |conn| {
-            db::comments::update_body(
+            let Some(updated) = db::comments::update_body(
                 conn,
                 &current,
                 body.as_str(),
@@ -123,11 +123,22 @@ pub async fn edit(
                 status,
                 (score, &report),
                 now,
-            )
-            .map_err(CommentError::from)
+            )?
+            else {
+                return Ok(None);
+            };
+            // An edit that sends a comment to review or spam is announced
+            // like any other move.
+            if updated.status() != current.status() {
+                if let Some(event) = webhooks::event_for(updated.status()) {
+                    hooks.enqueue(conn, event, webhooks::comment_data(&updated, &article_key))?;
+                }
+            }
+            Ok::<_, CommentError>(Some(updated))
         })
         .await?
         .ok_or(CommentError::Conflict)?;
+    state.outbox.wake();
     tracing::info!(status = %updated.status, score, "comment edited");
     Ok(Edited {
         comment: updated,

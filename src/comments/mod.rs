@@ -47,6 +47,8 @@ pub enum CommentError {
     Internal(String),
     #[error("banned")]
     Banned { until: Option<i64> },
+    #[error("rate limited")]
+    RateLimited { retry_after_secs: u64 },
     #[error(transparent)]
     Auth(#[from] AuthError),
     #[error(transparent)]

@@ -14,6 +14,7 @@ use crate::domain::{
 };
 use crate::metrics::METRICS;
 use crate::moderation::bans;
+use crate::ratelimit::{self, Rule};
 use crate::spam::{self, AccountFacts, ArticleFacts, Candidate, History, Policy};
 use crate::state::AppState;
 use crate::webhooks;
@@ -208,7 +209,17 @@ pub async fn submit(
         trusted: author.trusted,
         approved_before: context.history.approved > 0,
     };
-    let decision = spam.pipeline.evaluate(&candidate, policy).await;
+    let mut decision = spam.pipeline.evaluate(&candidate, policy).await;
+    if let Some(ban) = &context.ban {
+        // A shadow ban: stored as spam, which its author is shown as
+        // pending, so the troll keeps talking to nobody.
+        decision.status = CommentStatus::Spam;
+        decision.report.decision = CommentStatus::Spam;
+        decision
+            .report
+            .held_because
+            .insert(0, format!("shadow ban #{}", ban.id));
+    }
     let report = serde_json::to_string(&decision.report)
         .map_err(|e| CommentError::Internal(e.to_string()))?;
 
@@ -238,8 +249,29 @@ pub async fn submit(
     let known_article = context.article;
     let hooks = state.webhooks.clone();
     let open_rules = (settings.articles.clone(), now);
+    let limit = &settings.comments.rate_limit;
+    let mut rules = Vec::with_capacity(2);
+    if let Some(ip) = client.ip {
+        rules.push(Rule {
+            key: format!("comment:ip:{ip}"),
+            limit: limit.per_ip,
+            window: limit.window,
+        });
+    }
+    if let Some(user_id) = author.user_id.filter(|_| !author.trusted) {
+        rules.push(Rule {
+            key: format!("comment:user:{user_id}"),
+            limit: limit.per_account,
+            window: limit.window,
+        });
+    }
     let (comment, article) = db
         .write(move |conn| {
+            // Counted in the same transaction as the insert: a refused
+            // comment rolls its own hit back.
+            if let Some(retry_after_secs) = ratelimit::hit_in(conn, &rules, now)? {
+                return Err(CommentError::RateLimited { retry_after_secs });
+            }
             let article = match known_article {
                 Some(found) => {
                     // It may have been closed while we were deciding.

@@ -280,10 +280,10 @@ pub fn queue_page(
     query.load(conn)
 }
 
-/// Rows of `(author key, status, count, first comment time)`.
-pub type StatusCounts<K> = Vec<(Option<K>, String, i64, Option<i64>)>;
+/// Rows of `(author key, status, count, first and last comment time)`.
+pub type StatusCounts<K> = Vec<(Option<K>, String, i64, Option<i64>, Option<i64>)>;
 
-/// Per account: `(user_id, status, count, first comment time)`.
+/// Per account: `(user_id, status, count, first, last)`.
 pub fn history_of_users(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<StatusCounts<i64>> {
     if ids.is_empty() {
         return Ok(Vec::new());
@@ -296,11 +296,12 @@ pub fn history_of_users(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<St
             comments::status,
             diesel::dsl::count_star(),
             diesel::dsl::min(comments::created_at),
+            diesel::dsl::max(comments::created_at),
         ))
         .load(conn)
 }
 
-/// Per guest email: `(email, status, count, first comment time)`.
+/// Per guest email: `(email, status, count, first, last)`.
 pub fn history_of_emails(
     conn: &mut AnyConnection,
     emails: &[String],
@@ -317,6 +318,7 @@ pub fn history_of_emails(
             comments::status,
             diesel::dsl::count_star(),
             diesel::dsl::min(comments::created_at),
+            diesel::dsl::max(comments::created_at),
         ))
         .load(conn)
 }

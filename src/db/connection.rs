@@ -103,6 +103,13 @@ impl fmt::Display for DatabaseUrl {
     }
 }
 
+diesel::define_sql_function! {
+    /// SQLite's `lower()` replaced, on each connection, by one that folds
+    /// all of Unicode (and passes NULL through).
+    #[sql_name = "lower"]
+    fn unicode_lower(x: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>;
+}
+
 /// Opens connections for the pool (and for the SQLite writer), applying the
 /// per-connection settings each backend needs.
 #[derive(Debug, Clone)]
@@ -137,6 +144,12 @@ impl ConnectionManager {
                 );
                 conn.batch_execute(&pragmas)
                     .map_err(diesel::r2d2::Error::QueryError)?;
+                // SQLite's own lower() folds ASCII only; searches must find
+                // "Zürich" when asked for "zürich", as PostgreSQL does.
+                unicode_lower_utils::register_impl(&mut conn, |text: Option<String>| {
+                    text.map(|t| t.to_lowercase())
+                })
+                .map_err(diesel::r2d2::Error::QueryError)?;
                 Ok(AnyConnection::Sqlite(conn))
             }
             DatabaseUrl::Postgres(url) => {

@@ -117,6 +117,7 @@ pub struct Comment {
     pub spam_score: Option<f64>,
     pub spam_report: Option<String>,
     pub verdict: Option<String>,
+    pub learned_text: Option<String>,
 }
 
 impl Comment {

@@ -90,24 +90,29 @@ pub fn status_before_trash(
         .map(Option::flatten)
 }
 
-/// Sets a comment's status (and verdict, when one is given), guarded by
-/// its version. `None` when the comment changed in between.
+/// Sets a comment's status, and with `verdict` a moderator's verdict and
+/// the text it taught the learned scorer; guarded by the comment's version.
+/// `None` when the comment changed in between.
 pub fn set_status(
     conn: &mut AnyConnection,
     current: &Comment,
     to: CommentStatus,
-    verdict: Option<Option<&str>>,
+    verdict: Option<(&str, &str)>,
     now: i64,
 ) -> QueryResult<Option<Comment>> {
     let target = comments::table
         .filter(comments::id.eq(current.id))
         .filter(comments::version.eq(current.version));
-    let verdict = verdict.unwrap_or(current.verdict.as_deref());
+    let (verdict, learned_text) = match verdict {
+        Some((v, text)) => (Some(v), Some(text)),
+        None => (current.verdict.as_deref(), current.learned_text.as_deref()),
+    };
     diesel::update(target)
         .set((
             comments::status.eq(to.as_str()),
             comments::status_changed_at.eq(now),
             comments::verdict.eq(verdict),
+            comments::learned_text.eq(learned_text),
             comments::version.eq(comments::version + 1),
         ))
         .get_result::<Comment>(conn)

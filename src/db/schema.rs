@@ -61,6 +61,7 @@ diesel::table! {
         spam_score -> Nullable<Double>,
         spam_report -> Nullable<Text>,
         verdict -> Nullable<Text>,
+        learned_text -> Nullable<Text>,
     }
 }
 

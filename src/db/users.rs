@@ -123,3 +123,17 @@ pub fn delete(conn: &mut AnyConnection, id: i64) -> QueryResult<usize> {
 pub fn delete_sessions_of(conn: &mut AnyConnection, user_id: i64) -> QueryResult<usize> {
     diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id))).execute(conn)
 }
+
+/// Ends every session of an account but the one with `keep_hash`.
+pub fn delete_other_sessions(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    keep_hash: &str,
+) -> QueryResult<usize> {
+    diesel::delete(
+        sessions::table
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::token_hash.ne(keep_hash)),
+    )
+    .execute(conn)
+}

@@ -55,6 +55,11 @@ fn single_line(
             format!("must be at most {max_bytes} bytes"),
         ));
     }
+    // Names and titles are plain text that pages show beside comments; a
+    // page that forgets to escape them must still not run markup from them.
+    if value.contains(['<', '>']) {
+        return Err(ValidationError::new(field, "must not contain < or >"));
+    }
     if let Some(c) = find_forbidden_in_line(value) {
         return Err(ValidationError::new(
             field,
@@ -125,6 +130,14 @@ mod tests {
         // Multi-byte characters count in bytes, as the limit says.
         assert!(AuthorName::parse("ééééé", 10, "name").is_ok());
         assert!(AuthorName::parse("éééééé", 10, "name").is_err());
+    }
+
+    #[test]
+    fn names_refuse_markup_characters() {
+        assert!(AuthorName::parse("<script>alert(1)</script>", 50, "name").is_err());
+        assert!(AuthorName::parse("a<b", 50, "name").is_err());
+        assert!(Title::parse("<img src=x onerror=alert(1)>", "title").is_err());
+        assert!(AuthorName::parse("O'Brien & \"Sons\"", 50, "name").is_ok());
     }
 
     #[test]

@@ -51,11 +51,12 @@ pub async fn list(
             let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
             let mut counts: BTreeMap<i64, [i64; 4]> = BTreeMap::new();
             let mut seen: BTreeMap<i64, (Option<i64>, Option<i64>)> = BTreeMap::new();
-            for (user, status, count, first) in db::comments::history_of_users(conn, &ids)? {
+            for (user, status, count, first, last) in db::comments::history_of_users(conn, &ids)? {
                 let Some(user) = user else { continue };
                 add(counts.entry(user).or_default(), &status, count);
                 let entry = seen.entry(user).or_default();
                 entry.0 = min_opt(entry.0, first);
+                entry.1 = entry.1.max(last);
             }
             let mut out: Vec<Commenter> = users
                 .into_iter()
@@ -69,7 +70,7 @@ pub async fn list(
                         spam: c[2],
                         trash: c[3],
                         first_seen: seen.get(&user.id).and_then(|s| s.0),
-                        last_seen: None,
+                        last_seen: seen.get(&user.id).and_then(|s| s.1),
                         banned: bans.find(Some(user.id), Some(&user.email), None).is_some(),
                         user: Some(user),
                     }

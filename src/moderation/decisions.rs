@@ -14,7 +14,7 @@ use crate::db::models::{Article, Comment};
 use crate::db::moderation::NewLogEntry;
 use crate::db::{self, AnyConnection};
 use crate::domain::{CommentStatus, ValidationError};
-use crate::spam::{Candidate, History, Spam, Verdict};
+use crate::spam::{learned, History, Prior, Spam, Verdict};
 use crate::state::AppState;
 use crate::webhooks::{self, Webhooks};
 
@@ -125,6 +125,7 @@ pub async fn decide_bulk(
     action: Action,
     reason: Option<String>,
 ) -> Result<Vec<Comment>, ModerationError> {
+    permissions::require_moderator(Some(moderator))?;
     if ids.is_empty() {
         return Err(ValidationError::new("ids", "give at least one comment id").into());
     }
@@ -151,15 +152,15 @@ async fn apply(
     let spam = state.spam.clone();
     let hooks = state.webhooks.clone();
     let moderator_id = moderator.id;
-    let (decided, learned) = state
+    let (decided, taught) = state
         .db
         .write(move |conn| {
             let steps = plan(conn, &ids, action, expected_version)?;
             let now = db::now_millis();
             let mut decided = Vec::with_capacity(steps.len());
-            let mut learned = Vec::new();
+            let mut taught = false;
             for step in steps {
-                let (comment, verdict) = execute(
+                let (comment, step_taught) = execute(
                     conn,
                     &spam,
                     &hooks,
@@ -169,20 +170,18 @@ async fn apply(
                     reason.as_deref(),
                     now,
                 )?;
-                if let Some(v) = verdict {
-                    learned.push(v);
-                }
+                taught |= step_taught;
                 decided.push(comment);
             }
-            Ok::<_, ModerationError>((decided, learned))
+            Ok::<_, ModerationError>((decided, taught))
         })
         .await?;
-    // Committed: now the in-memory model may learn, and feedback go out.
-    for (candidate, verdict, previous) in learned {
-        state
-            .spam
-            .pipeline
-            .verdict_committed(&candidate, verdict, previous);
+    // Committed: this instance picks up what the scorers learned at once
+    // (others within spam.refresh_interval), and feedback goes out.
+    if taught {
+        if let Err(e) = state.spam.refresh(&state.db).await {
+            tracing::warn!(error = %e, "could not reload the spam model after a verdict; the refresher will");
+        }
     }
     state.outbox.wake();
     tracing::info!(
@@ -256,8 +255,8 @@ fn plan(
     Ok(steps)
 }
 
-type Learned = (Candidate, Verdict, Option<Verdict>);
-
+/// Carries out one comment's part; returns the comment as it now is and
+/// whether a verdict was taught to the scorers.
 #[allow(clippy::too_many_arguments)]
 fn execute(
     conn: &mut AnyConnection,
@@ -268,7 +267,7 @@ fn execute(
     action: Action,
     reason: Option<&str>,
     now: i64,
-) -> Result<(Comment, Option<Learned>), ModerationError> {
+) -> Result<(Comment, bool), ModerationError> {
     let Step {
         comment,
         article,
@@ -280,19 +279,30 @@ fn execute(
     let verdict_changes = verdict.is_some_and(|v| Some(v) != previous_verdict);
     if from == target && !verdict_changes {
         // Already so: nothing to change, nothing to log twice.
-        return Ok((comment, None));
+        return Ok((comment, false));
     }
-    let updated = db::moderation::set_status(
-        conn,
-        &comment,
-        target,
-        verdict.map(|v| Some(verdict_text(v))),
-        now,
-    )?
-    .ok_or(ModerationError::Conflict {
-        id: comment.id,
-        current: from,
-    })?;
+    let candidate = candidate_from(&comment, &article, History::default());
+    let learned_text = learned::text_of(&candidate);
+    let stored_verdict = verdict
+        .filter(|_| verdict_changes)
+        .map(|v| (verdict_text(v), learned_text.as_str()));
+    let Some(updated) = db::moderation::set_status(conn, &comment, target, stored_verdict, now)?
+    else {
+        // Changed by someone else since it was read (possible on
+        // PostgreSQL, where decisions run side by side). If it now is where
+        // this action would put it, the two agreed: nothing to do.
+        let fresh = db::comments::find(conn, comment.id)?
+            .ok_or(ModerationError::CommentNotFound(comment.id))?;
+        let agreed = fresh.status() == target
+            && verdict.is_none_or(|v| parse_verdict(fresh.verdict.as_deref()) == Some(v));
+        if agreed {
+            return Ok((fresh, false));
+        }
+        return Err(ModerationError::Conflict {
+            id: comment.id,
+            current: fresh.status(),
+        });
+    };
     db::moderation::log(
         conn,
         &NewLogEntry {
@@ -306,24 +316,25 @@ fn execute(
             created_at: now,
         },
     )?;
-    let mut learned = None;
+    let mut taught = false;
     if let (Some(v), true) = (verdict, verdict_changes) {
-        let candidate = candidate_from(&comment, &article, History::default());
+        // What an earlier verdict taught is taken back: the text it was
+        // taught with, whatever the comment says now.
+        let prior = previous_verdict.map(|verdict| Prior {
+            verdict,
+            text: comment
+                .learned_text
+                .clone()
+                .unwrap_or_else(|| learned_text.clone()),
+        });
         spam.pipeline
-            .record_verdict(conn, &candidate, v, previous_verdict)?;
-        learned = Some((candidate, v, previous_verdict));
+            .record_verdict(conn, &candidate, v, prior.as_ref())?;
+        taught = true;
     }
     if from != target {
-        let event = match target {
-            CommentStatus::Approved => Some(webhooks::COMMENT_APPROVED),
-            CommentStatus::Spam => Some(webhooks::COMMENT_SPAM),
-            CommentStatus::Trash => Some(webhooks::COMMENT_TRASHED),
-            CommentStatus::Pending => Some(webhooks::COMMENT_HELD),
-            CommentStatus::Deleted => None,
-        };
-        if let Some(event) = event {
+        if let Some(event) = webhooks::event_for(target) {
             hooks.enqueue(conn, event, webhooks::comment_data(&updated, &article.key))?;
         }
     }
-    Ok((updated, learned))
+    Ok((updated, taught))
 }

@@ -215,12 +215,12 @@ fn author_records<'a>(
             (a, b) => a.or(b),
         };
     };
-    for (user, status, count, first) in db::comments::history_of_users(conn, &users)? {
+    for (user, status, count, first, _) in db::comments::history_of_users(conn, &users)? {
         if let Some(user) = user {
             add(AuthorKey::User(user), &status, count, first);
         }
     }
-    for (email, status, count, first) in db::comments::history_of_emails(conn, &emails)? {
+    for (email, status, count, first, _) in db::comments::history_of_emails(conn, &emails)? {
         if let Some(email) = email {
             add(AuthorKey::Email(email), &status, count, first);
         }

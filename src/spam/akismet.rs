@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::pipeline::parse_settings;
-use super::{Assessment, Candidate, Rule, Scorer, ScorerError, Verdict};
+use super::{Assessment, Candidate, Prior, Rule, Scorer, ScorerError, Verdict};
 use crate::db::{AnyConnection, DbError};
 use crate::outbox;
 
@@ -228,7 +228,7 @@ impl Scorer for Akismet {
         conn: &mut AnyConnection,
         candidate: &Candidate,
         verdict: Verdict,
-        _previous: Option<Verdict>,
+        _prior: Option<&Prior>,
     ) -> Result<(), DbError> {
         // The stored report tells what Akismet said, when it was asked.
         if self.settings.feedback == Feedback::Corrections {

@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use super::pipeline::{Policy, Resources};
-use super::{learned, Candidate, LearnedModel, Pipeline, Verdict, WordLists};
+use super::{learned, Candidate, LearnedModel, Pipeline, WordLists};
 use crate::config::{ModerationMode, SpamSettings};
 use crate::domain::CommentStatus;
 
@@ -233,12 +233,8 @@ pub async fn evaluate(
         let decision = pipeline.evaluate(&candidate, policy).await;
         counts.add(sample.spam, decision.status);
         if online {
-            let verdict = if sample.spam {
-                Verdict::Spam
-            } else {
-                Verdict::Ham
-            };
-            pipeline.verdict_committed(&candidate, verdict, None);
+            // As a moderator's verdict would teach it.
+            model.update(|m| m.learn(&learned::text_of(&candidate), sample.spam));
         }
     }
     Ok(counts)

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::pipeline::parse_settings;
-use super::{Assessment, Candidate, Rule, Scorer, ScorerError, Verdict};
+use super::{Assessment, Candidate, Prior, Rule, Scorer, ScorerError, Verdict};
 use crate::auth::token::sign;
 use crate::db::{AnyConnection, DbError};
 use crate::outbox;
@@ -117,7 +117,7 @@ impl Scorer for HttpScorer {
         conn: &mut AnyConnection,
         candidate: &Candidate,
         verdict: Verdict,
-        _previous: Option<Verdict>,
+        _prior: Option<&Prior>,
     ) -> Result<(), DbError> {
         if self.settings.feedback_url.is_none() {
             return Ok(());

@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use super::classifier::{Changes, Globals, Model, Row};
 use super::pipeline::parse_settings;
-use super::{Assessment, Candidate, Scorer, ScorerError, Verdict};
+use super::{Assessment, Candidate, Prior, Scorer, ScorerError, Verdict};
 use crate::db::{self, AnyConnection, DbError};
 
 /// The shared model and the version it was loaded at.
@@ -109,21 +109,6 @@ pub fn text_of(candidate: &Candidate) -> String {
     }
 }
 
-/// Applies a verdict to the in-memory model, taking back a reversed earlier
-/// one exactly.
-pub fn apply_verdict(model: &mut Model, text: &str, verdict: Verdict, previous: Option<Verdict>) {
-    let spam = verdict == Verdict::Spam;
-    match previous {
-        Some(p) if p == verdict => {}
-        Some(_) => {
-            model.reverse(text, spam);
-        }
-        None => {
-            model.learn(text, spam);
-        }
-    }
-}
-
 /// The increments learning `text` as `spam` adds to any model (counts are
 /// additive, so they do not depend on what the model already holds).
 fn increments(text: &str, spam: bool) -> Changes {
@@ -188,28 +173,23 @@ impl Scorer for Learned {
         conn: &mut AnyConnection,
         candidate: &Candidate,
         verdict: Verdict,
-        previous: Option<Verdict>,
+        prior: Option<&Prior>,
     ) -> Result<(), DbError> {
-        // The database takes increments; the shared in-memory copy changes
-        // only once the transaction has committed (`verdict_committed`).
+        // The database takes increments. Taking back an earlier verdict
+        // subtracts the text that verdict taught, which may differ from the
+        // comment's text now (it may have been edited since). Instances
+        // pick the change up by reloading (the version moves).
         let text = text_of(candidate);
         let spam = verdict == Verdict::Spam;
-        match previous {
-            Some(p) if p == verdict => return Ok(()),
-            Some(_) => persist(conn, &negated(increments(&text, !spam)))?,
-            None => {}
+        if let Some(prior) = prior {
+            if prior.verdict == verdict && prior.text == text {
+                return Ok(());
+            }
+            persist(
+                conn,
+                &negated(increments(&prior.text, prior.verdict == Verdict::Spam)),
+            )?;
         }
         persist(conn, &increments(&text, spam))
-    }
-
-    fn verdict_committed(
-        &self,
-        candidate: &Candidate,
-        verdict: Verdict,
-        previous: Option<Verdict>,
-    ) {
-        let text = text_of(candidate);
-        self.model
-            .update(|model| apply_verdict(model, &text, verdict, previous));
     }
 }

@@ -115,6 +115,14 @@ impl Assessment {
     }
 }
 
+/// An earlier verdict on a comment and the text it taught the learned
+/// scorer (the comment may have been edited since).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prior {
+    pub verdict: Verdict,
+    pub text: String,
+}
+
 /// A moderator's judgement of a comment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -147,24 +155,15 @@ pub trait Scorer: Send + Sync {
     /// Records a moderator's verdict, inside the transaction that stores
     /// the decision (so the two stand or fall together): a learning scorer
     /// updates its model, an external one queues feedback in the outbox.
+    /// `prior` is the verdict this one replaces, with the text it taught.
     fn record_verdict(
         &self,
         _conn: &mut AnyConnection,
         _candidate: &Candidate,
         _verdict: Verdict,
-        _previous: Option<Verdict>,
+        _prior: Option<&Prior>,
     ) -> Result<(), DbError> {
         Ok(())
-    }
-
-    /// Called once the verdict's transaction has committed, to bring any
-    /// in-memory state up to date.
-    fn verdict_committed(
-        &self,
-        _candidate: &Candidate,
-        _verdict: Verdict,
-        _previous: Option<Verdict>,
-    ) {
     }
 
     /// A start-up check (e.g. that an API key is valid), logged by the

@@ -7,7 +7,7 @@ use futures_util::future::join_all;
 use serde::Serialize;
 
 use super::{akismet, honeypot, http, learned, links, wordlists};
-use super::{Candidate, Rule, Scorer, ScorerError, Verdict};
+use super::{Candidate, Prior, Rule, Scorer, ScorerError, Verdict};
 use crate::config::{ModerationMode, OnError, ScorerMode, ScorerSettings, SpamSettings};
 use crate::db::{AnyConnection, DbError};
 use crate::domain::CommentStatus;
@@ -250,28 +250,14 @@ impl Pipeline {
         conn: &mut AnyConnection,
         candidate: &Candidate,
         verdict: Verdict,
-        previous: Option<Verdict>,
+        prior: Option<&Prior>,
     ) -> Result<(), DbError> {
         for configured in &self.scorers {
             configured
                 .scorer
-                .record_verdict(conn, candidate, verdict, previous)?;
+                .record_verdict(conn, candidate, verdict, prior)?;
         }
         Ok(())
-    }
-
-    /// After the verdict's transaction committed.
-    pub fn verdict_committed(
-        &self,
-        candidate: &Candidate,
-        verdict: Verdict,
-        previous: Option<Verdict>,
-    ) {
-        for configured in &self.scorers {
-            configured
-                .scorer
-                .verdict_committed(candidate, verdict, previous);
-        }
     }
 
     /// The configured kinds, in order.

@@ -8,16 +8,37 @@ use serde_json::json;
 
 use crate::helpers::{expect_error, expect_status, spawn_app, spawn_app_with};
 
-#[tokio::test]
-async fn registering_signs_in_and_me_shows_the_account() {
-    let app = spawn_app().await;
-    let session = expect_status(
-        app.post_json(
+async fn register(
+    app: &crate::helpers::TestApp,
+    email: &str,
+    password: &str,
+    name: &str,
+) -> serde_json::Value {
+    let response = app
+        .post_json(
             "/api/v1/auth/register",
-            &json!({"email": "Dana@Example.com", "password": "long enough pw", "name": "Dana"}),
+            &json!({"email": email, "password": password, "name": name}),
         )
-        .await,
-        StatusCode::CREATED,
+        .await;
+    expect_status(response, StatusCode::ACCEPTED).await
+}
+
+async fn login(app: &crate::helpers::TestApp, email: &str, password: &str) -> reqwest::Response {
+    app.post_json(
+        "/api/v1/auth/login",
+        &json!({"email": email, "password": password}),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn registering_then_signing_in_gives_a_session_and_me_shows_the_account() {
+    let app = spawn_app().await;
+    let accepted = register(&app, "Dana@Example.com", "long enough pw", "Dana").await;
+    assert_eq!(accepted["status"], "accepted");
+    let session = expect_status(
+        login(&app, "dana@example.com", "long enough pw").await,
+        StatusCode::OK,
     )
     .await;
     let token = session["token"].as_str().unwrap();
@@ -31,14 +52,10 @@ async fn registering_signs_in_and_me_shows_the_account() {
 }
 
 #[tokio::test]
-async fn registration_sets_an_httponly_samesite_cookie_that_authenticates() {
+async fn signing_in_sets_an_httponly_samesite_cookie_that_authenticates() {
     let app = spawn_app_with("[auth]\ncookie_secure = false").await;
-    let response = app
-        .post_json(
-            "/api/v1/auth/register",
-            &json!({"email": "e@example.com", "password": "long enough pw", "name": "E"}),
-        )
-        .await;
+    register(&app, "e@example.com", "long enough pw", "E").await;
+    let response = login(&app, "e@example.com", "long enough pw").await;
     let cookie = response
         .headers()
         .get_all("set-cookie")
@@ -61,12 +78,8 @@ async fn registration_sets_an_httponly_samesite_cookie_that_authenticates() {
 #[tokio::test]
 async fn the_cookie_is_secure_by_default() {
     let app = spawn_app().await;
-    let response = app
-        .post_json(
-            "/api/v1/auth/register",
-            &json!({"email": "s@example.com", "password": "long enough pw", "name": "S"}),
-        )
-        .await;
+    register(&app, "s@example.com", "long enough pw", "S").await;
+    let response = login(&app, "s@example.com", "long enough pw").await;
     let cookie = response
         .headers()
         .get("set-cookie")
@@ -78,7 +91,7 @@ async fn the_cookie_is_secure_by_default() {
 }
 
 #[tokio::test]
-async fn registration_validates_and_refuses_taken_emails() {
+async fn registration_validates_fields() {
     let app = spawn_app().await;
     let short = app
         .post_json(
@@ -96,20 +109,145 @@ async fn registration_validates_and_refuses_taken_emails() {
         .await;
     let error = expect_error(bad_email, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field").await;
     assert_eq!(error["error"]["field"], "email");
-    let first = app
+    let markup = app
         .post_json(
             "/api/v1/auth/register",
-            &json!({"email": "a@example.com", "password": "long enough pw", "name": "A"}),
+            &json!({"email": "m@example.com", "password": "long enough pw", "name": "<b>x</b>"}),
         )
         .await;
-    expect_status(first, StatusCode::CREATED).await;
-    let again = app
+    let error = expect_error(markup, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field").await;
+    assert_eq!(error["error"]["field"], "name");
+}
+
+#[tokio::test]
+async fn registering_a_taken_email_answers_the_same_and_changes_nothing() {
+    let app = spawn_app().await;
+    let first = register(&app, "a@example.com", "long enough pw", "A").await;
+    let again = register(&app, "A@EXAMPLE.com", "another long pw", "B").await;
+    assert_eq!(
+        first, again,
+        "the answer must not tell whether the email was taken"
+    );
+    expect_error(
+        login(&app, "a@example.com", "another long pw").await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+    )
+    .await;
+    let session = expect_status(
+        login(&app, "a@example.com", "long enough pw").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(session["user"]["name"], "A");
+}
+
+#[tokio::test]
+async fn registrations_are_limited_per_ip() {
+    let app = spawn_app_with("[auth.register_limit]\nper_ip = 2\nwindow = \"1h\"").await;
+    register(&app, "r1@example.com", "long enough pw", "R").await;
+    register(&app, "r2@example.com", "long enough pw", "R").await;
+    let third = app
         .post_json(
             "/api/v1/auth/register",
-            &json!({"email": "A@EXAMPLE.com", "password": "another long pw", "name": "B"}),
+            &json!({"email": "r3@example.com", "password": "long enough pw", "name": "R"}),
         )
         .await;
-    expect_error(again, StatusCode::CONFLICT, "email_taken").await;
+    assert!(third.headers().contains_key("retry-after"));
+    expect_error(third, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+    expect_error(
+        login(&app, "r3@example.com", "long enough pw").await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn signing_out_everywhere_ends_every_session() {
+    let app = spawn_app().await;
+    let user = app.user(Role::Commenter, "many@example.com").await;
+    let second = expect_status(
+        login(&app, &user.email, &user.password).await,
+        StatusCode::OK,
+    )
+    .await;
+    let second = second["token"].as_str().unwrap().to_string();
+    let response = app
+        .request(Method::POST, "/api/v1/auth/logout-all")
+        .bearer_auth(&user.token)
+        .send()
+        .await
+        .unwrap();
+    let ended = expect_status(response, StatusCode::OK).await;
+    assert_eq!(ended["sessions_ended"], 2);
+    for token in [&user.token, &second] {
+        expect_error(
+            app.get_as("/api/v1/me", token).await,
+            StatusCode::UNAUTHORIZED,
+            "invalid_session",
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn changing_the_password_ends_the_other_sessions_only() {
+    let app = spawn_app().await;
+    let user = app.user(Role::Commenter, "pw@example.com").await;
+    let other = expect_status(
+        login(&app, &user.email, &user.password).await,
+        StatusCode::OK,
+    )
+    .await;
+    let other = other["token"].as_str().unwrap().to_string();
+    let change = |current: &str, new: &str| {
+        app.request(Method::POST, "/api/v1/auth/password")
+            .bearer_auth(&user.token)
+            .json(&json!({"current_password": current, "new_password": new}))
+            .send()
+    };
+    expect_error(
+        change("wrong password", "a brand new password")
+            .await
+            .unwrap(),
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+    )
+    .await;
+    let error = expect_error(
+        change(&user.password, "short").await.unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_field",
+    )
+    .await;
+    assert_eq!(error["error"]["field"], "new_password");
+    let done = expect_status(
+        change(&user.password, "a brand new password")
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(done["sessions_ended"], 1);
+    expect_status(app.get_as("/api/v1/me", &user.token).await, StatusCode::OK).await;
+    expect_error(
+        app.get_as("/api/v1/me", &other).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_session",
+    )
+    .await;
+    expect_error(
+        login(&app, &user.email, &user.password).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+    )
+    .await;
+    expect_status(
+        login(&app, &user.email, "a brand new password").await,
+        StatusCode::OK,
+    )
+    .await;
 }
 
 #[tokio::test]

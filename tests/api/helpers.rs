@@ -110,10 +110,19 @@ pub async fn spawn_app() -> TestApp {
 /// `"[moderation]\nmode = \"all\""`).
 pub async fn spawn_app_with(settings_toml: &str) -> TestApp {
     let db = TestDatabase::new();
+    let url = db.url().to_string();
+    spawn_app_on(db, &url, settings_toml).await
+}
+
+/// A server on a database the test prepared, reached through `url` (which
+/// may differ from the database's own, e.g. through a proxy).
+pub async fn spawn_app_on(db: TestDatabase, url: &str, settings_toml: &str) -> TestApp {
     let base = format!(
         "server.bind = \"127.0.0.1:0\"\nserver.workers = 1\ndatabase.url = {}\nlog.level = \"warn\"\n\
-         guards.flood_interval = \"0s\"\n",
-        serde_json::Value::from(db.url())
+         guards.flood_interval = \"0s\"\n\
+         comments.rate_limit.per_ip = 0\ncomments.rate_limit.per_account = 0\n\
+         auth.register_limit.per_ip = 0\nauth.login_limit.per_ip = 0\n",
+        serde_json::Value::from(url)
     );
     let settings = Settings::load(&Sources {
         file: None,
@@ -139,6 +148,7 @@ pub async fn spawn_app_with(settings_toml: &str) -> TestApp {
 
 /// A signed-in account and its session token.
 pub struct TestUser {
+    pub id: i64,
     pub email: String,
     pub password: String,
     pub token: String,
@@ -222,7 +232,7 @@ impl TestApp {
     /// it in over HTTP.
     pub async fn user(&self, role: Role, email: &str) -> TestUser {
         let password = "correct horse battery".to_string();
-        moderato::auth::create_user(
+        let created = moderato::auth::create_user(
             &self.state.db,
             &self.state.passwords,
             Email::parse(email, 100, "email").unwrap(),
@@ -242,6 +252,7 @@ impl TestApp {
         )
         .await;
         TestUser {
+            id: created.id,
             email: email.to_string(),
             password,
             token: session["token"].as_str().expect("token").to_string(),

@@ -4,9 +4,15 @@
 
 mod articles;
 mod auth;
+mod authz;
 mod cli;
 mod comments;
 mod edit_delete;
 mod health;
 mod helpers;
+mod moderation;
+mod resilience;
+mod security;
+mod spam;
+mod standins;
 mod threads;

@@ -5,6 +5,7 @@ DROP TABLE spam_features;
 DROP TABLE spam_words;
 DROP INDEX comments_user_created_at;
 DROP INDEX comments_ip_created_at;
+ALTER TABLE comments DROP COLUMN learned_text;
 ALTER TABLE comments DROP COLUMN verdict;
 ALTER TABLE comments DROP COLUMN spam_report;
 ALTER TABLE comments DROP COLUMN spam_score;

@@ -7,6 +7,9 @@ ALTER TABLE comments ADD COLUMN spam_score DOUBLE PRECISION;
 ALTER TABLE comments ADD COLUMN spam_report TEXT;
 -- The latest moderator verdict: 'spam' or 'ham'; NULL when none.
 ALTER TABLE comments ADD COLUMN verdict TEXT CHECK (verdict IN ('spam', 'ham'));
+-- The text the learned scorer was taught with that verdict (the comment
+-- may be edited later; reversing the verdict must unlearn what was learned).
+ALTER TABLE comments ADD COLUMN learned_text TEXT;
 
 -- Flood checks: the latest comment from an IP address or an account.
 CREATE INDEX comments_ip_created_at ON comments (ip, created_at);
