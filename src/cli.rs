@@ -230,7 +230,7 @@ async fn create_user(
         .to_string();
     let password = Password::parse(
         raw,
-        settings.auth.min_password_bytes,
+        settings.auth.min_password_chars,
         settings.auth.max_password_bytes,
     )?;
 

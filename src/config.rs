@@ -131,7 +131,7 @@ pub struct AuthSettings {
     pub session_ttl: Duration,
     pub cookie_name: String,
     pub cookie_secure: bool,
-    pub min_password_bytes: usize,
+    pub min_password_chars: usize,
     pub max_password_bytes: usize,
     pub argon2: Argon2Settings,
     pub login_limit: LoginLimitSettings,
@@ -389,11 +389,11 @@ impl Settings {
         if self.database.max_connections == 0 {
             return invalid("database.max_connections must be at least 1".into());
         }
-        if self.auth.min_password_bytes == 0
-            || self.auth.min_password_bytes > self.auth.max_password_bytes
+        if self.auth.min_password_chars == 0
+            || self.auth.min_password_chars > self.auth.max_password_bytes
         {
             return invalid(
-                "auth.min_password_bytes must be between 1 and auth.max_password_bytes".into(),
+                "auth.min_password_chars must be between 1 and auth.max_password_bytes".into(),
             );
         }
         if self.auth.cookie_name.is_empty()

@@ -32,6 +32,8 @@ pub struct ApiError {
     message: String,
     field: Option<&'static str>,
     retry_after_secs: Option<u64>,
+    /// For 405: the methods the resource does accept.
+    allow: Option<&'static str>,
     /// Logged, never sent.
     cause: Option<String>,
 }
@@ -63,8 +65,19 @@ impl ApiError {
             message: message.into(),
             field: None,
             retry_after_secs: None,
+            allow: None,
             cause: None,
         }
+    }
+
+    pub fn method_not_allowed(allow: &'static str) -> Self {
+        let mut e = Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            format!("this endpoint accepts {allow}"),
+        );
+        e.allow = Some(allow);
+        e
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
@@ -155,6 +168,9 @@ impl ResponseError for ApiError {
         let mut builder = HttpResponse::build(self.status);
         if let Some(secs) = self.retry_after_secs {
             builder.insert_header((header::RETRY_AFTER, HeaderValue::from(secs)));
+        }
+        if let Some(allow) = self.allow {
+            builder.insert_header((header::ALLOW, allow));
         }
         builder.json(Body {
             error: Detail {

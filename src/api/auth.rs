@@ -11,8 +11,11 @@ use crate::state::AppState;
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterBody {
+    #[schema(format = Email, max_length = 100)]
     email: String,
+    #[schema(min_length = 8, max_length = 1024)]
     password: String,
+    #[schema(min_length = 1, max_length = 245)]
     name: String,
 }
 

@@ -21,6 +21,8 @@ pub const EDIT_TOKEN_HEADER: &str = "x-edit-token";
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCommentBody {
+    /// Markdown, at most `comments.max_body_bytes` (64 KiB by default).
+    #[schema(min_length = 1, max_length = 65536)]
     body: String,
     parent_id: Option<i64>,
     author: Option<AuthorBody>,
@@ -31,8 +33,14 @@ pub struct NewCommentBody {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuthorBody {
+    /// Required for guests by default; plain text without `<` or `>`.
+    #[schema(min_length = 1, max_length = 245)]
     name: Option<String>,
+    /// Required for guests by default; never shown publicly.
+    #[schema(format = Email, max_length = 100)]
     email: Option<String>,
+    /// An http(s) URL.
+    #[schema(max_length = 200)]
     url: Option<String>,
 }
 
@@ -107,7 +115,10 @@ pub async fn create(
 #[into_params(parameter_in = Query)]
 pub struct ThreadQuery {
     #[serde(default)]
+    #[param(inline)]
     sort: SortParam,
+    /// Page size (the default page size when absent; at most the maximum).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
     cursor: Option<String>,
 }
@@ -191,6 +202,7 @@ pub async fn counts(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EditBody {
+    #[schema(min_length = 1, max_length = 65536)]
     body: String,
 }
 

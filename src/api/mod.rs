@@ -26,136 +26,148 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_request_bytes: usize) {
     cfg.app_data(json_config(max_request_bytes))
         .app_data(web::PathConfig::default().error_handler(path_error))
         .app_data(web::QueryConfig::default().error_handler(query_error))
-        .route("/healthz", web::get().to(health::healthz))
-        .route("/readyz", web::get().to(health::readyz))
-        .route("/metrics", web::get().to(health::metrics))
+        .service(
+            web::resource("/healthz")
+                .get(health::healthz)
+                .default_service(allow("GET")),
+        )
+        .service(
+            web::resource("/readyz")
+                .get(health::readyz)
+                .default_service(allow("GET")),
+        )
+        .service(
+            web::resource("/metrics")
+                .get(health::metrics)
+                .default_service(allow("GET")),
+        )
         .service(
             web::scope("/api/v1")
                 .service(
                     web::resource("/openapi.json")
                         .get(openapi::openapi_json)
-                        .default_service(web::to(method_not_allowed)),
+                        .default_service(allow("GET")),
                 )
                 .service(
                     web::resource("/articles/{key}")
                         .get(articles::get)
                         .put(articles::put)
-                        .default_service(web::to(method_not_allowed)),
+                        .default_service(allow("GET, PUT")),
                 )
                 .service(
                     web::resource("/articles/{key}/comments")
                         .get(comments::list)
                         .post(comments::create)
-                        .default_service(web::to(method_not_allowed)),
+                        .default_service(allow("GET, POST")),
                 )
                 .service(
                     web::resource("/counts")
                         .get(comments::counts)
-                        .default_service(web::to(method_not_allowed)),
+                        .default_service(allow("GET")),
                 )
                 .service(
                     web::resource("/comments/{id}")
                         .patch(comments::edit)
                         .delete(comments::delete)
-                        .default_service(web::to(method_not_allowed)),
+                        .default_service(allow("PATCH, DELETE")),
                 )
                 .service(
                     web::resource("/auth/register")
                         .post(auth::register)
-                        .default_service(web::to(method_not_allowed)),
+                        .default_service(allow("POST")),
                 )
                 .service(
                     web::resource("/auth/login")
                         .post(auth::login)
-                        .default_service(web::to(method_not_allowed)),
+                        .default_service(allow("POST")),
                 )
                 .service(
                     web::resource("/auth/logout")
                         .post(auth::logout)
-                        .default_service(web::to(method_not_allowed)),
+                        .default_service(allow("POST")),
                 )
                 .service(
                     web::resource("/auth/logout-all")
                         .post(auth::logout_all)
-                        .default_service(web::to(method_not_allowed)),
+                        .default_service(allow("POST")),
                 )
                 .service(
                     web::resource("/auth/password")
                         .post(auth::change_password)
-                        .default_service(web::to(method_not_allowed)),
+                        .default_service(allow("POST")),
                 )
                 .service(
                     web::resource("/me")
                         .get(auth::me)
                         .delete(auth::delete_account)
-                        .default_service(web::to(method_not_allowed)),
+                        .default_service(allow("GET, DELETE")),
                 )
                 .service(
                     web::resource("/me/export")
                         .get(auth::export)
-                        .default_service(web::to(method_not_allowed)),
+                        .default_service(allow("GET")),
                 )
                 .service(
                     web::resource("/moderation/comments")
                         .get(moderation::list)
-                        .default_service(web::to(method_not_allowed)),
+                        .default_service(allow("GET")),
                 )
                 .service(
                     web::resource("/moderation/comments/{id}")
                         .get(moderation::get)
-                        .default_service(web::to(method_not_allowed)),
+                        .default_service(allow("GET")),
                 )
                 .service(
                     web::resource("/moderation/comments/{id}/decision")
                         .post(moderation::decide)
-                        .default_service(web::to(method_not_allowed)),
+                        .default_service(allow("POST")),
                 )
                 .service(
                     web::resource("/moderation/decisions")
                         .post(moderation::decide_bulk)
-                        .default_service(web::to(method_not_allowed)),
+                        .default_service(allow("POST")),
                 )
                 .service(
                     web::resource("/moderation/summary")
                         .get(moderation::summary)
-                        .default_service(web::to(method_not_allowed)),
+                        .default_service(allow("GET")),
                 )
                 .service(
                     web::resource("/moderation/log")
                         .get(moderation::log)
-                        .default_service(web::to(method_not_allowed)),
+                        .default_service(allow("GET")),
                 )
                 .service(
                     web::resource("/moderation/commenters")
                         .get(moderation::commenters)
-                        .default_service(web::to(method_not_allowed)),
+                        .default_service(allow("GET")),
                 )
                 .service(
                     web::resource("/moderation/users/{id}")
                         .patch(moderation::update_account)
-                        .default_service(web::to(method_not_allowed)),
+                        .default_service(allow("PATCH")),
                 )
                 .service(
                     web::resource("/moderation/bans")
                         .get(moderation::list_bans)
                         .post(moderation::create_ban)
-                        .default_service(web::to(method_not_allowed)),
+                        .default_service(allow("GET, POST")),
                 )
                 .service(
                     web::resource("/moderation/bans/{id}")
                         .delete(moderation::lift_ban)
-                        .default_service(web::to(method_not_allowed)),
+                        .default_service(allow("DELETE")),
                 )
                 .service(
                     web::resource("/spam/wordlists")
                         .get(spam::list)
                         .post(spam::add)
-                        .default_service(web::to(method_not_allowed)),
+                        .default_service(allow("GET, POST")),
                 )
                 .service(
                     web::resource("/spam/wordlists/{id}")
                         .delete(spam::remove)
-                        .default_service(web::to(method_not_allowed)),
+                        .default_service(allow("DELETE")),
                 ),
         )
         .default_service(web::to(not_found));
@@ -204,12 +216,12 @@ async fn not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::not_found("not_found", "no such endpoint"))
 }
 
-async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::new(
-        actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        "this endpoint does not accept that method",
-    ))
+/// The answer to a method a resource does not have: 405 with the `Allow`
+/// header listing the ones it does.
+fn allow(methods: &'static str) -> actix_web::Route {
+    web::to(
+        move || async move { Err::<HttpResponse, ApiError>(ApiError::method_not_allowed(methods)) },
+    )
 }
 
 /// For `Option<Option<T>>` fields: absent stays `None`, `null` becomes

@@ -164,8 +164,11 @@ pub struct QueueQuery {
     article: Option<String>,
     author: Option<String>,
     q: Option<String>,
+    #[param(inline)]
     sort: Option<SortParam>,
     cursor: Option<String>,
+    /// Page size (the default page size when absent; at most the maximum).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
 }
 
@@ -263,6 +266,7 @@ pub async fn decide(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BulkBody {
+    #[schema(min_items = 1, max_items = 500)]
     ids: Vec<i64>,
     action: Action,
     reason: Option<String>,
@@ -339,6 +343,8 @@ pub struct LogQuery {
     moderator: Option<i64>,
     comment: Option<i64>,
     cursor: Option<String>,
+    /// Page size (the default page size when absent; at most the maximum).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
 }
 

@@ -96,16 +96,16 @@ mod tests {
         )
         .unwrap();
         let method = regex::Regex::new(r#"\.(get|post|put|patch|delete)\("#).unwrap();
+        // Resources before the /api/v1 scope sit at the root.
+        let scope_at = source
+            .find(r#"web::scope("/api/v1")"#)
+            .expect("the /api/v1 scope");
         for cap in resource.captures_iter(source) {
+            let inside = cap.get(0).map_or(0, |m| m.start()) > scope_at;
+            let prefix = if inside { "/api/v1" } else { "" };
             for m in method.captures_iter(&cap[2]) {
-                routes.insert((m[1].to_string(), format!("/api/v1{}", &cap[1])));
+                routes.insert((m[1].to_string(), format!("{prefix}{}", &cap[1])));
             }
-        }
-        let route =
-            regex::Regex::new(r#"\.route\("([^"]+)",\s*web::(get|post|put|patch|delete)\(\)"#)
-                .unwrap();
-        for cap in route.captures_iter(source) {
-            routes.insert((cap[2].to_string(), cap[1].to_string()));
         }
         routes
     }

@@ -42,7 +42,7 @@ pub async fn register(
     let name = AuthorName::parse(&account.name, settings.comments.max_name_bytes, "name")?;
     let password = Password::parse(
         account.password,
-        settings.auth.min_password_bytes,
+        settings.auth.min_password_chars,
         settings.auth.max_password_bytes,
     )?;
     let limit = &settings.auth.register_limit;
@@ -201,7 +201,7 @@ pub async fn change_password(
     let current = Password::for_login(current, settings.auth.max_password_bytes)?;
     let new = Password::parse(
         new,
-        settings.auth.min_password_bytes,
+        settings.auth.min_password_chars,
         settings.auth.max_password_bytes,
     )
     .map_err(|e| ValidationError::new("new_password", e.message))?;

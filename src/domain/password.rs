@@ -7,13 +7,14 @@ use super::ValidationError;
 pub struct Password(String);
 
 impl Password {
-    /// Length is the only rule (NIST SP 800-63B): at least `min_bytes`, and at
-    /// most `max_bytes` to bound the work a request can cause.
-    pub fn parse(raw: String, min_bytes: usize, max_bytes: usize) -> Result<Self, ValidationError> {
-        if raw.len() < min_bytes {
+    /// Length is the only rule (NIST SP 800-63B): at least `min_chars`
+    /// characters, and at most `max_bytes` bytes to bound the work a request
+    /// can cause.
+    pub fn parse(raw: String, min_chars: usize, max_bytes: usize) -> Result<Self, ValidationError> {
+        if raw.chars().count() < min_chars {
             return Err(ValidationError::new(
                 "password",
-                format!("must be at least {min_bytes} bytes"),
+                format!("must be at least {min_chars} characters"),
             ));
         }
         if raw.len() > max_bytes {
