@@ -38,6 +38,7 @@ pub struct Settings {
     pub webhooks: WebhookSettings,
     pub retention: RetentionSettings,
     pub accounts: AccountSettings,
+    pub cache: CacheSettings,
     pub log: LogSettings,
 }
 
@@ -307,6 +308,13 @@ pub enum OnAccountDelete {
     Anonymize,
     /// Delete the comments too (replies keep a placeholder).
     Delete,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheSettings {
+    pub max_page_bytes: usize,
+    pub max_entries: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod cache;
 pub mod cli;
 pub mod comments;
 pub mod config;

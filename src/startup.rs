@@ -12,6 +12,7 @@ use tracing_actix_web::TracingLogger;
 
 use crate::api::middleware::RequestTimer;
 use crate::auth::PasswordHasher;
+use crate::cache::PublicCache;
 use crate::config::Settings;
 use crate::db::{self, Db, DbError};
 use crate::moderation::retention;
@@ -69,6 +70,13 @@ impl Application {
                 .map_err(|e| StartupError::Other(e.to_string()))?,
         );
         let webhooks = Arc::new(Webhooks::new(settings.webhooks.endpoints.clone(), http));
+        let cache = Arc::new(PublicCache::new(
+            settings.cache.max_page_bytes,
+            settings.cache.max_entries,
+        ));
+        if let Ok(url) = crate::db::DatabaseUrl::parse(&settings.database.url) {
+            crate::cache::listen(&url, &cache);
+        }
         spam.refresh(&db).await?;
 
         let listener =
@@ -86,6 +94,7 @@ impl Application {
             passwords,
             trusted_proxies,
             spam,
+            cache,
             webhooks,
             outbox: Waker::default(),
         });
@@ -167,7 +176,11 @@ impl Application {
                 policy,
                 state.outbox.clone(),
             )),
-            tokio::spawn(retention::run(state.db.clone(), settings.retention.clone())),
+            tokio::spawn(retention::run(
+                state.db.clone(),
+                settings.retention.clone(),
+                state.cache.clone(),
+            )),
             tokio::spawn(refresh_spam(state.clone())),
             tokio::spawn({
                 let spam = state.spam.clone();

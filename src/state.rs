@@ -5,6 +5,7 @@ use std::sync::Arc;
 use ipnet::IpNet;
 
 use crate::auth::PasswordHasher;
+use crate::cache::PublicCache;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::outbox::Waker;
@@ -18,6 +19,8 @@ pub struct AppState {
     /// `server.trusted_proxies`, parsed.
     pub trusted_proxies: Vec<IpNet>,
     pub spam: Arc<Spam>,
+    /// Thread pages and counts, as the public reads them.
+    pub cache: Arc<PublicCache>,
     pub webhooks: Arc<Webhooks>,
     /// Wakes the outbox worker after queueing a message.
     pub outbox: Waker,

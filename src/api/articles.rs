@@ -61,8 +61,15 @@ pub async fn put(
         url: body.url,
         comments_open: body.comments_open,
     };
-    let (article, created) =
-        articles::put(&state.db, &state.settings, viewer.user(), key, changes).await?;
+    let (article, created) = articles::put(
+        &state.db,
+        &state.settings,
+        &state.cache,
+        viewer.user(),
+        key,
+        changes,
+    )
+    .await?;
     let mut response = if created {
         HttpResponse::Created()
     } else {

@@ -1,13 +1,16 @@
 use std::collections::BTreeMap;
 
+use actix_web::http::header::ContentType;
 use actix_web::http::StatusCode;
+use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use super::client::client_info;
 use super::views::{ArticleView, AuthorComment, PublicComment};
 use crate::auth::Viewer;
-use crate::comments::{self, ArticleHint, EditAuth, GuestAuthor, Order, Submission};
+use crate::cache::PageKey;
+use crate::comments::{self, ArticleHint, EditAuth, GuestAuthor, Order, PageRequest, Submission};
 use crate::domain::ArticleKey;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -154,16 +157,20 @@ pub async fn list(
         SortParam::Oldest => Order::OldestFirst,
         SortParam::Newest => Order::NewestFirst,
     };
-    let page = comments::public_page(
-        &state.db,
-        &state.settings,
-        key,
-        order,
-        query.limit,
-        query.cursor.as_deref(),
-    )
-    .await?;
-    Ok(HttpResponse::Ok().json(ThreadView {
+    let request = PageRequest::parse(&state.settings, order, query.limit, query.cursor.as_deref())?;
+    // Pages are cached as the JSON sent, and dropped when the thread changes.
+    let cache_key = PageKey {
+        article: key.as_str().to_string(),
+        newest_first: order == Order::NewestFirst,
+        after: request.after,
+        limit: request.limit,
+    };
+    if let Some(body) = state.cache.page(&cache_key) {
+        return Ok(json_bytes(body));
+    }
+    let epoch = state.cache.epoch();
+    let page = comments::public_page(&state.db, key, request).await?;
+    let view = ThreadView {
         article: page
             .article
             .as_ref()
@@ -171,7 +178,17 @@ pub async fn list(
         comments: page.comments.iter().map(PublicComment::from).collect(),
         next_cursor: page.next_cursor,
         total: page.total,
-    }))
+    };
+    let body =
+        Bytes::from(serde_json::to_vec(&view).map_err(|e| ApiError::internal(e.to_string()))?);
+    state.cache.store_page(cache_key, body.clone(), epoch);
+    Ok(json_bytes(body))
+}
+
+fn json_bytes(body: Bytes) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(ContentType::json())
+        .body(body)
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -193,7 +210,7 @@ pub async fn counts(
         .filter(|(name, _)| name == "article")
         .map(|(_, value)| value.into_owned())
         .collect();
-    let counts = comments::counts(&state.db, keys).await?;
+    let counts = comments::counts(&state.db, &state.cache, keys).await?;
     Ok(HttpResponse::Ok().json(CountsView {
         counts: counts.into_iter().collect(),
     }))

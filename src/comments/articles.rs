@@ -2,6 +2,7 @@
 
 use super::CommentError;
 use crate::auth::{permissions, AuthUser};
+use crate::cache::PublicCache;
 use crate::config::Settings;
 use crate::db::models::{Article, ArticleUpdate, NewArticle};
 use crate::db::{self, Db};
@@ -36,6 +37,7 @@ pub async fn get(db: &Db, key: ArticleKey) -> Result<ArticleWithCount, CommentEr
 pub async fn put(
     db: &Db,
     settings: &Settings,
+    cache: &PublicCache,
     viewer: Option<&AuthUser>,
     key: ArticleKey,
     changes: ArticleChanges,
@@ -82,9 +84,11 @@ pub async fn put(
             }
         };
         let approved = db::articles::approved_count(conn, article.id)?;
+        crate::cache::notify_in(conn, Some(&article.key))?;
         Ok((ArticleWithCount { article, approved }, created))
     })
     .await
+    .inspect(|(found, _)| cache.invalidate(&found.article.key))
 }
 
 const DAY_MS: i64 = 24 * 3600 * 1000;

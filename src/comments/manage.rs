@@ -4,6 +4,7 @@
 use super::submit::{candidate_from, history_from};
 use super::{render, CommentError};
 use crate::auth::{permissions, token, AuthUser};
+use crate::cache;
 use crate::db::models::{Article, Comment};
 use crate::db::moderation::NewLogEntry;
 use crate::db::{self, Db};
@@ -113,6 +114,7 @@ pub async fn edit(
     let html = render::markdown_to_html(body.as_str());
     let hooks = state.webhooks.clone();
     let article_key = article.key.clone();
+    let current_was_public = current.status() == CommentStatus::Approved;
     let updated = db
         .write(move |conn| {
             let Some(updated) = db::comments::update_body(
@@ -134,10 +136,16 @@ pub async fn edit(
                     hooks.enqueue(conn, event, webhooks::comment_data(&updated, &article_key))?;
                 }
             }
+            if current.status() == CommentStatus::Approved {
+                cache::notify_in(conn, Some(&article_key))?;
+            }
             Ok::<_, CommentError>(Some(updated))
         })
         .await?
         .ok_or(CommentError::Conflict)?;
+    if updated.status() == CommentStatus::Approved || current_was_public {
+        state.cache.invalidate(&article.key);
+    }
     state.outbox.wake();
     tracing::info!(status = %updated.status, score, "comment edited");
     Ok(Edited {
@@ -203,9 +211,11 @@ pub async fn delete(state: &AppState, auth: EditAuth<'_>, id: i64) -> Result<(),
                 webhooks::COMMENT_DELETED,
                 webhooks::comment_data(&deleted, &key),
             )?;
-            Ok::<_, CommentError>(())
+            cache::notify_in(conn, Some(&key))?;
+            Ok::<_, CommentError>(key)
         })
-        .await?;
+        .await
+        .map(|key| state.cache.invalidate(&key))?;
     state.outbox.wake();
     tracing::info!(by_moderator = !by_author, "comment deleted");
     Ok(())

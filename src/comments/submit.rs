@@ -5,6 +5,7 @@ use std::net::IpAddr;
 
 use super::{avatar_hash, render, CommentError};
 use crate::auth::{token, AuthUser};
+use crate::cache;
 use crate::config::Settings;
 use crate::db::models::{Article, Comment, NewArticle, NewComment};
 use crate::db::moderation::Ban;
@@ -303,11 +304,16 @@ pub async fn submit(
             match comment.status() {
                 CommentStatus::Pending => hooks.enqueue(conn, webhooks::COMMENT_HELD, data)?,
                 CommentStatus::Spam => hooks.enqueue(conn, webhooks::COMMENT_SPAM, data)?,
+                // Only a published comment changes what readers see.
+                CommentStatus::Approved => cache::notify_in(conn, Some(&article.key))?,
                 _ => {}
             }
             Ok((comment, article))
         })
         .await?;
+    if comment.status() == CommentStatus::Approved {
+        state.cache.invalidate(&article.key);
+    }
     state.outbox.wake();
     METRICS
         .comments

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use super::CommentError;
+use crate::cache::PublicCache;
 use crate::config::Settings;
 use crate::db::models::{Article, Comment};
 use crate::db::{self, Db};
@@ -24,26 +25,52 @@ pub struct ThreadPage {
     pub total: i64,
 }
 
+/// A validated request for one page of a thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    pub order: Order,
+    pub limit: u32,
+    /// The last id of the previous page.
+    pub after: Option<i64>,
+}
+
+impl PageRequest {
+    pub fn parse(
+        settings: &Settings,
+        order: Order,
+        limit: Option<u32>,
+        cursor: Option<&str>,
+    ) -> Result<Self, CommentError> {
+        let limits = &settings.comments;
+        let limit = limit.unwrap_or(limits.page_size);
+        if limit == 0 || limit > limits.max_page_size {
+            return Err(ValidationError::new(
+                "limit",
+                format!("must be between 1 and {}", limits.max_page_size),
+            )
+            .into());
+        }
+        let after = cursor.map(parse_cursor).transpose()?;
+        Ok(PageRequest {
+            order,
+            limit,
+            after,
+        })
+    }
+}
+
 /// One page of public comments. An article nobody has commented on yet is an
 /// empty thread, not an error, so a page can always ask.
 pub async fn public_page(
     db: &Db,
-    settings: &Settings,
     key: ArticleKey,
-    order: Order,
-    limit: Option<u32>,
-    cursor: Option<&str>,
+    request: PageRequest,
 ) -> Result<ThreadPage, CommentError> {
-    let limits = &settings.comments;
-    let limit = limit.unwrap_or(limits.page_size);
-    if limit == 0 || limit > limits.max_page_size {
-        return Err(ValidationError::new(
-            "limit",
-            format!("must be between 1 and {}", limits.max_page_size),
-        )
-        .into());
-    }
-    let after = cursor.map(parse_cursor).transpose()?;
+    let PageRequest {
+        order,
+        limit,
+        after,
+    } = request;
     db.read(move |conn| {
         let Some(article) = db::articles::find_by_key(conn, key.as_str())? else {
             return Ok(ThreadPage {
@@ -82,7 +109,11 @@ fn parse_cursor(raw: &str) -> Result<i64, CommentError> {
 }
 
 /// Approved-comment counts for many articles; unknown keys count 0.
-pub async fn counts(db: &Db, keys: Vec<String>) -> Result<HashMap<String, i64>, CommentError> {
+pub async fn counts(
+    db: &Db,
+    cache: &PublicCache,
+    keys: Vec<String>,
+) -> Result<HashMap<String, i64>, CommentError> {
     if keys.is_empty() {
         return Err(ValidationError::new("article", "give at least one ?article=KEY").into());
     }
@@ -96,10 +127,21 @@ pub async fn counts(db: &Db, keys: Vec<String>) -> Result<HashMap<String, i64>, 
     for key in &keys {
         ArticleKey::parse(key).map_err(|e| ValidationError::new("article", e.message))?;
     }
-    let mut counts: HashMap<String, i64> = keys.iter().map(|k| (k.clone(), 0)).collect();
+    let mut counts = cache.counts(&keys);
+    let missing: Vec<String> = keys
+        .into_iter()
+        .filter(|k| !counts.contains_key(k))
+        .collect();
+    if missing.is_empty() {
+        return Ok(counts);
+    }
+    let epoch = cache.epoch();
+    let mut fetched: HashMap<String, i64> = missing.iter().map(|k| (k.clone(), 0)).collect();
     let found = db
-        .read(move |conn| db::articles::approved_counts(conn, &keys).map_err(CommentError::from))
+        .read(move |conn| db::articles::approved_counts(conn, &missing).map_err(CommentError::from))
         .await?;
-    counts.extend(found);
+    fetched.extend(found);
+    cache.store_counts(&fetched, epoch);
+    counts.extend(fetched);
     Ok(counts)
 }

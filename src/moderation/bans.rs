@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::decisions::clean_reason;
 use super::ModerationError;
 use crate::auth::{permissions, AuthUser};
+use crate::cache;
 use crate::db::comments::AuthorFilter;
 use crate::db::moderation::{Ban, NewBan, NewLogEntry};
 use crate::db::{self, AnyConnection};
@@ -183,9 +184,15 @@ pub async fn create(
                     "comments_trashed": trashed,
                 }}),
             )?;
+            if trashed > 0 {
+                cache::notify_in(conn, None)?;
+            }
             Ok((ban, trashed))
         })
         .await?;
+    if trashed > 0 {
+        state.cache.invalidate_all();
+    }
     state.outbox.wake();
     tracing::info!(moderator_id, ban_id = ban.id, kind = %ban.kind, trashed, "commenter banned");
     Ok((ban, trashed))

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use super::bans::ActiveBans;
 use super::ModerationError;
 use crate::auth::{permissions, AuthError, AuthUser};
+use crate::cache;
 use crate::config::OnAccountDelete;
 use crate::db::models::{Article, Comment, User};
 use crate::db::moderation::NewLogEntry;
@@ -259,9 +260,12 @@ pub async fn delete_account(
             };
             db::users::delete_sessions_of(conn, id)?;
             db::users::delete(conn, id)?;
+            // The author's name and text may show on many articles.
+            cache::notify_in(conn, None)?;
             Ok::<_, ModerationError>(affected)
         })
         .await?;
+    state.cache.invalidate_all();
     tracing::info!(user_id = id, comments = affected, mode = ?mode, "account deleted at its owner's request");
     Ok(affected)
 }

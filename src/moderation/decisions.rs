@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ModerationError;
 use crate::auth::{permissions, AuthUser};
+use crate::cache;
 use crate::comments::candidate_from;
 use crate::db::models::{Article, Comment};
 use crate::db::moderation::NewLogEntry;
@@ -152,13 +153,14 @@ async fn apply(
     let spam = state.spam.clone();
     let hooks = state.webhooks.clone();
     let moderator_id = moderator.id;
-    let (decided, taught) = state
+    let (decided, taught, public_changes) = state
         .db
         .write(move |conn| {
             let steps = plan(conn, &ids, action, expected_version)?;
             let now = db::now_millis();
             let mut decided = Vec::with_capacity(steps.len());
             let mut taught = false;
+            let mut public_changes = Vec::new();
             for step in steps {
                 let (comment, step_taught) = execute(
                     conn,
@@ -169,13 +171,22 @@ async fn apply(
                     action,
                     reason.as_deref(),
                     now,
+                    &mut public_changes,
                 )?;
                 taught |= step_taught;
                 decided.push(comment);
             }
-            Ok::<_, ModerationError>((decided, taught))
+            public_changes.sort();
+            public_changes.dedup();
+            for key in &public_changes {
+                cache::notify_in(conn, Some(key))?;
+            }
+            Ok::<_, ModerationError>((decided, taught, public_changes))
         })
         .await?;
+    for key in &public_changes {
+        state.cache.invalidate(key);
+    }
     // Committed: this instance picks up what the scorers learned at once
     // (others within spam.refresh_interval), and feedback goes out.
     if taught {
@@ -267,6 +278,7 @@ fn execute(
     action: Action,
     reason: Option<&str>,
     now: i64,
+    public_changes: &mut Vec<String>,
 ) -> Result<(Comment, bool), ModerationError> {
     let Step {
         comment,
@@ -330,6 +342,9 @@ fn execute(
         spam.pipeline
             .record_verdict(conn, &candidate, v, prior.as_ref())?;
         taught = true;
+    }
+    if from != target && (from == CommentStatus::Approved || target == CommentStatus::Approved) {
+        public_changes.push(article.key.clone());
     }
     if from != target {
         if let Some(event) = webhooks::event_for(target) {

@@ -3,8 +3,10 @@
 //! agents are erased after `retention.ip_days`. Each run that removes
 //! anything is logged with its counts (and written to the moderation log).
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use crate::cache::{self, PublicCache};
 use crate::config::RetentionSettings;
 use crate::db::moderation::NewLogEntry;
 use crate::db::{self, Db, DbError};
@@ -38,6 +40,10 @@ pub async fn purge(db: &Db, settings: &RetentionSettings, now: i64) -> Result<Pu
             }
             if let Some(before) = ip_before {
                 purged.client_data = db::comments::erase_client_data(conn, before)?;
+            }
+            if purged.spam + purged.trash > 0 {
+                // A purged comment's replies move up a level in their thread.
+                cache::notify_in(conn, None)?;
             }
             if purged != Purged::default() {
                 let summary = format!(
@@ -73,13 +79,15 @@ pub async fn purge(db: &Db, settings: &RetentionSettings, now: i64) -> Result<Pu
 }
 
 /// Runs the purge every `settings.interval` until aborted.
-pub async fn run(db: Db, settings: RetentionSettings) {
+pub async fn run(db: Db, settings: RetentionSettings, public: Arc<PublicCache>) {
     let mut tick = tokio::time::interval(settings.interval.max(Duration::from_secs(1)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        if let Err(e) = purge(&db, &settings, db::now_millis()).await {
-            tracing::warn!(error = %e, "retention purge failed; will retry");
+        match purge(&db, &settings, db::now_millis()).await {
+            Ok(purged) if purged.spam + purged.trash > 0 => public.invalidate_all(),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "retention purge failed; will retry"),
         }
     }
 }

@@ -95,10 +95,12 @@ fn rand_suffix() -> String {
 
 pub struct TestApp {
     pub address: String,
+    /// The database URL the server uses (for a second instance).
+    pub db_url: String,
     pub client: reqwest::Client,
     pub state: actix_web::web::Data<AppState>,
     /// Held so the database outlives the server; dropped (removed) last.
-    _db: TestDatabase,
+    _db: Option<TestDatabase>,
 }
 
 /// A server with the default settings.
@@ -111,12 +113,14 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(settings_toml: &str) -> TestApp {
     let db = TestDatabase::new();
     let url = db.url().to_string();
-    spawn_app_on(db, &url, settings_toml).await
+    spawn_app_on(Some(db), &url, settings_toml).await
 }
 
 /// A server on a database the test prepared, reached through `url` (which
 /// may differ from the database's own, e.g. through a proxy).
-pub async fn spawn_app_on(db: TestDatabase, url: &str, settings_toml: &str) -> TestApp {
+/// With `db: None` the database belongs to another app of the test (a
+/// second instance on the same database).
+pub async fn spawn_app_on(db: Option<TestDatabase>, url: &str, settings_toml: &str) -> TestApp {
     let base = format!(
         "server.bind = \"127.0.0.1:0\"\nserver.workers = 1\ndatabase.url = {}\nlog.level = \"warn\"\n\
          guards.flood_interval = \"0s\"\n\
@@ -137,6 +141,7 @@ pub async fn spawn_app_on(db: TestDatabase, url: &str, settings_toml: &str) -> T
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
+        db_url: url.to_string(),
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()

@@ -319,7 +319,7 @@ async fn a_postgres_outage_answers_503_quickly_and_recovers_without_restart() {
         .replacen(&upstream, &format!("127.0.0.1:{}", proxy.port), 1);
     assert_ne!(proxied, db.url(), "the URL must go through the proxy");
     let app = spawn_app_on(
-        db,
+        Some(db),
         &proxied,
         "[database]\nacquire_timeout = \"1s\"\nmax_connections = 4",
     )

@@ -150,3 +150,126 @@ async fn counts_need_between_one_and_a_hundred_keys() {
     .await;
     assert_eq!(counts["counts"].as_object().unwrap().len(), 100);
 }
+
+#[tokio::test]
+async fn cached_threads_and_counts_show_every_change_at_once() {
+    let app = spawn_app().await;
+    let moderator = app
+        .user(moderato::domain::Role::Moderator, "cache-mod@example.com")
+        .await;
+    let first = app.guest_comment("cached", "first").await;
+    let first_id = first["id"].as_i64().unwrap();
+    let token = first["edit_token"].as_str().unwrap().to_string();
+    let counts = |app: &crate::helpers::TestApp| {
+        let url = app.url("/api/v1/counts?article=cached");
+        let client = app.client.clone();
+        async move {
+            let v: Value = client.get(url).send().await.unwrap().json().await.unwrap();
+            v["counts"]["cached"].as_i64().unwrap()
+        }
+    };
+    // Read twice so the page and the count are cached.
+    for _ in 0..2 {
+        assert_eq!(ids(&app.thread("cached").await), vec![first_id]);
+        assert_eq!(counts(&app).await, 1);
+    }
+    let second = app.guest_comment("cached", "second").await["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        ids(&app.thread("cached").await),
+        vec![first_id, second],
+        "a new comment shows at once"
+    );
+    assert_eq!(counts(&app).await, 2);
+
+    let decide = |id: i64, action: &'static str| {
+        app.request(
+            reqwest::Method::POST,
+            &format!("/api/v1/moderation/comments/{id}/decision"),
+        )
+        .bearer_auth(&moderator.token)
+        .json(&serde_json::json!({"action": action}))
+        .send()
+    };
+    expect_status(decide(second, "trash").await.unwrap(), StatusCode::OK).await;
+    assert_eq!(
+        ids(&app.thread("cached").await),
+        vec![first_id],
+        "a decision shows at once"
+    );
+    assert_eq!(counts(&app).await, 1);
+    expect_status(decide(second, "restore").await.unwrap(), StatusCode::OK).await;
+    assert_eq!(ids(&app.thread("cached").await), vec![first_id, second]);
+
+    let edited = app
+        .request(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/comments/{first_id}"),
+        )
+        .header("X-Edit-Token", &token)
+        .json(&serde_json::json!({"body": "first, edited"}))
+        .send()
+        .await
+        .unwrap();
+    expect_status(edited, StatusCode::OK).await;
+    assert_eq!(
+        app.thread("cached").await["comments"][0]["body"],
+        "first, edited"
+    );
+
+    let deleted = app
+        .request(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/comments/{first_id}"),
+        )
+        .header("X-Edit-Token", &token)
+        .send()
+        .await
+        .unwrap();
+    expect_status(deleted, StatusCode::NO_CONTENT).await;
+    assert_eq!(ids(&app.thread("cached").await), vec![second]);
+    assert_eq!(counts(&app).await, 1);
+}
+
+#[tokio::test]
+async fn an_instance_sees_comments_posted_through_another_at_once() {
+    // Two servers on one database: only PostgreSQL is shared by instances.
+    if std::env::var(crate::helpers::PG_ENV).map_or(true, |v| v.is_empty()) {
+        eprintln!(
+            "skipped: needs {} (instances share PostgreSQL only)",
+            crate::helpers::PG_ENV
+        );
+        return;
+    }
+    let a = spawn_app().await;
+    let b = crate::helpers::spawn_app_on(None, &a.db_url, "").await;
+    let first = a.guest_comment("shared", "from a").await["id"]
+        .as_i64()
+        .unwrap();
+    for _ in 0..2 {
+        assert_eq!(
+            ids(&b.thread("shared").await),
+            vec![first],
+            "b reads (and caches) it"
+        );
+    }
+    let second = a.guest_comment("shared", "also from a").await["id"]
+        .as_i64()
+        .unwrap();
+    let started = std::time::Instant::now();
+    loop {
+        if ids(&b.thread("shared").await) == vec![first, second] {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "b still serves the old page"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    eprintln!(
+        "the other instance saw the change after {:?}",
+        started.elapsed()
+    );
+}

@@ -1,0 +1,328 @@
+//! A cache of what every article page asks for: rendered thread pages (the
+//! JSON answer, ready to send) and published-comment counts.
+//!
+//! Correctness first. Every change that can alter what the public sees of
+//! an article invalidates that article's entries, on this instance right
+//! after the change commits, and on other instances sharing a PostgreSQL
+//! database through `NOTIFY moderato_cache` sent inside the change's
+//! transaction (see [`notify_in`] and [`listen`]). A read that was computing
+//! while an invalidation happened does not store its (possibly stale) answer:
+//! each read notes the invalidation epoch before touching the database and
+//! stores only if its article was not invalidated since.
+//!
+//! Memory is bounded: when the stored answers exceed their byte budget (or
+//! the counts their entry budget) everything is dropped and refilled.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use actix_web::web::Bytes;
+
+use crate::db::{AnyConnection, Backend, DatabaseUrl, DbError};
+
+/// Which page of which thread, as asked.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PageKey {
+    pub article: String,
+    pub newest_first: bool,
+    pub after: Option<i64>,
+    pub limit: u32,
+}
+
+/// Taken before reading the database; see the module docs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Epoch(u64);
+
+/// A page within an article: order, cursor, size.
+type PageOf = (bool, Option<i64>, u32);
+
+struct Inner {
+    /// Pages by article, so one article's are dropped in one step.
+    pages: HashMap<String, HashMap<PageOf, Bytes>>,
+    page_bytes: usize,
+    counts: HashMap<String, i64>,
+    /// The epoch of each article's latest invalidation.
+    invalidated: HashMap<String, u64>,
+    /// Invalidations forgotten (to bound memory) count as having happened
+    /// at this epoch.
+    floor: u64,
+    epoch: u64,
+}
+
+pub struct PublicCache {
+    inner: Mutex<Inner>,
+    max_page_bytes: usize,
+    max_entries: usize,
+}
+
+impl PublicCache {
+    pub fn new(max_page_bytes: usize, max_entries: usize) -> Self {
+        PublicCache {
+            inner: Mutex::new(Inner {
+                pages: HashMap::new(),
+                page_bytes: 0,
+                counts: HashMap::new(),
+                invalidated: HashMap::new(),
+                floor: 0,
+                epoch: 0,
+            }),
+            max_page_bytes,
+            max_entries,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        match self.inner.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    pub fn epoch(&self) -> Epoch {
+        Epoch(self.lock().epoch)
+    }
+
+    pub fn page(&self, key: &PageKey) -> Option<Bytes> {
+        self.lock()
+            .pages
+            .get(&key.article)
+            .and_then(|pages| pages.get(&(key.newest_first, key.after, key.limit)))
+            .cloned()
+    }
+
+    /// Stores a page computed after `epoch` was taken, unless its article
+    /// was invalidated since.
+    pub fn store_page(&self, key: PageKey, body: Bytes, epoch: Epoch) {
+        let mut inner = self.lock();
+        if inner.changed_since(&key.article, epoch) {
+            return;
+        }
+        if inner.page_bytes + body.len() > self.max_page_bytes {
+            inner.pages.clear();
+            inner.page_bytes = 0;
+        }
+        let size = body.len();
+        let old = inner
+            .pages
+            .entry(key.article)
+            .or_default()
+            .insert((key.newest_first, key.after, key.limit), body);
+        inner.page_bytes = inner.page_bytes + size - old.map_or(0, |b| b.len());
+    }
+
+    /// Cached counts for these keys; the ones not known are left out.
+    pub fn counts(&self, keys: &[String]) -> HashMap<String, i64> {
+        let inner = self.lock();
+        keys.iter()
+            .filter_map(|k| inner.counts.get(k).map(|c| (k.clone(), *c)))
+            .collect()
+    }
+
+    pub fn store_counts(&self, counts: &HashMap<String, i64>, epoch: Epoch) {
+        let mut inner = self.lock();
+        if inner.counts.len() + counts.len() > self.max_entries {
+            inner.counts.clear();
+        }
+        for (key, count) in counts {
+            if !inner.changed_since(key, epoch) {
+                inner.counts.insert(key.clone(), *count);
+            }
+        }
+    }
+
+    /// Forgets everything about one article.
+    pub fn invalidate(&self, article: &str) {
+        let mut inner = self.lock();
+        inner.epoch += 1;
+        let epoch = inner.epoch;
+        if inner.invalidated.len() >= self.max_entries {
+            inner.floor = epoch;
+            inner.invalidated.clear();
+        }
+        inner.invalidated.insert(article.to_string(), epoch);
+        inner.counts.remove(article);
+        if let Some(pages) = inner.pages.remove(article) {
+            let freed: usize = pages.values().map(Bytes::len).sum();
+            inner.page_bytes -= freed;
+        }
+    }
+
+    /// Forgets everything (for changes that touch many articles at once).
+    pub fn invalidate_all(&self) {
+        let mut inner = self.lock();
+        inner.epoch += 1;
+        inner.floor = inner.epoch;
+        inner.invalidated.clear();
+        inner.pages.clear();
+        inner.page_bytes = 0;
+        inner.counts.clear();
+    }
+}
+
+impl Inner {
+    fn changed_since(&self, article: &str, epoch: Epoch) -> bool {
+        let last = self.invalidated.get(article).copied().unwrap_or(self.floor);
+        last > epoch.0
+    }
+}
+
+/// The channel other instances listen on.
+const CHANNEL: &str = "moderato_cache";
+/// The payload meaning "everything".
+const ALL: &str = "*";
+
+/// Inside a write transaction on PostgreSQL: tells every other instance to
+/// drop what it cached of `article` (`None`: everything) once the
+/// transaction commits. On SQLite (a single instance) there is no one to
+/// tell.
+pub fn notify_in(conn: &mut AnyConnection, article: Option<&str>) -> Result<(), DbError> {
+    if conn.backend() == Backend::Postgres {
+        use diesel::RunQueryDsl;
+        diesel::sql_query("SELECT pg_notify($1, $2)")
+            .bind::<diesel::sql_types::Text, _>(CHANNEL)
+            .bind::<diesel::sql_types::Text, _>(article.unwrap_or(ALL))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// On PostgreSQL, starts a thread that listens for other instances'
+/// invalidations and applies them here, until the cache is dropped (the
+/// application stopped). Returns at once on SQLite.
+pub fn listen(url: &DatabaseUrl, cache: &std::sync::Arc<PublicCache>) {
+    let DatabaseUrl::Postgres(url) = url.clone() else {
+        return;
+    };
+    let cache = std::sync::Arc::downgrade(cache);
+    let spawned = std::thread::Builder::new()
+        .name("cache-listener".into())
+        .spawn(move || loop {
+            match listen_once(&url, &cache) {
+                Ok(()) => return,
+                Err(e) => tracing::warn!(error = %e, "cache invalidation listener lost its connection; reconnecting"),
+            }
+            let Some(cache) = cache.upgrade() else { return };
+            // Whatever was announced while not listening is unknown.
+            cache.invalidate_all();
+            drop(cache);
+            std::thread::sleep(Duration::from_secs(1));
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start the cache invalidation listener");
+    }
+}
+
+/// Listens until the connection fails (an error) or the cache is gone (Ok).
+fn listen_once(url: &str, cache: &std::sync::Weak<PublicCache>) -> Result<(), diesel::result::Error> {
+    use diesel::{Connection, RunQueryDsl};
+    let mut conn = diesel::PgConnection::establish(url).map_err(|e| {
+        diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::ClosedConnection,
+            Box::new(e.to_string()),
+        )
+    })?;
+    diesel::sql_query(format!("LISTEN {CHANNEL}")).execute(&mut conn)?;
+    let mut idle = 0u32;
+    let mut first = true;
+    loop {
+        let Some(cache) = cache.upgrade() else {
+            return Ok(());
+        };
+        if first {
+            // Anything changed before LISTEN took effect is unknown too.
+            cache.invalidate_all();
+            first = false;
+        }
+        let mut got = false;
+        for notification in conn.notifications_iter() {
+            let notification = notification?;
+            got = true;
+            if notification.payload == ALL {
+                cache.invalidate_all();
+            } else {
+                cache.invalidate(&notification.payload);
+            }
+        }
+        // libpq is polled: often while notifications flow, and a cheap
+        // round trip now and then proves the connection is alive.
+        drop(cache);
+        idle = if got { 0 } else { idle + 1 };
+        if idle >= 500 {
+            diesel::sql_query("SELECT 1").execute(&mut conn)?;
+            idle = 0;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(article: &str) -> PageKey {
+        PageKey {
+            article: article.into(),
+            newest_first: false,
+            after: None,
+            limit: 50,
+        }
+    }
+
+    #[test]
+    fn pages_are_served_until_their_article_changes() {
+        let cache = PublicCache::new(1 << 20, 100);
+        let epoch = cache.epoch();
+        cache.store_page(key("a"), Bytes::from_static(b"page a"), epoch);
+        cache.store_page(key("b"), Bytes::from_static(b"page b"), epoch);
+        assert_eq!(cache.page(&key("a")).unwrap(), "page a");
+        cache.invalidate("a");
+        assert!(cache.page(&key("a")).is_none());
+        assert_eq!(cache.page(&key("b")).unwrap(), "page b");
+    }
+
+    #[test]
+    fn an_answer_computed_across_an_invalidation_is_not_stored() {
+        let cache = PublicCache::new(1 << 20, 100);
+        let epoch = cache.epoch(); // a read starts
+        cache.invalidate("a"); // a write commits meanwhile
+        cache.store_page(key("a"), Bytes::from_static(b"stale"), epoch);
+        assert!(cache.page(&key("a")).is_none());
+        let mut counts = HashMap::new();
+        counts.insert("a".to_string(), 1);
+        counts.insert("b".to_string(), 2);
+        cache.store_counts(&counts, epoch);
+        let known = cache.counts(&["a".to_string(), "b".to_string()]);
+        assert_eq!(known.get("a"), None);
+        assert_eq!(known.get("b"), Some(&2));
+    }
+
+    #[test]
+    fn invalidate_all_and_forgotten_invalidations_are_safe() {
+        let cache = PublicCache::new(1 << 20, 2);
+        let epoch = cache.epoch();
+        cache.invalidate("x");
+        cache.invalidate("y"); // the third key overflows the record
+        cache.invalidate("z");
+        cache.store_page(key("x"), Bytes::from_static(b"stale"), epoch);
+        assert!(
+            cache.page(&key("x")).is_none(),
+            "forgotten invalidations still count"
+        );
+        let later = cache.epoch();
+        cache.store_page(key("x"), Bytes::from_static(b"fresh"), later);
+        assert!(cache.page(&key("x")).is_some());
+        cache.invalidate_all();
+        assert!(cache.page(&key("x")).is_none());
+    }
+
+    #[test]
+    fn the_byte_budget_bounds_memory() {
+        let cache = PublicCache::new(10, 100);
+        let epoch = cache.epoch();
+        cache.store_page(key("a"), Bytes::from_static(b"123456"), epoch);
+        cache.store_page(key("b"), Bytes::from_static(b"123456"), epoch);
+        assert!(cache.page(&key("a")).is_none(), "dropped to make room");
+        assert!(cache.page(&key("b")).is_some());
+    }
+}
