@@ -214,7 +214,10 @@ pub fn listen(url: &DatabaseUrl, cache: &std::sync::Arc<PublicCache>) {
 }
 
 /// Listens until the connection fails (an error) or the cache is gone (Ok).
-fn listen_once(url: &str, cache: &std::sync::Weak<PublicCache>) -> Result<(), diesel::result::Error> {
+fn listen_once(
+    url: &str,
+    cache: &std::sync::Weak<PublicCache>,
+) -> Result<(), diesel::result::Error> {
     use diesel::{Connection, RunQueryDsl};
     let mut conn = diesel::PgConnection::establish(url).map_err(|e| {
         diesel::result::Error::DatabaseError(
