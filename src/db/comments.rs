@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 
 use super::models::{Article, Comment, NewComment};
-use super::schema::{articles, comments};
+use super::schema::{articles, commenter_stats, comments};
 use super::AnyConnection;
 use crate::domain::CommentStatus;
 
@@ -170,24 +170,27 @@ pub fn duplicate_exists(
 }
 
 /// How many of the commenter's comments are in each status: by account, or
-/// by email for a guest.
+/// by email for a guest (one lookup in the stats the triggers keep).
 pub fn history(
     conn: &mut AnyConnection,
     user_id: Option<i64>,
     email: Option<&str>,
 ) -> QueryResult<Vec<(String, i64)>> {
-    let query = comments::table
-        .group_by(comments::status)
-        .select((comments::status, diesel::dsl::count_star()))
-        .into_boxed();
-    match (user_id, email) {
-        (Some(id), _) => query.filter(comments::user_id.eq(id)).load(conn),
-        (None, Some(email)) => query
-            .filter(comments::user_id.is_null())
-            .filter(comments::author_email.eq(email))
-            .load(conn),
-        (None, None) => Ok(Vec::new()),
-    }
+    let Some(key) = author_key(user_id, email) else {
+        return Ok(Vec::new());
+    };
+    let stats = commenter_stats::table
+        .find(key)
+        .select(CommenterStats::as_select())
+        .first(conn)
+        .optional()?
+        .unwrap_or_default();
+    Ok(vec![
+        (CommentStatus::Approved.as_str().to_string(), stats.approved),
+        (CommentStatus::Pending.as_str().to_string(), stats.pending),
+        (CommentStatus::Spam.as_str().to_string(), stats.spam),
+        (CommentStatus::Trash.as_str().to_string(), stats.trash),
+    ])
 }
 
 diesel::define_sql_function! {
@@ -494,5 +497,40 @@ pub fn counts_by_status(conn: &mut AnyConnection) -> QueryResult<Vec<(String, i6
     comments::table
         .group_by(comments::status)
         .select((comments::status, diesel::dsl::count_star()))
+        .load(conn)
+}
+
+/// A commenter's counts by status, kept by triggers (see the
+/// `commenter_stats` migration).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = commenter_stats)]
+pub struct CommenterStats {
+    pub author_key: String,
+    pub approved: i64,
+    pub pending: i64,
+    pub spam: i64,
+    pub trash: i64,
+    pub deleted: i64,
+    pub first_seen: i64,
+    pub last_seen: i64,
+}
+
+/// The key a commenter's stats are kept under: their account, or their
+/// email as a guest; `None` for an anonymous guest.
+pub fn author_key(user_id: Option<i64>, email: Option<&str>) -> Option<String> {
+    match (user_id, email) {
+        (Some(id), _) => Some(format!("u:{id}")),
+        (None, Some(email)) => Some(format!("e:{email}")),
+        (None, None) => None,
+    }
+}
+
+pub fn stats_of(conn: &mut AnyConnection, keys: &[String]) -> QueryResult<Vec<CommenterStats>> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    commenter_stats::table
+        .filter(commenter_stats::author_key.eq_any(keys))
+        .select(CommenterStats::as_select())
         .load(conn)
 }

@@ -151,6 +151,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    commenter_stats (author_key) {
+        author_key -> Text,
+        approved -> BigInt,
+        pending -> BigInt,
+        spam -> BigInt,
+        trash -> BigInt,
+        deleted -> BigInt,
+        first_seen -> BigInt,
+        last_seen -> BigInt,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(comments -> articles (article_id));
 diesel::joinable!(comments -> users (user_id));
@@ -168,4 +181,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox,
     moderation_log,
     bans,
+    commenter_stats,
 );

@@ -183,55 +183,41 @@ fn author_key(c: &Comment) -> AuthorKey {
     }
 }
 
-/// Records for the authors of these comments, in two grouped queries (not
-/// one per comment).
+/// Records for the authors of these comments: one lookup in the stats the
+/// database keeps (not one count per comment, nor per author).
 fn author_records<'a>(
     conn: &mut db::AnyConnection,
     comments: impl Iterator<Item = &'a Comment> + Clone,
     now: i64,
 ) -> Result<HashMap<AuthorKey, AuthorRecord>, ModerationError> {
-    let mut users: Vec<i64> = comments.clone().filter_map(|c| c.user_id).collect();
-    users.sort_unstable();
-    users.dedup();
-    let mut emails: Vec<String> = comments
+    let mut keys: Vec<String> = comments
         .clone()
-        .filter(|c| c.user_id.is_none())
-        .filter_map(|c| c.author_email.clone())
+        .filter_map(|c| db::comments::author_key(c.user_id, c.author_email.as_deref()))
         .collect();
-    emails.sort();
-    emails.dedup();
-    let mut records: HashMap<AuthorKey, AuthorRecord> = HashMap::new();
-    let mut add = |key: AuthorKey, status: &str, count: i64, first: Option<i64>| {
-        let record = records.entry(key).or_default();
-        match status.parse::<CommentStatus>() {
-            Ok(CommentStatus::Approved) => record.approved += count,
-            Ok(CommentStatus::Pending) => record.pending += count,
-            Ok(CommentStatus::Spam) => record.spam += count,
-            Ok(CommentStatus::Trash) => record.trash += count,
-            _ => {}
-        }
-        record.first_seen = match (record.first_seen, first) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-    };
-    for (user, status, count, first, _) in db::comments::history_of_users(conn, &users)? {
-        if let Some(user) = user {
-            add(AuthorKey::User(user), &status, count, first);
-        }
-    }
-    for (email, status, count, first, _) in db::comments::history_of_emails(conn, &emails)? {
-        if let Some(email) = email {
-            add(AuthorKey::Email(email), &status, count, first);
-        }
-    }
+    keys.sort();
+    keys.dedup();
+    let stats: HashMap<String, db::comments::CommenterStats> = db::comments::stats_of(conn, &keys)?
+        .into_iter()
+        .map(|s| (s.author_key.clone(), s))
+        .collect();
     let active = ActiveBans::new(db::moderation::active_bans(conn, now)?);
+    let mut records: HashMap<AuthorKey, AuthorRecord> = HashMap::new();
     for comment in comments {
         let ip = comment.ip.as_deref().and_then(|ip| ip.parse().ok());
         let banned = active
             .find(comment.user_id, comment.author_email.as_deref(), ip)
             .is_some();
-        records.entry(author_key(comment)).or_default().banned |= banned;
+        let record = records.entry(author_key(comment)).or_default();
+        if let Some(s) = db::comments::author_key(comment.user_id, comment.author_email.as_deref())
+            .and_then(|k| stats.get(&k))
+        {
+            record.approved = s.approved;
+            record.pending = s.pending;
+            record.spam = s.spam;
+            record.trash = s.trash;
+            record.first_seen = Some(s.first_seen);
+        }
+        record.banned |= banned;
     }
     Ok(records)
 }
