@@ -2,7 +2,8 @@
 //! row types and the queries, grouped by table.
 //!
 //! Every call here blocks, so [`Db::read`] and [`Db::write`] run it on
-//! tokio's blocking pool, never on an HTTP worker.
+//! a fixed set of database threads, one per pooled connection (`workers.rs`),
+//! never on an HTTP worker.
 
 pub mod articles;
 pub mod comments;
@@ -14,6 +15,7 @@ pub mod ratelimit;
 pub mod schema;
 pub mod spam;
 pub mod users;
+mod workers;
 mod writer;
 
 use std::time::Duration;
@@ -26,6 +28,7 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 pub use connection::{AnyConnection, Backend, ConnectionManager, DatabaseUrl};
 
 use crate::config::DatabaseSettings;
+use workers::Workers;
 use writer::Writer;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -87,7 +90,9 @@ impl From<diesel::r2d2::PoolError> for DbError {
 #[derive(Clone)]
 pub struct Db {
     backend: Backend,
-    pool: Pool<ConnectionManager>,
+    /// Threads running reads (and, on PostgreSQL, writes) on pooled
+    /// connections.
+    workers: Workers,
     /// SQLite only: the single writer thread (see `writer.rs`).
     writer: Option<Writer>,
 }
@@ -119,8 +124,17 @@ impl Db {
             .min_idle(Some(1))
             .connection_timeout(settings.acquire_timeout)
             .idle_timeout(Some(Duration::from_secs(600)))
+            // A PostgreSQL connection may have died with its server: check
+            // it before use. A SQLite connection is a file handle that does
+            // not break, and the check would cost a query on every call.
+            .test_on_check_out(url.backend() == Backend::Postgres)
             .build(manager.clone())
             .map_err(DbError::from)?;
+        let workers = Workers::start(
+            pool,
+            settings.max_connections as usize,
+            settings.acquire_timeout,
+        )?;
 
         let writer = match url.backend() {
             Backend::Sqlite => Some(Writer::start(manager)?),
@@ -129,7 +143,7 @@ impl Db {
         tracing::info!(database = %url, "database ready");
         Ok(Db {
             backend: url.backend(),
-            pool,
+            workers,
             writer,
         })
     }
@@ -145,13 +159,7 @@ impl Db {
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
-        let pool = self.pool.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get().map_err(DbError::from)?;
-            f(&mut conn)
-        })
-        .await
-        .map_err(|e| E::from(DbError::Task(e.to_string())))?
+        self.with_connection(|conn| f(conn)).await?
     }
 
     /// Runs `f` in a transaction that is committed (durably) before this
@@ -165,14 +173,15 @@ impl Db {
         if let Some(writer) = &self.writer {
             return writer.write(f).await;
         }
-        let pool = self.pool.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut pooled = pool.get().map_err(DbError::from)?;
-            let conn: &mut AnyConnection = &mut pooled;
-            conn.transaction(f)
-        })
-        .await
-        .map_err(|e| E::from(DbError::Task(e.to_string())))?
+        self.with_connection(|conn| conn.transaction(f)).await?
+    }
+
+    async fn with_connection<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        F: FnOnce(&mut AnyConnection) -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        self.workers.run(f).await
     }
 
     /// True when a connection can be had and answers a trivial query.
