@@ -1090,6 +1090,9 @@ struct Workload {
     path: String,
     token: Option<String>,
     kind: Kind,
+    /// Connections for this workload when not the run's (moderators are
+    /// few: their queue is also measured at moderator-like concurrency).
+    connections: Option<u32>,
 }
 
 #[derive(Debug, Default)]
@@ -1214,13 +1217,14 @@ struct Runner {
 
 impl Runner {
     fn run(&self, server: &Server, workload: &Workload) -> anyhow::Result<Measured> {
+        let connections = workload.connections.unwrap_or(self.connections);
         progress(format!(
             "workload {}: {} s, {} connections",
-            workload.name, self.duration, self.connections
+            workload.name, self.duration, connections
         ));
         let mut cmd = Command::new("wrk");
-        cmd.arg(format!("-t{}", self.threads))
-            .arg(format!("-c{}", self.connections))
+        cmd.arg(format!("-t{}", self.threads.min(connections)))
+            .arg(format!("-c{connections}"))
             .arg(format!("-d{}s", self.duration))
             .args(["--timeout", "60s", "--latency", "-s"])
             .arg(&self.script);
@@ -1650,6 +1654,12 @@ fn run_on(
         path,
         token: token.cloned(),
         kind: Kind::Get,
+        connections: None,
+    };
+    let few = |workload: Workload| Workload {
+        name: format!("{}_4c", workload.name),
+        connections: Some(4),
+        ..workload
     };
     let queue_path = "/api/v1/moderation/comments?status=pending&limit=50".to_string();
     let search_path = format!("{queue_path}&q={word}");
@@ -1672,6 +1682,7 @@ fn run_on(
                 guest: true,
                 marker: format!("lg{run_id}"),
             },
+            connections: None,
         },
         Workload {
             name: "submit_account".into(),
@@ -1681,9 +1692,20 @@ fn run_on(
                 guest: false,
                 marker: format!("la{run_id}"),
             },
+            connections: None,
         },
         get("queue_page", queue_path.clone(), Some(&moderator_token)),
+        few(get(
+            "queue_page",
+            queue_path.clone(),
+            Some(&moderator_token),
+        )),
         get("queue_search", search_path.clone(), Some(&moderator_token)),
+        few(get(
+            "queue_search",
+            search_path.clone(),
+            Some(&moderator_token),
+        )),
         Workload {
             name: "login".into(),
             path: "/api/v1/auth/login".into(),
@@ -1691,6 +1713,7 @@ fn run_on(
             kind: Kind::Login {
                 body_file: login_body,
             },
+            connections: None,
         },
     ];
     let mut results = Vec::new();
@@ -1784,16 +1807,23 @@ fn run_on(
             started.elapsed().as_secs_f64(),
             extra.rate()
         );
-        for (name, path) in [
-            ("queue_page_scaled", &queue_path),
-            ("queue_search_scaled", &search_path),
+        for (name, path, four) in [
+            ("queue_page_scaled", &queue_path, false),
+            ("queue_page_scaled", &queue_path, true),
+            ("queue_search_scaled", &search_path, false),
         ] {
-            let m = runner.run(&server, &get(name, path.clone(), Some(&moderator_token)))?;
-            let case = if name.starts_with("queue_page") {
-                format!("queue first page, {pending_scaled} pending / {stored_scaled} stored")
+            let workload = get(name, path.clone(), Some(&moderator_token));
+            let workload = if four { few(workload) } else { workload };
+            let m = runner.run(&server, &workload)?;
+            let what = if name.starts_with("queue_page") {
+                "queue first page"
             } else {
-                format!("queue search, {pending_scaled} pending / {stored_scaled} stored")
+                "queue search"
             };
+            let conns = workload.connections.unwrap_or(args.connections);
+            let case = format!(
+                "{what}, {pending_scaled} pending / {stored_scaled} stored, {conns} connections"
+            );
             scaling.push((case, m.json(), m.row()));
         }
         server.stop()?;

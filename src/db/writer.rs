@@ -12,6 +12,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::thread;
 
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::Connection;
 use tokio::sync::{mpsc, oneshot};
 
@@ -105,11 +106,10 @@ fn run(manager: ConnectionManager, conn: AnyConnection, mut rx: mpsc::Receiver<J
         let size = batch.len();
         let mut completions: Vec<Completion> = Vec::with_capacity(size);
         let outcome = catch_unwind(AssertUnwindSafe(|| {
-            connection.transaction::<(), diesel::result::Error, _>(|c| {
+            in_immediate_transaction(connection, |c| {
                 for job in batch {
                     completions.push(job(c));
                 }
-                Ok(())
             })
         }));
         match outcome {
@@ -139,6 +139,39 @@ fn run(manager: ConnectionManager, conn: AnyConnection, mut rx: mpsc::Receiver<J
                     done(Some(&error));
                 }
             }
+        }
+    }
+}
+
+/// Runs `f` in a transaction opened with `BEGIN IMMEDIATE`, which takes the
+/// write lock at once (waiting up to `busy_timeout` for it). A deferred
+/// transaction whose first statement reads would take it only at its first
+/// write, and SQLite fails that upgrade at once, without waiting, if anyone
+/// else (another process, say) wrote since the read began.
+fn in_immediate_transaction(
+    conn: &mut AnyConnection,
+    f: impl FnOnce(&mut AnyConnection),
+) -> diesel::QueryResult<()> {
+    let AnyConnection::Sqlite(sqlite) = conn else {
+        // Only SQLite has a writer thread.
+        return conn.transaction(|c| {
+            f(c);
+            Ok(())
+        });
+    };
+    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+    f(conn);
+    let AnyConnection::Sqlite(sqlite) = conn else {
+        unreachable!("the connection cannot change backend");
+    };
+    match AnsiTransactionManager::commit_transaction(sqlite) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            // COMMIT failing leaves the transaction open: roll it back so
+            // the next batch starts clean (an error here changes nothing
+            // for the callers, who are told of `e`).
+            let _ = AnsiTransactionManager::rollback_transaction(sqlite);
+            Err(e)
         }
     }
 }
