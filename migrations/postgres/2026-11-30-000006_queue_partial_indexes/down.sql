@@ -1,0 +1,2 @@
+DROP INDEX comments_pending_id;
+DROP INDEX comments_spam_id;
