@@ -159,7 +159,7 @@ impl Db {
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
-        self.with_connection(|conn| f(conn)).await?
+        self.workers.run(f).await?
     }
 
     /// Runs `f` in a transaction that is committed (durably) before this
@@ -173,15 +173,7 @@ impl Db {
         if let Some(writer) = &self.writer {
             return writer.write(f).await;
         }
-        self.with_connection(|conn| conn.transaction(f)).await?
-    }
-
-    async fn with_connection<T, F>(&self, f: F) -> Result<T, DbError>
-    where
-        F: FnOnce(&mut AnyConnection) -> T + Send + 'static,
-        T: Send + 'static,
-    {
-        self.workers.run(f).await
+        self.workers.run(|conn| conn.transaction(f)).await?
     }
 
     /// True when a connection can be had and answers a trivial query.
