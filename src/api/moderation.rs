@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::views::{timestamp, AccountView, PublicComment};
 use crate::auth::SignedIn;
@@ -72,7 +72,7 @@ pub struct ModerationComment {
     /// The spam pipeline's full report: every scorer's score, reasons,
     /// time taken and error.
     #[schema(value_type = Option<Object>)]
-    report: Option<Value>,
+    report: Option<Box<RawValue>>,
     created_at: String,
     edited_at: Option<String>,
     status_changed_at: String,
@@ -80,14 +80,22 @@ pub struct ModerationComment {
 
 impl ModerationComment {
     fn new(comment: &Comment, article: &Article, author: &AuthorRecord) -> Self {
-        let report: Option<Value> = comment
+        // The report is passed through as stored (checked to be JSON, not
+        // rebuilt as a tree and written out again: that was most of a
+        // queue page's cost); only its reasons are read out of it.
+        #[derive(Deserialize)]
+        struct Reasons {
+            #[serde(default)]
+            held_because: Vec<String>,
+        }
+        let report: Option<Box<RawValue>> = comment
             .spam_report
             .as_deref()
             .and_then(|r| serde_json::from_str(r).ok());
         let held_because = report
             .as_ref()
-            .and_then(|r| r.get("held_because"))
-            .and_then(|h| serde_json::from_value(h.clone()).ok())
+            .and_then(|r| serde_json::from_str::<Reasons>(r.get()).ok())
+            .map(|r| r.held_because)
             .unwrap_or_default();
         ModerationComment {
             id: comment.id,
