@@ -10,11 +10,17 @@
 //! each read notes the invalidation epoch before touching the database and
 //! stores only if its article was not invalidated since.
 //!
+//! A missing page is computed once however many readers ask for it at the
+//! same moment ([`PublicCache::page_or_fill`]): the others wait for that
+//! answer instead of all running the same query (a cache stampede, which on
+//! a 10,000-comment thread put hundreds of milliseconds on p99).
+//!
 //! Memory is bounded: when the stored answers exceed their byte budget (or
 //! the counts their entry budget) everything is dropped and refilled.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::future::Future;
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use actix_web::web::Bytes;
@@ -50,8 +56,14 @@ struct Inner {
     epoch: u64,
 }
 
+/// Held by the one reader filling a page; the others queue on it.
+type FillGate = tokio::sync::Mutex<()>;
+
 pub struct PublicCache {
     inner: Mutex<Inner>,
+    /// Pages being filled. Entries die with their last holder; dead ones
+    /// are swept when the map grows.
+    fills: Mutex<HashMap<PageKey, Weak<FillGate>>>,
     max_page_bytes: usize,
     max_entries: usize,
 }
@@ -67,6 +79,7 @@ impl PublicCache {
                 floor: 0,
                 epoch: 0,
             }),
+            fills: Mutex::new(HashMap::new()),
             max_page_bytes,
             max_entries,
         }
@@ -89,6 +102,48 @@ impl PublicCache {
             .get(&key.article)
             .and_then(|pages| pages.get(&(key.newest_first, key.after, key.limit)))
             .cloned()
+    }
+
+    /// The cached page, or the one `fill` computes (and stores). Of the
+    /// readers missing the same page at once, one runs `fill`; the others
+    /// wait for it and take its answer from the cache. If an invalidation
+    /// kept it from being stored, the next in line computes it afresh.
+    pub async fn page_or_fill<E, Fut>(
+        &self,
+        key: PageKey,
+        fill: impl FnOnce() -> Fut,
+    ) -> Result<Bytes, E>
+    where
+        Fut: Future<Output = Result<Bytes, E>>,
+    {
+        if let Some(body) = self.page(&key) {
+            return Ok(body);
+        }
+        let gate = self.fill_gate(&key);
+        let _turn = gate.lock().await;
+        if let Some(body) = self.page(&key) {
+            return Ok(body);
+        }
+        let epoch = self.epoch();
+        let body = fill().await?;
+        self.store_page(key, body.clone(), epoch);
+        Ok(body)
+    }
+
+    fn fill_gate(&self, key: &PageKey) -> Arc<FillGate> {
+        let mut fills = match self.fills.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Some(gate) = fills.get(key).and_then(Weak::upgrade) {
+            return gate;
+        }
+        if fills.len() >= self.max_entries {
+            fills.retain(|_, gate| gate.strong_count() > 0);
+        }
+        let gate = Arc::new(FillGate::new(()));
+        fills.insert(key.clone(), Arc::downgrade(&gate));
+        gate
     }
 
     /// Stores a page computed after `epoch` was taken, unless its article
@@ -317,6 +372,37 @@ mod tests {
         assert!(cache.page(&key("x")).is_some());
         cache.invalidate_all();
         assert!(cache.page(&key("x")).is_none());
+    }
+
+    #[tokio::test]
+    async fn readers_missing_the_same_page_at_once_fill_it_once() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let cache = Arc::new(PublicCache::new(1 << 20, 100));
+        let fills = Arc::new(AtomicUsize::new(0));
+        let readers: Vec<_> = (0..16)
+            .map(|_| {
+                let (cache, fills) = (Arc::clone(&cache), Arc::clone(&fills));
+                tokio::spawn(async move {
+                    cache
+                        .page_or_fill(key("a"), || async {
+                            fills.fetch_add(1, Ordering::SeqCst);
+                            tokio::time::sleep(Duration::from_millis(20)).await;
+                            Ok::<_, ()>(Bytes::from_static(b"page a"))
+                        })
+                        .await
+                })
+            })
+            .collect();
+        for reader in readers {
+            assert_eq!(reader.await.unwrap().unwrap(), "page a");
+        }
+        assert_eq!(fills.load(Ordering::SeqCst), 1);
+        // A failed fill stores nothing; the next reader tries again.
+        cache.invalidate("a");
+        let failed: Result<Bytes, &str> =
+            cache.page_or_fill(key("a"), || async { Err("down") }).await;
+        assert_eq!(failed, Err("down"));
+        assert!(cache.page(&key("a")).is_none());
     }
 
     #[test]

@@ -165,23 +165,23 @@ pub async fn list(
         after: request.after,
         limit: request.limit,
     };
-    if let Some(body) = state.cache.page(&cache_key) {
-        return Ok(json_bytes(body));
-    }
-    let epoch = state.cache.epoch();
-    let page = comments::public_page(&state.db, key, request).await?;
-    let view = ThreadView {
-        article: page
-            .article
-            .as_ref()
-            .map(|a| ArticleView::new(a, page.total, &state.settings)),
-        comments: page.comments.iter().map(PublicComment::from).collect(),
-        next_cursor: page.next_cursor,
-        total: page.total,
-    };
-    let body =
-        Bytes::from(serde_json::to_vec(&view).map_err(|e| ApiError::internal(e.to_string()))?);
-    state.cache.store_page(cache_key, body.clone(), epoch);
+    let body = state
+        .cache
+        .page_or_fill(cache_key, || async {
+            let page = comments::public_page(&state.db, key, request).await?;
+            let view = ThreadView {
+                article: page
+                    .article
+                    .as_ref()
+                    .map(|a| ArticleView::new(a, page.total, &state.settings)),
+                comments: page.comments.iter().map(PublicComment::from).collect(),
+                next_cursor: page.next_cursor,
+                total: page.total,
+            };
+            let json = serde_json::to_vec(&view).map_err(|e| ApiError::internal(e.to_string()))?;
+            Ok::<_, ApiError>(Bytes::from(json))
+        })
+        .await?;
     Ok(json_bytes(body))
 }
 
