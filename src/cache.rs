@@ -10,10 +10,11 @@
 //! each read notes the invalidation epoch before touching the database and
 //! stores only if its article was not invalidated since.
 //!
-//! A missing page is computed once however many readers ask for it at the
-//! same moment ([`PublicCache::page_or_fill`]): the others wait for that
-//! answer instead of all running the same query (a cache stampede, which on
-//! a 10,000-comment thread put hundreds of milliseconds on p99).
+//! A missing page, or a missing set of counts, is computed once however many
+//! readers ask for it at the same moment ([`PublicCache::page_or_fill`],
+//! [`PublicCache::counts_or_fill`]): the others wait for that answer instead
+//! of all running the same query (a cache stampede, which on PostgreSQL put
+//! hundreds of milliseconds on p99).
 //!
 //! Memory is bounded: when the stored answers exceed their byte budget (or
 //! the counts their entry budget) everything is dropped and refilled.
@@ -56,14 +57,22 @@ struct Inner {
     epoch: u64,
 }
 
-/// Held by the one reader filling a page; the others queue on it.
+/// Held by the one reader filling an entry; the others queue on it.
 type FillGate = tokio::sync::Mutex<()>;
+
+/// What is being filled: one page, or the counts of a set of articles
+/// (sorted, without repeats).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum FillKey {
+    Page(PageKey),
+    Counts(Vec<String>),
+}
 
 pub struct PublicCache {
     inner: Mutex<Inner>,
     /// Pages being filled. Entries die with their last holder; dead ones
     /// are swept when the map grows.
-    fills: Mutex<HashMap<PageKey, Weak<FillGate>>>,
+    fills: Mutex<HashMap<FillKey, Weak<FillGate>>>,
     max_page_bytes: usize,
     max_entries: usize,
 }
@@ -119,7 +128,7 @@ impl PublicCache {
         if let Some(body) = self.page(&key) {
             return Ok(body);
         }
-        let gate = self.fill_gate(&key);
+        let gate = self.fill_gate(FillKey::Page(key.clone()));
         let _turn = gate.lock().await;
         if let Some(body) = self.page(&key) {
             return Ok(body);
@@ -130,19 +139,56 @@ impl PublicCache {
         Ok(body)
     }
 
-    fn fill_gate(&self, key: &PageKey) -> Arc<FillGate> {
+    /// The counts of `keys`, from the cache where known; the others from
+    /// `fill`, which is given the missing keys and must answer for each
+    /// (0 for an article nobody commented on). Filled once for readers
+    /// missing the same keys at once, as pages are.
+    pub async fn counts_or_fill<E, Fut>(
+        &self,
+        keys: &[String],
+        fill: impl FnOnce(Vec<String>) -> Fut,
+    ) -> Result<HashMap<String, i64>, E>
+    where
+        Fut: Future<Output = Result<HashMap<String, i64>, E>>,
+    {
+        let mut counts = self.counts(keys);
+        let mut missing: Vec<String> = keys
+            .iter()
+            .filter(|k| !counts.contains_key(*k))
+            .cloned()
+            .collect();
+        if missing.is_empty() {
+            return Ok(counts);
+        }
+        missing.sort();
+        missing.dedup();
+        let gate = self.fill_gate(FillKey::Counts(missing.clone()));
+        let _turn = gate.lock().await;
+        counts.extend(self.counts(&missing));
+        missing.retain(|k| !counts.contains_key(k));
+        if missing.is_empty() {
+            return Ok(counts);
+        }
+        let epoch = self.epoch();
+        let fetched = fill(missing).await?;
+        self.store_counts(&fetched, epoch);
+        counts.extend(fetched);
+        Ok(counts)
+    }
+
+    fn fill_gate(&self, key: FillKey) -> Arc<FillGate> {
         let mut fills = match self.fills.lock() {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
         };
-        if let Some(gate) = fills.get(key).and_then(Weak::upgrade) {
+        if let Some(gate) = fills.get(&key).and_then(Weak::upgrade) {
             return gate;
         }
         if fills.len() >= self.max_entries {
             fills.retain(|_, gate| gate.strong_count() > 0);
         }
         let gate = Arc::new(FillGate::new(()));
-        fills.insert(key.clone(), Arc::downgrade(&gate));
+        fills.insert(key, Arc::downgrade(&gate));
         gate
     }
 
@@ -403,6 +449,38 @@ mod tests {
             cache.page_or_fill(key("a"), || async { Err("down") }).await;
         assert_eq!(failed, Err("down"));
         assert!(cache.page(&key("a")).is_none());
+    }
+
+    #[tokio::test]
+    async fn counts_missing_at_once_are_fetched_once_and_only_the_missing() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let cache = Arc::new(PublicCache::new(1 << 20, 100));
+        let mut known = HashMap::new();
+        known.insert("a".to_string(), 3);
+        cache.store_counts(&known, cache.epoch());
+        let fills = Arc::new(AtomicUsize::new(0));
+        let readers: Vec<_> = (0..16)
+            .map(|_| {
+                let (cache, fills) = (Arc::clone(&cache), Arc::clone(&fills));
+                tokio::spawn(async move {
+                    let keys = ["c", "a", "b", "c"].map(String::from);
+                    cache
+                        .counts_or_fill(&keys, |missing| async move {
+                            assert_eq!(missing, ["b", "c"]);
+                            fills.fetch_add(1, Ordering::SeqCst);
+                            tokio::time::sleep(Duration::from_millis(20)).await;
+                            Ok::<_, ()>(missing.into_iter().map(|k| (k, 7)).collect())
+                        })
+                        .await
+                })
+            })
+            .collect();
+        for reader in readers {
+            let counts = reader.await.unwrap().unwrap();
+            assert_eq!(counts.len(), 3);
+            assert_eq!((counts["a"], counts["b"], counts["c"]), (3, 7, 7));
+        }
+        assert_eq!(fills.load(Ordering::SeqCst), 1);
     }
 
     #[test]

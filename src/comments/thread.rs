@@ -127,21 +127,17 @@ pub async fn counts(
     for key in &keys {
         ArticleKey::parse(key).map_err(|e| ValidationError::new("article", e.message))?;
     }
-    let mut counts = cache.counts(&keys);
-    let missing: Vec<String> = keys
-        .into_iter()
-        .filter(|k| !counts.contains_key(k))
-        .collect();
-    if missing.is_empty() {
-        return Ok(counts);
-    }
-    let epoch = cache.epoch();
-    let mut fetched: HashMap<String, i64> = missing.iter().map(|k| (k.clone(), 0)).collect();
-    let found = db
-        .read(move |conn| db::articles::approved_counts(conn, &missing).map_err(CommentError::from))
-        .await?;
-    fetched.extend(found);
-    cache.store_counts(&fetched, epoch);
-    counts.extend(fetched);
-    Ok(counts)
+    cache
+        .counts_or_fill(&keys, |missing| async move {
+            let mut fetched: HashMap<String, i64> =
+                missing.iter().map(|k| (k.clone(), 0)).collect();
+            let found = db
+                .read(move |conn| {
+                    db::articles::approved_counts(conn, &missing).map_err(CommentError::from)
+                })
+                .await?;
+            fetched.extend(found);
+            Ok(fetched)
+        })
+        .await
 }
