@@ -197,6 +197,10 @@ impl Database {
         );
         let mut conn = PgConnection::establish(admin_url)
             .with_context(|| format!("connecting to {admin_url}"))?;
+        // Where the migrations find pg_trgm, as on a real server; created
+        // from the run's own schema it would be dropped along with it.
+        diesel::sql_query("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
+            .execute(&mut conn)?;
         diesel::sql_query(format!("CREATE SCHEMA {schema}")).execute(&mut conn)?;
         let separator = if admin_url.contains('?') { '&' } else { '?' };
         let url = format!("{admin_url}{separator}options=-csearch_path%3D{schema}");

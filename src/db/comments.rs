@@ -3,8 +3,8 @@
 use diesel::prelude::*;
 
 use super::models::{Article, Comment, NewComment};
-use super::schema::{articles, commenter_stats, comments};
-use super::AnyConnection;
+use super::schema::{articles, commenter_stats, comments, comments_search};
+use super::{AnyConnection, Backend};
 use crate::domain::CommentStatus;
 
 pub fn insert(conn: &mut AnyConnection, new: &NewComment) -> QueryResult<Comment> {
@@ -219,6 +219,20 @@ pub struct QueueQuery {
     pub limit: i64,
 }
 
+diesel::infix_operator!(Match, " MATCH ");
+
+/// The FTS5 query finding `text` anywhere in the SQLite search index
+/// (migration 0007), or `None` where that index cannot help: on PostgreSQL,
+/// whose planner uses its own trigram index by itself, and for a text of
+/// fewer than three characters, which holds no trigram to look up.
+fn trigram_phrase(backend: Backend, text: &str) -> Option<String> {
+    if backend != Backend::Sqlite || text.chars().nth(2).is_none() {
+        return None;
+    }
+    // One FTS5 string: every character literal, `"` doubled.
+    Some(format!("\"{}\"", text.replace('"', "\"\"")))
+}
+
 /// Escapes `%`, `_` and `\` so user text matches literally in LIKE.
 pub fn like_pattern(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len() + 2);
@@ -255,6 +269,17 @@ pub fn queue_page(
         None => query,
     };
     if let Some(text) = &q.search {
+        if let Some(phrase) = trigram_phrase(conn.backend(), text) {
+            // Narrows the rows through the trigram index; the comparison
+            // below still decides which of them match.
+            let indexed = comments_search::table
+                .select(comments_search::rowid)
+                .filter(Match::new(
+                    comments_search::all_fields,
+                    phrase.into_sql::<diesel::sql_types::Text>(),
+                ));
+            query = query.filter(comments::id.eq_any(indexed));
+        }
         let pattern = like_pattern(text);
         query = query.filter(
             lower(comments::body)

@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use diesel::r2d2::Pool;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use diesel::Connection;
+use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 pub use connection::{AnyConnection, Backend, ConnectionManager, DatabaseUrl};
@@ -115,6 +115,12 @@ impl Db {
         // the schema.
         let mut conn = manager.establish().map_err(DbError::from)?;
         run_migrations(&mut conn)?;
+        if url.backend() == Backend::Postgres && !has_search_index(&mut conn)? {
+            tracing::warn!(
+                "the moderation queue search is not indexed: pg_trgm could not be \
+                 created; docs/PERFORMANCE.md shows how to add the index"
+            );
+        }
         drop(conn);
 
         let pool = Pool::builder()
@@ -196,6 +202,20 @@ pub fn run_migrations(conn: &mut AnyConnection) -> Result<Vec<String>, DbError> 
     applied
         .map(|versions| versions.iter().map(|v| v.to_string()).collect())
         .map_err(|e| DbError::Migration(e.to_string()))
+}
+
+/// Whether migration 0007 could build the trigram index of the queue
+/// search (on PostgreSQL it needs the pg_trgm extension).
+fn has_search_index(conn: &mut AnyConnection) -> Result<bool, DbError> {
+    #[derive(diesel::QueryableByName)]
+    struct Present {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        present: bool,
+    }
+    diesel::sql_query("SELECT to_regclass('comments_search') IS NOT NULL AS present")
+        .get_result::<Present>(conn)
+        .map(|row| row.present)
+        .map_err(DbError::from)
 }
 
 /// Milliseconds since the Unix epoch: how every time is stored.

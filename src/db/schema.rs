@@ -164,6 +164,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// SQLite only: the FTS5 trigram index of the queue search (migration
+    /// 0007). `all_fields` is FTS5's hidden column of the table's own name,
+    /// the left side of `MATCH` across every column; `rowid` is the
+    /// comment's id.
+    comments_search (rowid) {
+        rowid -> BigInt,
+        #[sql_name = "comments_search"]
+        all_fields -> Text,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(comments -> articles (article_id));
 diesel::joinable!(comments -> users (user_id));
@@ -182,4 +194,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     moderation_log,
     bans,
     commenter_stats,
+    comments_search,
 );

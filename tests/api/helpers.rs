@@ -42,6 +42,17 @@ impl TestDatabase {
                 let mut admin = diesel::PgConnection::establish(&admin_url).unwrap_or_else(|e| {
                     panic!("{PG_ENV} is set but PostgreSQL is unreachable: {e}")
                 });
+                // Migration 0007 creates pg_trgm where it is missing, in the
+                // first schema of the search path: here a test's own schema,
+                // whose drop would take the extension, and every other test's
+                // index built on it, along. Installed once in `public`, the
+                // migration finds it there, as on a real server.
+                static TRIGRAMS: std::sync::Once = std::sync::Once::new();
+                TRIGRAMS.call_once(|| {
+                    admin
+                        .batch_execute("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
+                        .expect("create pg_trgm");
+                });
                 admin
                     .batch_execute(&format!("CREATE SCHEMA {schema}"))
                     .expect("create test schema");

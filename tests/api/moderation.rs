@@ -2915,6 +2915,57 @@ async fn searching_ignores_case_beyond_ascii_on_every_backend() {
 }
 
 #[tokio::test]
+async fn search_follows_edits_and_finds_short_quoted_and_folded_text() {
+    let app = spawn_app_with("[moderation]\nmode = \"all\"").await;
+    let moderator = app.user(Role::Moderator, "mod@example.com").await;
+    let token = moderator.token.as_str();
+    let created = guest(
+        &app,
+        "find",
+        ("Kim", "kim@example.com"),
+        "first draft about tulips",
+    )
+    .await;
+    let drafted = id_of(&created);
+    // U+212A KELVIN SIGN lower-cases to an ASCII 'k'.
+    let quoted = id_of(
+        &guest(
+            &app,
+            "find",
+            ("Lee", "lee@example.com"),
+            "she said \"ok\" about the \u{212A}ELVIN scale",
+        )
+        .await,
+    );
+    assert_eq!(queue_ids(&app, token, "?q=tulips").await, vec![drafted]);
+
+    expect_status(
+        app.request(Method::PATCH, &format!("/api/v1/comments/{drafted}"))
+            .header("X-Edit-Token", created["edit_token"].as_str().unwrap())
+            .json(&json!({"body": "final word about roses"}))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    // The edit replaces what is found: the old text no longer is.
+    assert!(queue_ids(&app, token, "?q=tulips").await.is_empty());
+    assert_eq!(queue_ids(&app, token, "?q=ROSES").await, vec![drafted]);
+
+    // Shorter than three characters, quotes, and case folded beyond ASCII.
+    assert_eq!(queue_ids(&app, token, "?q=ok").await, vec![quoted]);
+    assert_eq!(queue_ids(&app, token, "?q=%22ok%22").await, vec![quoted]);
+    assert_eq!(queue_ids(&app, token, "?q=kelvin").await, vec![quoted]);
+    assert_eq!(queue_ids(&app, token, "?q=ki").await, vec![drafted]);
+    assert_eq!(
+        queue_ids(&app, token, "?q=about").await,
+        vec![quoted, drafted]
+    );
+    assert!(queue_ids(&app, token, "?q=%22%22%22").await.is_empty());
+}
+
+#[tokio::test]
 async fn two_moderators_making_the_same_decision_at_once_both_succeed() {
     let app = spawn_app_with("[moderation]\nmode = \"all\"").await;
     let ann = app.user(Role::Moderator, "ann.mod@example.com").await;

@@ -1,0 +1,2 @@
+-- The extension stays: other objects in the database may use it.
+DROP INDEX IF EXISTS comments_search;
