@@ -247,17 +247,69 @@ pub fn like_pattern(text: &str) -> String {
     escaped
 }
 
+/// How many of the queue's rows a search reads directly before it turns to
+/// the trigram index (SQLite only; see [`queue_page`]).
+const SEARCH_SCAN_WINDOW: i64 = 250;
+
 /// Keyset-paginated on `id` within one status, optionally one article, so
 /// a page costs the same however many comments are stored.
+///
+/// A search on SQLite is answered in one of two ways, whichever is cheap
+/// for the text. A common text (in a fifth of the comments or more) fills
+/// the page within the newest [`SEARCH_SCAN_WINDOW`] rows of the queue, so
+/// those are read and compared directly, as the index would list every
+/// comment holding it. Any other is looked up in the trigram index, whose
+/// cost follows the number of comments holding the text rather than the
+/// size of the queue: reading rows until a rare text is found would read
+/// the whole queue. Both give the same answer, since the index only narrows
+/// the rows the comparison is made on.
 pub fn queue_page(
     conn: &mut AnyConnection,
     q: &QueueQuery,
 ) -> QueryResult<Vec<(Comment, Article)>> {
+    let Some(phrase) = q
+        .search
+        .as_deref()
+        .and_then(|text| trigram_phrase(conn.backend(), text))
+    else {
+        return load_queue(conn, q, Narrowing::None);
+    };
+    let Some(edge) = queue_window_edge(conn, q)? else {
+        // The whole queue is smaller than the window.
+        return load_queue(conn, q, Narrowing::None);
+    };
+    let rows = load_queue(conn, q, Narrowing::Window(edge))?;
+    if rows.len() as i64 >= q.limit {
+        return Ok(rows);
+    }
+    load_queue(conn, q, Narrowing::Indexed(phrase))
+}
+
+/// What, besides the query's own filters, limits the rows a search reads.
+enum Narrowing {
+    None,
+    /// Rows up to this id in the page's order (the last of the window).
+    Window(i64),
+    /// Rows the trigram index finds for this FTS5 query.
+    Indexed(String),
+}
+
+type AnyBackend = <AnyConnection as diesel::Connection>::Backend;
+
+/// The boxed query of a queue page, with every filter but the selection.
+type QueueQueryOf<'a> = diesel::dsl::IntoBoxed<
+    'a,
+    diesel::dsl::Filter<
+        diesel::dsl::InnerJoin<comments::table, articles::table>,
+        diesel::dsl::Eq<comments::status, &'a str>,
+    >,
+    AnyBackend,
+>;
+
+fn queue_query(q: &QueueQuery, narrowing: Narrowing) -> QueueQueryOf<'_> {
     let mut query = comments::table
         .inner_join(articles::table)
         .filter(comments::status.eq(q.status.as_str()))
-        .select((Comment::as_select(), Article::as_select()))
-        .limit(q.limit)
         .into_boxed();
     if let Some(article_id) = q.article_id {
         query = query.filter(comments::article_id.eq(article_id));
@@ -268,18 +320,24 @@ pub fn queue_page(
         Some(AuthorFilter::Ip(ip)) => query.filter(comments::ip.eq(ip.clone())),
         None => query,
     };
+    query = match narrowing {
+        Narrowing::None => query,
+        Narrowing::Window(edge) => match q.order {
+            Order::OldestFirst => query.filter(comments::id.le(edge)),
+            Order::NewestFirst => query.filter(comments::id.ge(edge)),
+        },
+        Narrowing::Indexed(phrase) => query.filter(
+            comments::id.eq_any(
+                comments_search::table
+                    .select(comments_search::rowid)
+                    .filter(Match::new(
+                        comments_search::all_fields,
+                        phrase.into_sql::<diesel::sql_types::Text>(),
+                    )),
+            ),
+        ),
+    };
     if let Some(text) = &q.search {
-        if let Some(phrase) = trigram_phrase(conn.backend(), text) {
-            // Narrows the rows through the trigram index; the comparison
-            // below still decides which of them match.
-            let indexed = comments_search::table
-                .select(comments_search::rowid)
-                .filter(Match::new(
-                    comments_search::all_fields,
-                    phrase.into_sql::<diesel::sql_types::Text>(),
-                ));
-            query = query.filter(comments::id.eq_any(indexed));
-        }
         let pattern = like_pattern(text);
         query = query.filter(
             lower(comments::body)
@@ -301,11 +359,38 @@ pub fn queue_page(
         (Order::NewestFirst, Some(id)) => query.filter(comments::id.lt(id)),
         (_, None) => query,
     };
-    query = match q.order {
+    match q.order {
         Order::OldestFirst => query.order(comments::id.asc()),
         Order::NewestFirst => query.order(comments::id.desc()),
+    }
+}
+
+/// A page of whole rows.
+fn load_queue(
+    conn: &mut AnyConnection,
+    q: &QueueQuery,
+    narrowing: Narrowing,
+) -> QueryResult<Vec<(Comment, Article)>> {
+    queue_query(q, narrowing)
+        .select((Comment::as_select(), Article::as_select()))
+        .limit(q.limit)
+        .load(conn)
+}
+
+/// The id of the last row of the search window: the queue's rows past the
+/// cursor, in the page's order, without the search. `None` when there are
+/// fewer rows than the window holds.
+fn queue_window_edge(conn: &mut AnyConnection, q: &QueueQuery) -> QueryResult<Option<i64>> {
+    let unsearched = QueueQuery {
+        search: None,
+        ..q.clone()
     };
-    query.load(conn)
+    queue_query(&unsearched, Narrowing::None)
+        .select(comments::id)
+        .offset(SEARCH_SCAN_WINDOW - 1)
+        .limit(1)
+        .first(conn)
+        .optional()
 }
 
 /// Rows of `(author key, status, count, first and last comment time)`.

@@ -2965,6 +2965,90 @@ async fn search_follows_edits_and_finds_short_quoted_and_folded_text() {
     assert!(queue_ids(&app, token, "?q=%22%22%22").await.is_empty());
 }
 
+/// Past the newest 250 rows of a queue, SQLite answers a search through
+/// its trigram index rather than by reading rows (`db::comments::queue_page`):
+/// whichever way a page is found, it must be the same page.
+#[tokio::test]
+async fn searching_a_queue_larger_than_the_scan_window_finds_every_match() {
+    const QUEUE: usize = 320;
+    let app = spawn_app_with("[moderation]\nmode = \"all\"").await;
+    let moderator = app.user(Role::Moderator, "mod@example.com").await;
+    let token = moderator.token.as_str();
+    // The oldest comments, beyond the window of the newest 250.
+    let mut kumquats = Vec::new();
+    for n in 0..3 {
+        let body = format!("an old kumquat note {n}");
+        kumquats.push(app.guest_comment("window", &body).await);
+    }
+    let mut rest = Vec::new();
+    for writer in 0..16 {
+        let (client, address) = (app.client.clone(), app.address.clone());
+        rest.push(tokio::spawn(async move {
+            let mut ids = Vec::new();
+            for n in (writer..QUEUE - 4).step_by(16) {
+                let sent = client
+                    .post(format!("{address}/api/v1/articles/window/comments"))
+                    .json(&json!({
+                        "body": format!("note number {n}"),
+                        "author": {"name": "Filler", "email": format!("f{n}@example.com")}
+                    }))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(sent.status(), StatusCode::CREATED);
+                ids.push(id_of(&sent.json::<Value>().await.unwrap()));
+            }
+            ids
+        }));
+    }
+    let mut notes = Vec::new();
+    for writer in rest {
+        notes.extend(writer.await.unwrap());
+    }
+    // The newest: in the window, with the same rare word.
+    let newest = id_of(&app.guest_comment("window", "a fresh kumquat").await);
+    notes.sort_unstable();
+
+    // A rare word: the window holds one match, the rest are older.
+    let old: Vec<i64> = kumquats.iter().map(id_of).collect();
+    let mut expected = vec![newest, old[2], old[1], old[0]];
+    assert_eq!(queue_ids(&app, token, "?q=KUMQUAT").await, expected);
+    expected.reverse();
+    assert_eq!(
+        queue_ids(&app, token, "?q=kumquat&sort=oldest").await,
+        expected
+    );
+    // Paged, with a cursor past the window's first rows.
+    let first = queue(&app, token, "?q=kumquat&limit=2").await;
+    assert_eq!(ids(&first["comments"]), vec![newest, old[2]]);
+    let cursor = first["next_cursor"].as_str().expect("a next page");
+    assert_eq!(
+        queue_ids(&app, token, &format!("?q=kumquat&limit=2&cursor={cursor}")).await,
+        vec![old[1], old[0]]
+    );
+    // A common text fills the page from the window.
+    let newest_notes: Vec<i64> = notes.iter().rev().take(50).copied().collect();
+    assert_eq!(queue_ids(&app, token, "?q=note+number").await, newest_notes);
+    // A text nowhere, and one only in the oldest comments' author field.
+    assert!(queue_ids(&app, token, "?q=durian").await.is_empty());
+    let edited = &kumquats[0];
+    expect_status(
+        app.request(Method::PATCH, &format!("/api/v1/comments/{}", old[0]))
+            .header("X-Edit-Token", edited["edit_token"].as_str().unwrap())
+            .json(&json!({"body": "now about a durian"}))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(queue_ids(&app, token, "?q=durian").await, vec![old[0]]);
+    assert_eq!(
+        queue_ids(&app, token, "?q=kumquat").await,
+        vec![newest, old[2], old[1]]
+    );
+}
+
 #[tokio::test]
 async fn two_moderators_making_the_same_decision_at_once_both_succeed() {
     let app = spawn_app_with("[moderation]\nmode = \"all\"").await;
