@@ -44,17 +44,18 @@ impl Webhooks {
     }
 
     /// Queues `event` for every endpoint that subscribed to it, inside the
-    /// caller's transaction.
+    /// caller's transaction; returns how many deliveries were queued.
     pub fn enqueue(
         &self,
         conn: &mut AnyConnection,
         event: &str,
         data: Value,
-    ) -> Result<(), DbError> {
+    ) -> Result<usize, DbError> {
         let subscribed = self
             .endpoints
             .iter()
             .filter(|e| e.events.is_empty() || e.events.iter().any(|x| x == event));
+        let mut queued = 0;
         for endpoint in subscribed {
             let payload = json!({
                 "id": token::issue().hash[..32].to_string(),
@@ -63,8 +64,9 @@ impl Webhooks {
                 "data": data,
             });
             outbox::enqueue(conn, TOPIC, &endpoint.url, &payload)?;
+            queued += 1;
         }
-        Ok(())
+        Ok(queued)
     }
 
     pub fn is_empty(&self) -> bool {

@@ -255,8 +255,9 @@ const SEARCH_SCAN_WINDOW: i64 = 250;
 /// a page costs the same however many comments are stored.
 ///
 /// A search on SQLite is answered in one of two ways, whichever is cheap
-/// for the text. A common text (in a fifth of the comments or more) fills
-/// the page within the newest [`SEARCH_SCAN_WINDOW`] rows of the queue, so
+/// for the text. A common text (for a page of 50, one in a fifth of the
+/// comments or more) fills the page within the newest
+/// [`SEARCH_SCAN_WINDOW`] rows of the queue, so
 /// those are read and compared directly, as the index would list every
 /// comment holding it. Any other is looked up in the trigram index, whose
 /// cost follows the number of comments holding the text rather than the
