@@ -94,7 +94,7 @@ struct Args {
     #[arg(long)]
     quick: bool,
     /// Also seed the database up to --scale-total stored comments (through
-    /// HTTP, like the rest: about 15 minutes on SQLite on 2 cores) and
+    /// HTTP, like the rest: about 6 minutes on SQLite on 2 cores) and
     /// measure the queue again.
     #[arg(long)]
     scale: bool,

@@ -12,13 +12,13 @@
 #   --connections N    wrk connections (default 64; 2 wrk threads)
 #   --quick            3 s per workload (the data set stays the same)
 #   --scale            also seed up to 1,000,000 stored comments and measure
-#                      the moderation queue again (adds about 15 minutes on
+#                      the moderation queue again (adds about 6 minutes on
 #                      SQLite, more on PostgreSQL, on 2 cores)
 #   --keep             keep the database afterwards
 #   --help             every option
 #
-# The default run takes about 10 minutes on 2 cores (most of it seeding
-# 210,000 comments). Results: a Markdown table on stdout and
+# The default run takes about 4 minutes on 2 cores after the build (SQLite;
+# about 6 on PostgreSQL, most of it seeding 210,000 comments). Results: a Markdown table on stdout and
 # target/bench/load-<backend>.json; progress on stderr.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -305,7 +305,9 @@ pub async fn submit(
                 CommentStatus::Pending => {
                     queued += hooks.enqueue(conn, webhooks::COMMENT_HELD, data)?
                 }
-                CommentStatus::Spam => queued += hooks.enqueue(conn, webhooks::COMMENT_SPAM, data)?,
+                CommentStatus::Spam => {
+                    queued += hooks.enqueue(conn, webhooks::COMMENT_SPAM, data)?
+                }
                 // Only a published comment changes what readers see.
                 CommentStatus::Approved => cache::notify_in(conn, Some(&article.key))?,
                 _ => {}
