@@ -250,6 +250,8 @@ pub fn like_pattern(text: &str) -> String {
 /// How many of the queue's rows a search reads directly before it turns to
 /// the trigram index (SQLite only; see [`queue_page`]).
 const SEARCH_SCAN_WINDOW: i64 = 250;
+/// How many of the index's matches a search takes at a time.
+const SEARCH_INDEX_BATCH: i64 = 1_000;
 
 /// Keyset-paginated on `id` within one status, optionally one article, so
 /// a page costs the same however many comments are stored.
@@ -258,12 +260,11 @@ const SEARCH_SCAN_WINDOW: i64 = 250;
 /// for the text. A common text (for a page of 50, one in a fifth of the
 /// comments or more) fills the page within the newest
 /// [`SEARCH_SCAN_WINDOW`] rows of the queue, so
-/// those are read and compared directly, as the index would list every
-/// comment holding it. Any other is looked up in the trigram index, whose
-/// cost follows the number of comments holding the text rather than the
-/// size of the queue: reading rows until a rare text is found would read
-/// the whole queue. Both give the same answer, since the index only narrows
-/// the rows the comparison is made on.
+/// those are read and compared directly. Any other is looked up in the
+/// trigram index, in the page's order, [`SEARCH_INDEX_BATCH`] matches at a
+/// time, until the page is full: reading rows until a rare text is found
+/// would read the whole queue. Both give the same answer, since the index
+/// only narrows the rows the comparison is made on.
 pub fn queue_page(
     conn: &mut AnyConnection,
     q: &QueueQuery,
@@ -283,7 +284,55 @@ pub fn queue_page(
     if rows.len() as i64 >= q.limit {
         return Ok(rows);
     }
-    load_queue(conn, q, Narrowing::Indexed(phrase))
+    // Newest first (or oldest, as the page goes), a batch of the index's
+    // matches at a time, until the page is full: the cost follows the page
+    // rather than how many comments hold the text.
+    let mut rows = Vec::new();
+    let mut bound = q.after;
+    loop {
+        let ids = indexed_ids(conn, &phrase, q.order, bound)?;
+        let Some(&last) = ids.last() else { break };
+        let exhausted = (ids.len() as i64) < SEARCH_INDEX_BATCH;
+        let batch = QueueQuery {
+            after: bound,
+            limit: q.limit - rows.len() as i64,
+            ..q.clone()
+        };
+        rows.extend(load_queue(conn, &batch, Narrowing::Ids(ids))?);
+        if rows.len() as i64 >= q.limit || exhausted {
+            break;
+        }
+        bound = Some(last);
+    }
+    Ok(rows)
+}
+
+/// The next ids (at most [`SEARCH_INDEX_BATCH`]) the trigram index finds
+/// for `phrase`, in the page's order, past `bound`.
+fn indexed_ids(
+    conn: &mut AnyConnection,
+    phrase: &str,
+    order: Order,
+    bound: Option<i64>,
+) -> QueryResult<Vec<i64>> {
+    let mut query = comments_search::table
+        .select(comments_search::rowid)
+        .filter(Match::new(
+            comments_search::all_fields,
+            phrase.into_sql::<diesel::sql_types::Text>(),
+        ))
+        .limit(SEARCH_INDEX_BATCH)
+        .into_boxed();
+    query = match (order, bound) {
+        (Order::OldestFirst, Some(id)) => query.filter(comments_search::rowid.gt(id)),
+        (Order::NewestFirst, Some(id)) => query.filter(comments_search::rowid.lt(id)),
+        (_, None) => query,
+    };
+    match order {
+        Order::OldestFirst => query.order(comments_search::rowid.asc()),
+        Order::NewestFirst => query.order(comments_search::rowid.desc()),
+    }
+    .load(conn)
 }
 
 /// What, besides the query's own filters, limits the rows a search reads.
@@ -291,8 +340,8 @@ enum Narrowing {
     None,
     /// Rows up to this id in the page's order (the last of the window).
     Window(i64),
-    /// Rows the trigram index finds for this FTS5 query.
-    Indexed(String),
+    /// Rows among these ids (found by the trigram index).
+    Ids(Vec<i64>),
 }
 
 type AnyBackend = <AnyConnection as diesel::Connection>::Backend;
@@ -327,16 +376,7 @@ fn queue_query(q: &QueueQuery, narrowing: Narrowing) -> QueueQueryOf<'_> {
             Order::OldestFirst => query.filter(comments::id.le(edge)),
             Order::NewestFirst => query.filter(comments::id.ge(edge)),
         },
-        Narrowing::Indexed(phrase) => query.filter(
-            comments::id.eq_any(
-                comments_search::table
-                    .select(comments_search::rowid)
-                    .filter(Match::new(
-                        comments_search::all_fields,
-                        phrase.into_sql::<diesel::sql_types::Text>(),
-                    )),
-            ),
-        ),
+        Narrowing::Ids(ids) => query.filter(comments::id.eq_any(ids)),
     };
     if let Some(text) = &q.search {
         let pattern = like_pattern(text);
@@ -644,4 +684,134 @@ pub fn stats_of(conn: &mut AnyConnection, keys: &[String]) -> QueryResult<Vec<Co
         .filter(commenter_stats::author_key.eq_any(keys))
         .select(CommenterStats::as_select())
         .load(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::config::{SqliteSettings, SqliteSynchronous};
+    use crate::db::models::NewArticle;
+    use crate::db::{run_migrations, ConnectionManager, DatabaseUrl};
+
+    fn comment(article_id: i64, n: usize, body: String, status: CommentStatus) -> NewComment {
+        NewComment {
+            article_id,
+            parent_id: None,
+            user_id: None,
+            author_name: format!("Author {n}"),
+            author_email: Some(format!("a{n}@example.com")),
+            author_url: None,
+            avatar_hash: None,
+            html: body.clone(),
+            body,
+            status: status.as_str().to_string(),
+            edit_token_hash: None,
+            ip: None,
+            user_agent: None,
+            referrer: None,
+            created_at: n as i64,
+            status_changed_at: n as i64,
+            spam_score: None,
+            spam_report: None,
+        }
+    }
+
+    /// The queue's matches for `text`, found by reading every row.
+    fn every_match(conn: &mut AnyConnection, status: CommentStatus, text: &str) -> Vec<i64> {
+        comments::table
+            .filter(comments::status.eq(status.as_str()))
+            .select((comments::id, comments::body, comments::author_name))
+            .order(comments::id.desc())
+            .load::<(i64, String, String)>(conn)
+            .unwrap()
+            .into_iter()
+            .filter(|(_, body, name)| {
+                body.to_lowercase().contains(text) || name.to_lowercase().contains(text)
+            })
+            .map(|(id, _, _)| id)
+            .collect()
+    }
+
+    /// More matches than the index gives in one batch, nearly all of them
+    /// in another status, so the search must walk several batches past the
+    /// window; each page must be exactly what reading every row finds.
+    #[test]
+    fn a_search_walking_the_index_in_batches_finds_what_reading_every_row_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let manager = ConnectionManager::new(
+            DatabaseUrl::Sqlite(dir.path().join("t.db")),
+            SqliteSettings {
+                busy_timeout: Duration::from_secs(5),
+                synchronous: SqliteSynchronous::Normal,
+            },
+        );
+        let conn = &mut manager.establish().unwrap();
+        run_migrations(conn).unwrap();
+        let (article, _) = crate::db::articles::find_or_insert(
+            conn,
+            &NewArticle {
+                key: "batches",
+                title: None,
+                url: None,
+                comments_open: true,
+                created_at: 0,
+                updated_at: 0,
+            },
+        )
+        .unwrap();
+        conn.transaction(|c| {
+            for n in 0..2_900 {
+                // Pending: every 500th holds the word; 2,600 approved
+                // comments hold it too, between and after them.
+                let (status, body) = match n % 10 {
+                    0..=1 if n % 500 == 0 => (CommentStatus::Pending, format!("a Kumquat {n}")),
+                    0..=1 => (CommentStatus::Pending, format!("filler {n}")),
+                    _ => (CommentStatus::Approved, format!("kumquat jam {n}")),
+                };
+                insert(c, &comment(article.id, n, body, status))?;
+            }
+            // Newest: pending comments without the word, past the window.
+            for n in 2_900..3_300 {
+                let body = format!("filler {n}");
+                insert(c, &comment(article.id, n, body, CommentStatus::Pending))?;
+            }
+            diesel::QueryResult::Ok(())
+        })
+        .unwrap();
+
+        let expected = every_match(conn, CommentStatus::Pending, "kumquat");
+        assert_eq!(expected.len(), 6, "{expected:?}");
+        let query = |order, after, limit| QueueQuery {
+            status: CommentStatus::Pending,
+            article_id: None,
+            author: None,
+            search: Some("kumquat".into()),
+            order,
+            after,
+            limit,
+        };
+        let ids =
+            |rows: Vec<(Comment, Article)>| rows.iter().map(|(c, _)| c.id).collect::<Vec<_>>();
+
+        let all = ids(queue_page(conn, &query(Order::NewestFirst, None, 51)).unwrap());
+        assert_eq!(all, expected);
+        let first = ids(queue_page(conn, &query(Order::NewestFirst, None, 4)).unwrap());
+        assert_eq!(first, expected[..4]);
+        let rest = ids(queue_page(conn, &query(Order::NewestFirst, Some(first[3]), 4)).unwrap());
+        assert_eq!(rest, expected[4..]);
+        let mut oldest_first = expected.clone();
+        oldest_first.reverse();
+        let ascending = ids(queue_page(conn, &query(Order::OldestFirst, None, 51)).unwrap());
+        assert_eq!(ascending, oldest_first);
+
+        // A text of fewer than three characters never uses the index.
+        let short = QueueQuery {
+            search: Some("5".into()),
+            ..query(Order::NewestFirst, None, 3_000)
+        };
+        let found = ids(queue_page(conn, &short).unwrap());
+        assert_eq!(found, every_match(conn, CommentStatus::Pending, "5"));
+    }
 }
