@@ -222,6 +222,20 @@ impl TestApp {
         expect_status(response, StatusCode::CREATED).await
     }
 
+    /// Changes the body of a guest comment with the edit token its creation
+    /// answer (`created`) holds; returns the answer's JSON (asserting 200).
+    pub async fn guest_edit(&self, created: &Value, body: &str) -> Value {
+        let id = created["id"].as_i64().expect("the comment's id");
+        let response = self
+            .request(Method::PATCH, &format!("/api/v1/comments/{id}"))
+            .header("X-Edit-Token", created["edit_token"].as_str().unwrap())
+            .json(&json!({ "body": body }))
+            .send()
+            .await
+            .expect("request");
+        expect_status(response, StatusCode::OK).await
+    }
+
     /// Posts a guest comment replying to `parent` (asserting 201).
     pub async fn guest_reply(&self, article: &str, parent: i64, body: &str) -> Value {
         let response = self
