@@ -79,7 +79,8 @@ fn bench(c: &mut Criterion) {
         }
     });
     let settings = Settings::load(&Sources::default()).expect("default settings");
-    let pipeline = eval::local_pipeline(&settings.spam, model.clone()).expect("pipeline");
+    let cpu = moderato::cpu::CpuPool::start(1).expect("CPU pool");
+    let pipeline = eval::local_pipeline(&settings.spam, model.clone(), cpu).expect("pipeline");
     let policy = Policy {
         mode: ModerationMode::None,
         trusted: false,
@@ -89,7 +90,7 @@ fn bench(c: &mut Criterion) {
         .enable_all()
         .build()
         .expect("runtime");
-    let candidates: Vec<Candidate> = samples
+    let candidates: Vec<std::sync::Arc<Candidate>> = samples
         .iter()
         .take(200)
         .map(|s| Candidate {
@@ -99,11 +100,12 @@ fn bench(c: &mut Criterion) {
             user_agent: Some("Mozilla/5.0".into()),
             ..Candidate::default()
         })
+        .map(std::sync::Arc::new)
         .collect();
     let mut next = 0usize;
     c.bench_function("pipeline/default_builtin_scorers", |b| {
         b.iter(|| {
-            let candidate = &candidates[next % candidates.len()];
+            let candidate = candidates[next % candidates.len()].clone();
             next += 1;
             runtime.block_on(pipeline.evaluate(black_box(candidate), policy))
         })

@@ -237,7 +237,8 @@ async fn create_user(
     let db_settings = settings.database.clone();
     let db = tokio::task::spawn_blocking(move || Db::connect(&db_settings)).await??;
     let argon = settings.auth.argon2.clone();
-    let hasher = tokio::task::spawn_blocking(move || PasswordHasher::new(&argon)).await??;
+    let cpu = crate::cpu::CpuPool::start(1)?;
+    let hasher = tokio::task::spawn_blocking(move || PasswordHasher::new(&argon, cpu)).await??;
     let user = auth::create_user(&db, &hasher, email, name, password, role).await?;
     println!("created {} {} (id {})", user.role, user.email, user.id);
     Ok(())

@@ -39,6 +39,7 @@ pub struct Settings {
     pub retention: RetentionSettings,
     pub accounts: AccountSettings,
     pub cache: CacheSettings,
+    pub metrics: MetricsSettings,
     pub log: LogSettings,
 }
 
@@ -50,6 +51,9 @@ pub struct ServerSettings {
     pub max_request_bytes: usize,
     pub trusted_proxies: Vec<String>,
     pub cors_origins: Vec<String>,
+    /// The origin browsers reach this server at, e.g.
+    /// `https://comments.example.org` (empty: taken from each request).
+    pub public_url: String,
     #[serde(with = "humantime_serde")]
     pub shutdown_timeout: Duration,
 }
@@ -111,7 +115,20 @@ pub struct CommentSettings {
     pub max_url_bytes: usize,
     pub page_size: u32,
     pub max_page_size: u32,
+    pub avatars: AvatarScheme,
     pub rate_limit: CommentRateLimit,
+}
+
+/// How the public avatar key of a commenter is made from their email.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AvatarScheme {
+    /// An HMAC with the server's key: stable per address, and useless for
+    /// confirming a guessed address.
+    Keyed,
+    /// The plain SHA-256 Gravatar looks up; anyone can hash a guessed
+    /// address and compare.
+    Gravatar,
 }
 
 /// New comments per window, per client IP and per account (0: no limit).
@@ -159,8 +176,16 @@ pub struct Argon2Settings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LoginLimitSettings {
+    /// Attempts per client address and window.
     pub per_ip: u32,
+    /// Failed attempts per account from one address (or one device) and
+    /// window.
+    pub per_email_ip: u32,
+    /// Failed attempts per account from unknown devices and window before
+    /// such attempts are slowed to one per `slow_interval`.
     pub per_email: u32,
+    #[serde(with = "humantime_serde")]
+    pub slow_interval: Duration,
     #[serde(with = "humantime_serde")]
     pub window: Duration,
 }
@@ -185,6 +210,8 @@ pub struct GuardSettings {
     #[serde(with = "humantime_serde")]
     pub flood_interval: Duration,
     pub refuse_duplicates: bool,
+    #[serde(with = "humantime_serde")]
+    pub duplicate_window: Duration,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -315,6 +342,15 @@ pub enum OnAccountDelete {
 pub struct CacheSettings {
     pub max_page_bytes: usize,
     pub max_entries: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// When set, `GET /metrics` needs `Authorization: Bearer <token>`.
+    pub token: String,
+    /// When set, `/metrics` is served on this address only.
+    pub bind: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -462,18 +498,28 @@ impl Settings {
         .map_err(|e| ConfigError::Invalid(format!("auth.argon2: {e}")))?;
         self.trusted_proxies()?;
         for origin in &self.server.cors_origins {
-            let parsed = url::Url::parse(origin).ok().filter(|u| {
-                matches!(u.scheme(), "http" | "https")
-                    && u.host_str().is_some()
-                    && u.path() == "/"
-                    && u.query().is_none()
-                    && !origin.ends_with('/')
-            });
-            if parsed.is_none() {
+            if !is_origin(origin) {
                 return invalid(format!(
                     "server.cors_origins: `{origin}` must be an origin like https://blog.example.com (scheme and host, optional port, no path)"
                 ));
             }
+        }
+        if !self.server.public_url.is_empty() && !is_origin(&self.server.public_url) {
+            return invalid(format!(
+                "server.public_url: `{}` must be an origin like https://comments.example.org (scheme and host, optional port, no path)",
+                self.server.public_url
+            ));
+        }
+        if !self.metrics.token.is_empty() && self.metrics.token.len() < 16 {
+            return invalid("metrics.token must be at least 16 bytes".into());
+        }
+        if !self.metrics.bind.is_empty()
+            && self.metrics.bind.parse::<std::net::SocketAddr>().is_err()
+        {
+            return invalid(format!(
+                "metrics.bind: `{}` must be an address like 127.0.0.1:9090",
+                self.metrics.bind
+            ));
         }
         crate::db::DatabaseUrl::parse(&self.database.url)
             .map_err(|e| ConfigError::Invalid(format!("database.url: {e}")))?;
@@ -504,6 +550,20 @@ impl Settings {
             n => n,
         }
     }
+}
+
+/// Whether `text` is a web origin as browsers send it: http(s), a host, an
+/// optional port, nothing else (no path, not even a trailing slash).
+fn is_origin(text: &str) -> bool {
+    url::Url::parse(text).ok().is_some_and(|u| {
+        matches!(u.scheme(), "http" | "https")
+            && u.host_str().is_some()
+            && u.path() == "/"
+            && u.query().is_none()
+            && u.fragment().is_none()
+            && u.username().is_empty()
+            && !text.ends_with('/')
+    })
 }
 
 pub fn available_cores() -> usize {

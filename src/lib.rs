@@ -10,6 +10,7 @@ pub mod cache;
 pub mod cli;
 pub mod comments;
 pub mod config;
+pub mod cpu;
 pub mod db;
 pub mod domain;
 pub mod error;

@@ -25,6 +25,7 @@ impl From<diesel::result::Error> for LimitError {
 }
 
 /// One counter to bump: `key` may see at most `limit` hits per `window`.
+#[derive(Debug, Clone)]
 pub struct Rule {
     pub key: String,
     pub limit: u32,
@@ -43,6 +44,35 @@ pub async fn hit_all(db: &Db, rules: Vec<Rule>) -> Result<(), LimitError> {
     }
 }
 
+/// Whether a hit now would be refused, without counting one: the seconds
+/// to wait for the first rule that is already at its limit. A cheap check
+/// before expensive work; the hit itself ([`hit_in`]) still decides.
+pub fn peek_in(
+    conn: &mut db::AnyConnection,
+    rules: &[Rule],
+    now: i64,
+) -> Result<Option<u64>, DbError> {
+    let keys: Vec<&str> = rules
+        .iter()
+        .filter(|r| r.limit > 0)
+        .map(|r| r.key.as_str())
+        .collect();
+    let buckets = db::ratelimit::current(conn, &keys)?;
+    let mut longest: Option<u64> = None;
+    for rule in rules.iter().filter(|r| r.limit > 0) {
+        let Some((_, bucket)) = buckets.iter().find(|(k, _)| *k == rule.key) else {
+            continue;
+        };
+        let window_ms = millis(rule.window);
+        let ends = bucket.window_start.saturating_add(window_ms);
+        if ends > now && bucket.hits >= i64::from(rule.limit) {
+            let secs = wait_secs(ends, now);
+            longest = Some(longest.map_or(secs, |l| l.max(secs)));
+        }
+    }
+    Ok(longest)
+}
+
 /// The same inside a caller's transaction: returns the seconds to wait if
 /// any rule is over its limit. When the caller then rolls back, the hits go
 /// with it, so refused attempts do not count.
@@ -53,13 +83,23 @@ pub fn hit_in(
 ) -> Result<Option<u64>, DbError> {
     let mut longest: Option<u64> = None;
     for rule in rules.iter().filter(|r| r.limit > 0) {
-        let window_ms = i64::try_from(rule.window.as_millis()).unwrap_or(i64::MAX);
+        let window_ms = millis(rule.window);
         let bucket = db::ratelimit::hit(conn, &rule.key, now, window_ms)?;
         if bucket.hits > i64::from(rule.limit) {
-            let ends = bucket.window_start.saturating_add(window_ms);
-            let secs = u64::try_from((ends - now).max(1000) / 1000).unwrap_or(1);
+            let secs = wait_secs(bucket.window_start.saturating_add(window_ms), now);
             longest = Some(longest.map_or(secs, |l| l.max(secs)));
         }
     }
     Ok(longest)
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Whole seconds until `ends`, rounded up, at least 1.
+fn wait_secs(ends: i64, now: i64) -> u64 {
+    u64::try_from((ends.saturating_sub(now) + 999) / 1000)
+        .unwrap_or(1)
+        .max(1)
 }

@@ -11,9 +11,12 @@ use actix_web::{web, App, HttpServer};
 use tracing_actix_web::TracingLogger;
 
 use crate::api::middleware::RequestTimer;
+use crate::auth::keyring::Keyring;
 use crate::auth::PasswordHasher;
 use crate::cache::PublicCache;
+use crate::comments::Avatars;
 use crate::config::Settings;
+use crate::cpu::CpuPool;
 use crate::db::{self, Db, DbError};
 use crate::moderation::retention;
 use crate::outbox::{self, RetryPolicy, Waker};
@@ -52,11 +55,15 @@ impl Application {
         let db = tokio::task::spawn_blocking(move || Db::connect(&db_settings))
             .await
             .map_err(|e| StartupError::Other(e.to_string()))??;
+        let cpu = CpuPool::start(crate::config::available_cores())
+            .map_err(|e| StartupError::Other(format!("cannot start the CPU pool: {e}")))?;
         let argon = settings.auth.argon2.clone();
-        let passwords = tokio::task::spawn_blocking(move || PasswordHasher::new(&argon))
-            .await
-            .map_err(|e| StartupError::Other(e.to_string()))?
-            .map_err(|e| StartupError::Other(e.to_string()))?;
+        let hasher_cpu = cpu.clone();
+        let passwords =
+            tokio::task::spawn_blocking(move || PasswordHasher::new(&argon, hasher_cpu))
+                .await
+                .map_err(|e| StartupError::Other(e.to_string()))?
+                .map_err(|e| StartupError::Other(e.to_string()))?;
 
         // One HTTP client for every outgoing call (scorers, feedback), so
         // connections are pooled.
@@ -66,7 +73,7 @@ impl Application {
             .build()
             .map_err(|e| StartupError::Other(format!("HTTP client: {e}")))?;
         let spam = Arc::new(
-            Spam::build(&settings.spam, http.clone())
+            Spam::build(&settings.spam, http.clone(), cpu.clone())
                 .map_err(|e| StartupError::Other(e.to_string()))?,
         );
         let webhooks = Arc::new(Webhooks::new(settings.webhooks.endpoints.clone(), http));
@@ -78,6 +85,8 @@ impl Application {
             crate::cache::listen(&url, &cache);
         }
         spam.refresh(&db).await?;
+        let keyring = Arc::new(Keyring::load(&db).await?);
+        let avatars = Avatars::new(settings.comments.avatars, keyring.clone());
 
         let listener =
             TcpListener::bind(&settings.server.bind).map_err(|source| StartupError::Bind {
@@ -92,10 +101,13 @@ impl Application {
             settings: settings.clone(),
             db,
             passwords,
+            cpu,
             trusted_proxies,
             spam,
             cache,
             webhooks,
+            keyring,
+            avatars,
             outbox: Waker::default(),
         });
         let max_request_bytes = settings.server.max_request_bytes;
@@ -182,6 +194,9 @@ impl Application {
                 state.cache.clone(),
             )),
             tokio::spawn(refresh_spam(state.clone())),
+            tokio::spawn(crate::comments::guards::backfill_fingerprints(
+                state.db.clone(),
+            )),
             tokio::spawn({
                 let spam = state.spam.clone();
                 async move { spam.self_checks().await }

@@ -4,9 +4,12 @@ use std::sync::Arc;
 
 use ipnet::IpNet;
 
+use crate::auth::keyring::Keyring;
 use crate::auth::PasswordHasher;
 use crate::cache::PublicCache;
+use crate::comments::Avatars;
 use crate::config::Settings;
+use crate::cpu::CpuPool;
 use crate::db::Db;
 use crate::outbox::Waker;
 use crate::spam::Spam;
@@ -16,12 +19,18 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub db: Db,
     pub passwords: PasswordHasher,
+    /// Where CPU-heavy work runs (rendering, scoring, hashing).
+    pub cpu: CpuPool,
     /// `server.trusted_proxies`, parsed.
     pub trusted_proxies: Vec<IpNet>,
     pub spam: Arc<Spam>,
     /// Thread pages and counts, as the public reads them.
     pub cache: Arc<PublicCache>,
     pub webhooks: Arc<Webhooks>,
+    /// The server's secret key and what is derived from it.
+    pub keyring: Arc<Keyring>,
+    /// Commenters' public avatar keys.
+    pub avatars: Avatars,
     /// Wakes the outbox worker after queueing a message.
     pub outbox: Waker,
 }

@@ -7,7 +7,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use super::client::client_info;
-use super::views::{ArticleView, AuthorComment, PublicComment};
+use super::views::{ArticleView, AuthorComment, GuestSecrets, PublicComment};
 use crate::auth::Viewer;
 use crate::cache::PageKey;
 use crate::comments::{self, ArticleHint, EditAuth, GuestAuthor, Order, PageRequest, Submission};
@@ -45,6 +45,11 @@ pub struct AuthorBody {
     /// An http(s) URL.
     #[schema(max_length = 200)]
     url: Option<String>,
+    /// The `author_token` a guest was given with an earlier comment under
+    /// this email: without it, the email's earlier comments do not count as
+    /// theirs (for `first_time` moderation and spam scoring).
+    #[schema(max_length = 100)]
+    token: Option<String>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -96,6 +101,7 @@ pub async fn create(
             name: a.name,
             email: a.email,
             url: a.url,
+            token: a.token,
         }),
         article: body.article.map(|a| ArticleHint {
             title: a.title,
@@ -108,8 +114,12 @@ pub async fn create(
     let view = AuthorComment::new(
         &submitted.comment,
         &submitted.article.key,
-        submitted.edit_token,
+        GuestSecrets {
+            edit_token: submitted.edit_token,
+            author_token: submitted.author_token,
+        },
         edit_window_ms(&state),
+        &state.avatars,
     );
     Ok(HttpResponse::Created().json(view))
 }
@@ -174,7 +184,11 @@ pub async fn list(
                     .article
                     .as_ref()
                     .map(|a| ArticleView::new(a, page.total, &state.settings)),
-                comments: page.comments.iter().map(PublicComment::from).collect(),
+                comments: page
+                    .comments
+                    .iter()
+                    .map(|c| PublicComment::new(c, &state.avatars))
+                    .collect(),
                 next_cursor: page.next_cursor,
                 total: page.total,
             };
@@ -240,12 +254,14 @@ pub async fn edit(
         viewer: viewer.user(),
         edit_token: edit_token(&req),
     };
-    let edited = comments::edit(&state, auth, id.into_inner(), &body.body).await?;
+    let client = client_info(&req, &state);
+    let edited = comments::edit(&state, auth, id.into_inner(), &body.body, client).await?;
     Ok(HttpResponse::Ok().json(AuthorComment::new(
         &edited.comment,
         &edited.article_key,
-        None,
+        GuestSecrets::default(),
         edit_window_ms(&state),
+        &state.avatars,
     )))
 }
 

@@ -79,7 +79,12 @@ pub struct ModerationComment {
 }
 
 impl ModerationComment {
-    fn new(comment: &Comment, article: &Article, author: &AuthorRecord) -> Self {
+    fn new(
+        comment: &Comment,
+        article: &Article,
+        author: &AuthorRecord,
+        avatars: &crate::comments::Avatars,
+    ) -> Self {
         // The report is passed through as stored (checked to be JSON, not
         // rebuilt as a tree and written out again: that was most of a
         // queue page's cost); only its reasons are read out of it.
@@ -109,7 +114,7 @@ impl ModerationComment {
                 email: comment.author_email.clone(),
                 url: comment.author_url.clone(),
                 user_id: comment.user_id,
-                avatar: comment.avatar_hash.clone(),
+                avatar: avatars.of(comment.author_email.as_deref()),
                 approved: author.approved,
                 pending: author.pending,
                 spam: author.spam,
@@ -131,8 +136,8 @@ impl ModerationComment {
         }
     }
 
-    fn from_item(item: &QueueItem) -> Self {
-        Self::new(&item.comment, &item.article, &item.author)
+    fn from_item(item: &QueueItem, avatars: &crate::comments::Avatars) -> Self {
+        Self::new(&item.comment, &item.article, &item.author, avatars)
     }
 }
 
@@ -214,7 +219,7 @@ pub async fn list(
         comments: page
             .items
             .iter()
-            .map(ModerationComment::from_item)
+            .map(|item| ModerationComment::from_item(item, &state.avatars))
             .collect(),
         next_cursor: page.next_cursor,
     }))
@@ -231,8 +236,11 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let detail = queue::get(&state.db, Some(&user.0), id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(DetailView {
-        comment: ModerationComment::from_item(&detail.item),
-        parent: detail.parent.as_ref().map(PublicComment::from),
+        comment: ModerationComment::from_item(&detail.item, &state.avatars),
+        parent: detail
+            .parent
+            .as_ref()
+            .map(|p| PublicComment::new(p, &state.avatars)),
         history: detail.history.iter().map(LogView::from).collect(),
     }))
 }
@@ -268,7 +276,7 @@ pub async fn decide(
     )
     .await?;
     let detail = queue::get(&state.db, Some(&user.0), comment.id).await?;
-    Ok(HttpResponse::Ok().json(ModerationComment::from_item(&detail.item)))
+    Ok(HttpResponse::Ok().json(ModerationComment::from_item(&detail.item, &state.avatars)))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::auth::AuthUser;
 use crate::comments::articles::ArticleWithCount;
+use crate::comments::Avatars;
 use crate::config::Settings;
 use crate::db::models::{Article, Comment, User};
 use crate::domain::CommentStatus;
@@ -56,7 +57,8 @@ impl ArticleView {
 pub struct AuthorView {
     pub name: String,
     pub url: Option<String>,
-    /// SHA-256 of the lower-cased email, for Gravatar/Libravatar URLs.
+    /// A key for drawing the author's avatar, the same for one email
+    /// address (see `comments.avatars`); `null` without an email.
     pub avatar: Option<String>,
     /// Whether the author posted with an account.
     pub registered: bool,
@@ -76,8 +78,8 @@ pub struct PublicComment {
     pub edited_at: Option<String>,
 }
 
-impl From<&Comment> for PublicComment {
-    fn from(c: &Comment) -> Self {
+impl PublicComment {
+    pub fn new(c: &Comment, avatars: &Avatars) -> Self {
         let deleted = c.status() == CommentStatus::Deleted;
         PublicComment {
             id: c.id,
@@ -85,7 +87,7 @@ impl From<&Comment> for PublicComment {
             author: (!deleted).then(|| AuthorView {
                 name: c.author_name.clone(),
                 url: c.author_url.clone(),
-                avatar: c.avatar_hash.clone(),
+                avatar: avatars.of(c.author_email.as_deref()),
                 registered: c.user_id.is_some(),
             }),
             body: c.body.clone(),
@@ -107,22 +109,36 @@ pub struct AuthorComment {
     pub status: CommentStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub edit_token: Option<String>,
+    /// For a guest with an email: send it back as `author.token` with
+    /// later comments, to be recognised as the same commenter (shown once
+    /// per comment; the same for one email).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author_token: Option<String>,
     /// Until when the author may edit, if they still may.
     pub editable_until: String,
+}
+
+/// The secrets a guest gets with a new comment.
+#[derive(Default)]
+pub struct GuestSecrets {
+    pub edit_token: Option<String>,
+    pub author_token: Option<String>,
 }
 
 impl AuthorComment {
     pub fn new(
         comment: &Comment,
         article_key: &str,
-        edit_token: Option<String>,
+        secrets: GuestSecrets,
         edit_window_ms: i64,
+        avatars: &Avatars,
     ) -> Self {
         AuthorComment {
-            comment: PublicComment::from(comment),
+            comment: PublicComment::new(comment, avatars),
             article: article_key.to_string(),
             status: comment.status().as_seen_by_author(),
-            edit_token,
+            edit_token: secrets.edit_token,
+            author_token: secrets.author_token,
             editable_until: timestamp(comment.created_at.saturating_add(edit_window_ms)),
         }
     }

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod extract;
+pub mod keyring;
 mod password;
 pub mod permissions;
 pub mod token;

@@ -1,5 +1,6 @@
-//! Password hashing with argon2id, off the async workers and bounded in how
-//! many run at once (each holds `memory_kib` of memory while it runs).
+//! Password hashing with argon2id, on the CPU pool (off the async workers)
+//! and bounded in how many run at once (each holds `memory_kib` of memory
+//! while it runs).
 
 use std::sync::Arc;
 
@@ -9,6 +10,7 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use tokio::sync::Semaphore;
 
 use crate::config::Argon2Settings;
+use crate::cpu::CpuPool;
 use crate::domain::Password;
 
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +25,7 @@ pub enum HashError {
 #[derive(Clone)]
 pub struct PasswordHasher {
     params: Params,
+    cpu: CpuPool,
     permits: Arc<Semaphore>,
     /// A hash of a random password, verified against when the account does
     /// not exist, so an unknown email costs the same as a wrong password.
@@ -30,7 +33,7 @@ pub struct PasswordHasher {
 }
 
 impl PasswordHasher {
-    pub fn new(settings: &Argon2Settings) -> Result<Self, HashError> {
+    pub fn new(settings: &Argon2Settings, cpu: CpuPool) -> Result<Self, HashError> {
         let params = Params::new(
             settings.memory_kib,
             settings.iterations,
@@ -46,6 +49,7 @@ impl PasswordHasher {
         let dummy_hash = hash_with(&params, dummy_secret.as_str().as_bytes())?;
         Ok(PasswordHasher {
             params,
+            cpu,
             permits: Arc::new(Semaphore::new(concurrent)),
             dummy_hash: Arc::new(dummy_hash),
         })
@@ -99,7 +103,8 @@ impl PasswordHasher {
             .acquire()
             .await
             .map_err(|e| HashError::Task(e.to_string()))?;
-        tokio::task::spawn_blocking(work)
+        self.cpu
+            .run(work)
             .await
             .map_err(|e| HashError::Task(e.to_string()))?
     }
@@ -138,7 +143,7 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_verify_and_wrong_passwords_do_not() {
-        let hasher = PasswordHasher::new(&fast()).unwrap();
+        let hasher = PasswordHasher::new(&fast(), CpuPool::start(1).unwrap()).unwrap();
         let hash = hasher.hash(pw("correct horse")).await.unwrap();
         assert!(hash.starts_with("$argon2id$"), "{hash}");
         assert!(
@@ -159,18 +164,18 @@ mod tests {
 
     #[tokio::test]
     async fn unknown_accounts_never_match_even_the_dummy_secret() {
-        let hasher = PasswordHasher::new(&fast()).unwrap();
+        let hasher = PasswordHasher::new(&fast(), CpuPool::start(1).unwrap()).unwrap();
         let verified = hasher.verify(pw("anything"), None).await.unwrap();
         assert!(!verified.matched);
     }
 
     #[tokio::test]
     async fn hashes_made_with_old_parameters_are_flagged_for_rehash() {
-        let old = PasswordHasher::new(&fast()).unwrap();
+        let old = PasswordHasher::new(&fast(), CpuPool::start(1).unwrap()).unwrap();
         let hash = old.hash(pw("correct horse")).await.unwrap();
         let mut stronger = fast();
         stronger.memory_kib = 2048;
-        let new = PasswordHasher::new(&stronger).unwrap();
+        let new = PasswordHasher::new(&stronger, CpuPool::start(1).unwrap()).unwrap();
         let verified = new.verify(pw("correct horse"), Some(hash)).await.unwrap();
         assert!(verified.matched && verified.outdated);
     }

@@ -1,14 +1,19 @@
 //! An author changing their own comment: editing within the edit window,
 //! deleting at any time. Moderators may delete any comment.
 
+use std::sync::Arc;
+
+use super::guards::{Action, Actor, Guards};
 use super::submit::{candidate_from, history_from};
-use super::{render, CommentError};
+use super::{render, ClientInfo, CommentError};
 use crate::auth::{permissions, token, AuthUser};
 use crate::cache;
+use crate::db::comments::{BodyUpdate, Writer};
 use crate::db::models::{Article, Comment};
 use crate::db::moderation::NewLogEntry;
 use crate::db::{self, Db};
 use crate::domain::{CommentBody, CommentStatus};
+use crate::moderation::bans;
 use crate::spam::{AccountFacts, History, Policy};
 use crate::state::AppState;
 use crate::webhooks;
@@ -47,17 +52,21 @@ pub struct Edited {
 
 /// Edits a comment's text. The new text is scored like a new comment
 /// (spammers post something clean and edit the links in later); an edit can
-/// move a comment towards review or spam, never back.
+/// move a comment towards review or spam, never back. Edits pass the same
+/// guards as new comments (flood, rate limits, duplicates, bans).
 #[tracing::instrument(skip_all, fields(comment_id = id))]
 pub async fn edit(
     state: &AppState,
     auth: EditAuth<'_>,
     id: i64,
     body: &str,
+    client: ClientInfo,
 ) -> Result<Edited, CommentError> {
-    let (db, settings, spam) = (&state.db, state.settings.as_ref(), state.spam.as_ref());
+    let settings = state.settings.as_ref();
     let body = CommentBody::parse(body, settings.comments.max_body_bytes)?;
-    let (current, article, history) = db
+    let fingerprint = body.fingerprint();
+    let (current, article) = state
+        .db
         .read(move |conn| {
             let Some(comment) =
                 db::comments::find(conn, id)?.filter(|c| c.status() != CommentStatus::Deleted)
@@ -66,12 +75,7 @@ pub async fn edit(
             };
             let article: Article =
                 db::articles::find(conn, comment.article_id)?.ok_or(CommentError::NotFound)?;
-            let history: History = history_from(db::comments::history(
-                conn,
-                comment.user_id,
-                comment.author_email.as_deref(),
-            )?);
-            Ok((comment, article, history))
+            Ok((comment, article))
         })
         .await?;
     if !auth.is_author(&current) {
@@ -85,14 +89,61 @@ pub async fn edit(
     if now.saturating_sub(current.created_at) > window {
         return Err(CommentError::EditWindowClosed);
     }
+    let viewer = auth.viewer.filter(|v| current.user_id == Some(v.id));
+    let trusted = viewer.is_some_and(|v| v.trusted || v.role.can_moderate());
+    let writer = match (current.user_id, &current.author_email) {
+        (Some(user), _) => Writer::Account(user),
+        (None, Some(email)) => Writer::Guest(email.clone()),
+        (None, None) => Writer::Anonymous(current.author_name.clone()),
+    };
+    let guards = Guards::new(
+        settings,
+        Action::Edit,
+        &Actor {
+            writer: &writer,
+            trusted,
+            ip: client.ip,
+        },
+        &fingerprint,
+        Some(current.id),
+        now,
+    );
+    let (history, ban) = {
+        let (user_id, email, article_id) = (
+            current.user_id,
+            current.author_email.clone(),
+            current.article_id,
+        );
+        let guards = guards.clone();
+        state
+            .db
+            .read(move |conn| {
+                // A guest's edit token proves this comment is theirs, not
+                // that every comment under its email is.
+                let history = match user_id {
+                    Some(_) => {
+                        history_from(db::comments::history(conn, user_id, email.as_deref())?)
+                    }
+                    None => History::default(),
+                };
+                let ban = bans::find_active(conn, user_id, email.as_deref(), client.ip)?;
+                if ban.as_ref().is_none_or(|b| b.shadow) {
+                    guards.peek(conn, Some(article_id), now)?;
+                }
+                Ok::<_, CommentError>((history, ban))
+            })
+            .await?
+    };
+    if let Some(ban) = ban.as_ref().filter(|b| !b.shadow) {
+        return Err(CommentError::Banned {
+            until: ban.expires_at,
+        });
+    }
 
     let mut candidate = candidate_from(&current, &article, history);
     candidate.body = body.as_str().to_string();
     candidate.is_edit = true;
-    let trusted = auth
-        .viewer
-        .is_some_and(|v| v.trusted || v.role.can_moderate());
-    if let Some(viewer) = auth.viewer.filter(|v| current.user_id == Some(v.id)) {
+    if let Some(viewer) = viewer {
         candidate.account = Some(AccountFacts {
             id: viewer.id,
             role: viewer.role.as_str().to_string(),
@@ -103,30 +154,50 @@ pub async fn edit(
     let policy = Policy {
         mode: settings.moderation.mode,
         trusted,
-        approved_before: history.approved > 0,
+        // The comment being edited counts: an approved comment's typo fix
+        // is not a first comment.
+        approved_before: history.approved > 0 || current.status() == CommentStatus::Approved,
     };
-    let decision = spam.pipeline.evaluate(&candidate, policy).await;
-    let status = more_severe(current.status(), decision.status);
+    let decision = state
+        .spam
+        .pipeline
+        .evaluate(Arc::new(candidate), policy)
+        .await;
+    let mut status = more_severe(current.status(), decision.status);
+    if ban.is_some() {
+        // Shadow-banned: whatever they write stays out of sight.
+        status = CommentStatus::Spam;
+    }
     let report = serde_json::to_string(&decision.report)
         .map_err(|e| CommentError::Internal(e.to_string()))?;
     let score = decision.report.score;
+    let (body, html) = state
+        .cpu
+        .run(move || {
+            let html = render::markdown_to_html(body.as_str());
+            (body, html)
+        })
+        .await
+        .map_err(|e| CommentError::Internal(e.to_string()))?;
 
-    let html = render::markdown_to_html(body.as_str());
     let hooks = state.webhooks.clone();
     let article_key = article.key.clone();
     let current_was_public = current.status() == CommentStatus::Approved;
-    let updated = db
+    let updated = state
+        .db
         .write(move |conn| {
-            let Some(updated) = db::comments::update_body(
-                conn,
-                &current,
-                body.as_str(),
-                &html,
+            guards.count(conn, now)?;
+            guards.check_duplicate(conn, Some(current.article_id))?;
+            let update = BodyUpdate {
+                body: body.as_str(),
+                html: &html,
+                fingerprint: &fingerprint.hash,
                 status,
-                (score, &report),
-                now,
-            )?
-            else {
+                spam_score: score,
+                spam_report: &report,
+                at: now,
+            };
+            let Some(updated) = db::comments::update_body(conn, &current, &update)? else {
                 return Ok(None);
             };
             // An edit that sends a comment to review or spam is announced

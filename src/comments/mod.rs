@@ -2,6 +2,7 @@
 //! deleting comments, and the articles they hang under.
 
 pub mod articles;
+pub mod guards;
 mod manage;
 pub mod render;
 mod submit;
@@ -13,9 +14,13 @@ pub use submit::{
 };
 pub use thread::{counts, public_page, Order, PageRequest, ThreadPage, MAX_COUNT_KEYS};
 
+use std::sync::Arc;
+
 use sha2::{Digest, Sha256};
 
+use crate::auth::keyring::Keyring;
 use crate::auth::AuthError;
+use crate::config::AvatarScheme;
 use crate::db::DbError;
 use crate::domain::ValidationError;
 
@@ -61,21 +66,53 @@ impl From<diesel::result::Error> for CommentError {
     }
 }
 
-/// The avatar key for an email: SHA-256 of the trimmed, lower-cased address,
-/// which Gravatar and Libravatar both accept. It identifies the same person
-/// across comments without revealing the address itself.
-pub fn avatar_hash(email: &str) -> String {
+/// The public avatar key of commenters, as `comments.avatars` says.
+pub struct Avatars {
+    scheme: AvatarScheme,
+    keyring: Arc<Keyring>,
+}
+
+impl Avatars {
+    pub fn new(scheme: AvatarScheme, keyring: Arc<Keyring>) -> Self {
+        Avatars { scheme, keyring }
+    }
+
+    pub fn of(&self, email: Option<&str>) -> Option<String> {
+        let email = email?;
+        Some(match self.scheme {
+            AvatarScheme::Keyed => self.keyring.avatar(email),
+            AvatarScheme::Gravatar => gravatar_hash(email),
+        })
+    }
+}
+
+/// SHA-256 of the trimmed, lower-cased address: the key Gravatar and
+/// Libravatar look avatars up by.
+fn gravatar_hash(email: &str) -> String {
     hex::encode(Sha256::digest(email.trim().to_lowercase().as_bytes()))
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
-    fn avatar_hash_is_gravatars_sha256_form() {
+    fn gravatar_keys_are_gravatars_sha256_form() {
         // Gravatar's documented example address and its SHA-256.
+        let avatars = Avatars::new(AvatarScheme::Gravatar, Arc::new(Keyring::from_key([0; 32])));
         assert_eq!(
-            super::avatar_hash(" MyEmailAddress@example.com "),
+            avatars.of(Some(" MyEmailAddress@example.com ")).unwrap(),
             "84059b07d4be67b806386c0aad8070a23f18836bbaae342275dc0a83414c32ee"
         );
+        assert_eq!(avatars.of(None), None);
+    }
+
+    #[test]
+    fn keyed_avatars_are_not_the_gravatar_hash() {
+        let keyring = Arc::new(Keyring::from_key([0; 32]));
+        let avatars = Avatars::new(AvatarScheme::Keyed, keyring.clone());
+        let key = avatars.of(Some("a@example.com")).unwrap();
+        assert_eq!(key, keyring.avatar("a@example.com"));
+        assert_ne!(key, gravatar_hash("a@example.com"));
     }
 }

@@ -4,12 +4,35 @@
 //! Two layers: raw HTML in the markdown is turned into text before rendering
 //! (a commenter who types `<b>` sees `<b>`), and the rendered HTML then goes
 //! through ammonia with a short allow-list, which drops scripts, event
-//! handlers, styles and every URL scheme but http, https and mailto.
+//! handlers, styles, every attribute but `a href` and `ol start`, and every
+//! URL scheme but http, https and mailto.
+//!
+//! The cost is bounded whatever the input. pulldown-cmark parses in time
+//! linear in the input, but html5ever (inside ammonia) spends time
+//! proportional to the depth of open elements on every tag, so 64 KiB of
+//! `> > > …` or `- - - …` took seconds and came out as 2 MB of HTML.
+//! Elements are therefore nested at most [`MAX_NESTING`] deep (deeper
+//! markup is dropped, its text kept), and HTML that would exceed
+//! [`max_html_bytes`] is replaced by the text shown as plain paragraphs.
+//! `bench/render.rs` measures the worst inputs found, per input byte.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
-use pulldown_cmark::{html, Event, Options, Parser};
+use pulldown_cmark::{html, Event, Options, Parser, Tag, TagEnd};
+
+/// Elements open at once at most; markup nested deeper is dropped and its
+/// text joins the enclosing element. No one quotes a quote of a quote 16
+/// levels down in a comment.
+pub const MAX_NESTING: usize = 16;
+
+/// The most HTML a comment of `markdown_bytes` may render to: 8 bytes per
+/// byte of markdown, plus room for a short comment's markup. Ordinary
+/// markdown stays well under it (a table of one-letter cells renders to
+/// about 5 bytes per byte); beyond it the comment is shown as plain text.
+pub fn max_html_bytes(markdown_bytes: usize) -> usize {
+    markdown_bytes.saturating_mul(8).saturating_add(1024)
+}
 
 static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     let tags: HashSet<&str> = [
@@ -51,6 +74,8 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     builder
         .tags(tags)
         .tag_attributes(attributes)
+        // `Builder::empty` still allows `title` and `lang` on every tag.
+        .generic_attributes(HashSet::new())
         .url_schemes(["http", "https", "mailto"].into_iter().collect())
         .url_relative(ammonia::UrlRelative::Deny)
         .link_rel(Some("nofollow ugc noopener"))
@@ -69,13 +94,116 @@ pub fn markdown_to_html(markdown: &str) -> String {
         other => other,
     });
     let mut unsafe_html = String::with_capacity(markdown.len() + markdown.len() / 2 + 16);
-    html::push_html(&mut unsafe_html, events);
+    html::push_html(&mut unsafe_html, Flatten::new(events));
+    if unsafe_html.len() > max_html_bytes(markdown.len()) {
+        unsafe_html = plain_text_html(markdown);
+    }
     SANITIZER.clean(&unsafe_html).to_string()
+}
+
+/// Drops the start and end of every element nested deeper than
+/// [`MAX_NESTING`], keeping what is inside; where a dropped block ended, a
+/// line break keeps its text apart from what follows.
+struct Flatten<I> {
+    events: I,
+    /// For each element open in the source: whether its tags were kept.
+    open: Vec<bool>,
+    kept: usize,
+    /// Whether anything was written since the last line break.
+    since_break: bool,
+}
+
+impl<'a, I: Iterator<Item = Event<'a>>> Flatten<I> {
+    fn new(events: I) -> Self {
+        Flatten {
+            events,
+            open: Vec::new(),
+            kept: 0,
+            since_break: false,
+        }
+    }
+}
+
+impl<'a, I: Iterator<Item = Event<'a>>> Iterator for Flatten<I> {
+    type Item = Event<'a>;
+
+    fn next(&mut self) -> Option<Event<'a>> {
+        loop {
+            let event = self.events.next()?;
+            match &event {
+                Event::Start(tag) => {
+                    let keep = self.kept < MAX_NESTING;
+                    self.open.push(keep);
+                    if keep {
+                        self.kept += 1;
+                        self.since_break = !matches!(tag, Tag::Paragraph);
+                        return Some(event);
+                    }
+                }
+                Event::End(end) => {
+                    if self.open.pop().unwrap_or(false) {
+                        self.kept -= 1;
+                        return Some(event);
+                    }
+                    if self.since_break && ends_a_block(end) {
+                        self.since_break = false;
+                        return Some(Event::HardBreak);
+                    }
+                }
+                Event::HardBreak => {
+                    self.since_break = false;
+                    return Some(event);
+                }
+                _ => {
+                    self.since_break = true;
+                    return Some(event);
+                }
+            }
+        }
+    }
+}
+
+fn ends_a_block(end: &TagEnd) -> bool {
+    matches!(
+        end,
+        TagEnd::Paragraph
+            | TagEnd::Heading(_)
+            | TagEnd::CodeBlock
+            | TagEnd::Item
+            | TagEnd::TableRow
+            | TagEnd::TableCell
+    )
+}
+
+/// The comment as plain paragraphs: blank lines separate them, single new
+/// lines break them; every character is escaped. At most 5 bytes of HTML
+/// per byte of text (`&` becomes `&amp;`).
+fn plain_text_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 4 + 16);
+    for paragraph in text.split("\n\n").filter(|p| !p.trim().is_empty()) {
+        out.push_str("<p>");
+        for (i, line) in paragraph.lines().enumerate() {
+            if i > 0 {
+                out.push_str("<br>");
+            }
+            for c in line.chars() {
+                match c {
+                    '&' => out.push_str("&amp;"),
+                    '<' => out.push_str("&lt;"),
+                    '>' => out.push_str("&gt;"),
+                    c => out.push(c),
+                }
+            }
+        }
+        out.push_str("</p>\n");
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::markdown_to_html as render;
+    use super::*;
 
     #[test]
     fn renders_common_markdown() {
@@ -90,10 +218,11 @@ mod tests {
     }
 
     #[test]
-    fn links_get_rel_nofollow_ugc_noopener() {
-        let html = render("[site](https://example.com)");
+    fn links_get_rel_nofollow_ugc_noopener_and_nothing_but_href() {
+        let html = render("[site](https://example.com \"a title\")");
         assert!(html.contains("href=\"https://example.com\""), "{html}");
         assert!(html.contains("rel=\"nofollow ugc noopener\""), "{html}");
+        assert!(!html.contains("title"), "{html}");
     }
 
     #[test]
@@ -128,5 +257,70 @@ mod tests {
     fn text_is_escaped() {
         let html = render("5 < 6 & \"quotes\"");
         assert!(html.contains("5 &lt; 6 &amp;"), "{html}");
+    }
+
+    /// How deep elements are nested in `html`, at most.
+    fn deepest(html: &str) -> usize {
+        let (mut depth, mut max) = (0usize, 0usize);
+        let mut rest = html;
+        while let Some(i) = rest.find('<') {
+            rest = &rest[i + 1..];
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '/')
+                .collect();
+            match name.strip_prefix('/') {
+                Some(_) => depth -= 1,
+                None if name == "br" || name == "hr" => {}
+                None => {
+                    depth += 1;
+                    max = max.max(depth);
+                }
+            }
+        }
+        max
+    }
+
+    #[test]
+    fn deep_nesting_is_flattened_and_its_text_kept() {
+        for md in [
+            format!("{}deep", "> ".repeat(5_000)),
+            format!("{}deep", "- ".repeat(5_000)),
+            format!("{}deep", "1. ".repeat(5_000)),
+            format!("{}deep", "> - ".repeat(2_500)),
+            format!("{}deep{}", "*a ".repeat(5_000), " a*".repeat(5_000)),
+        ] {
+            let html = render(&md);
+            assert!(html.contains("deep"), "text lost: {}", &html[..200]);
+            assert!(deepest(&html) <= MAX_NESTING, "{}", deepest(&html));
+            assert!(html.len() <= max_html_bytes(md.len()), "{}", html.len());
+        }
+    }
+
+    #[test]
+    fn shallow_nesting_is_kept_as_written() {
+        let html = render("> > > three levels");
+        assert_eq!(html.matches("<blockquote>").count(), 3, "{html}");
+        let html = render("- a\n  - b\n    - c");
+        assert_eq!(html.matches("<ul>").count(), 3, "{html}");
+    }
+
+    #[test]
+    fn markup_heavier_than_the_bound_becomes_plain_text() {
+        // Quotes as deep as allowed, one short line each: about 13 bytes of
+        // HTML per byte of markdown.
+        let md = format!("{}x\n\n", "> ".repeat(MAX_NESTING)).repeat(100);
+        let html = render(&md);
+        assert!(html.len() <= max_html_bytes(md.len()), "{}", html.len());
+        assert!(!html.contains("<blockquote"), "{}", &html[..100]);
+        assert!(html.starts_with("<p>&gt; &gt;"), "{}", &html[..100]);
+    }
+
+    #[test]
+    fn plain_text_fallback_escapes_and_keeps_paragraphs() {
+        assert_eq!(
+            plain_text_html("a < b & c\nnext\n\n\n\nsecond"),
+            "<p>a &lt; b &amp; c<br>next</p>\n<p>second</p>\n"
+        );
     }
 }

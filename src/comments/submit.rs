@@ -1,12 +1,17 @@
-//! Accepting a new comment: validate, guard against floods and duplicates,
-//! resolve the article and parent, score for spam, store.
+//! Accepting a new comment, in four steps: parse what the client sent,
+//! read what the decision needs in one round trip ([`Context`]), check the
+//! rules and score it, then store it in one transaction that also decides
+//! the guards (flood, rate limits, duplicates; see `guards.rs`).
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
-use super::{avatar_hash, render, CommentError};
+use super::guards::{Action, Actor, Guards};
+use super::{render, CommentError};
 use crate::auth::{token, AuthUser};
 use crate::cache;
 use crate::config::Settings;
+use crate::db::comments::Writer;
 use crate::db::models::{Article, Comment, NewArticle, NewComment};
 use crate::db::moderation::Ban;
 use crate::db::{self};
@@ -15,7 +20,6 @@ use crate::domain::{
 };
 use crate::metrics::METRICS;
 use crate::moderation::bans;
-use crate::ratelimit::{self, Rule};
 use crate::spam::{self, AccountFacts, ArticleFacts, Candidate, History, Policy};
 use crate::state::AppState;
 use crate::webhooks;
@@ -36,6 +40,9 @@ pub struct GuestAuthor {
     pub name: Option<String>,
     pub email: Option<String>,
     pub url: Option<String>,
+    /// The author token a guest was given with an earlier comment: proof
+    /// that they are the one who used this email here before.
+    pub token: Option<String>,
 }
 
 /// What the page tells about its article, used only when the article is
@@ -54,13 +61,14 @@ pub struct ClientInfo {
     pub referrer: Option<String>,
 }
 
-/// The stored comment, its article, and for a guest the edit token (shown
-/// once, never stored in the clear).
+/// The stored comment, its article, and for a guest the secrets shown
+/// once: the edit token (stored only as a hash) and the author token.
 #[derive(Debug)]
 pub struct Submitted {
     pub comment: Comment,
     pub article: Article,
     pub edit_token: Option<String>,
+    pub author_token: Option<String>,
 }
 
 /// Who wrote the comment, validated.
@@ -71,6 +79,20 @@ pub(super) struct Author {
     pub name: String,
     pub email: Option<String>,
     pub url: Option<String>,
+    /// An account, or a guest who showed the author token of their email:
+    /// only then does the history of comments under that email count as
+    /// theirs (for `first_time` moderation and for the spam scorers).
+    pub proven: bool,
+}
+
+impl Author {
+    pub(super) fn writer(&self) -> Writer {
+        match (self.user_id, &self.email) {
+            (Some(id), _) => Writer::Account(id),
+            (None, Some(email)) => Writer::Guest(email.clone()),
+            (None, None) => Writer::Anonymous(self.name.clone()),
+        }
+    }
 }
 
 /// What a client may keep of a header: bounded and printable.
@@ -81,9 +103,6 @@ struct Context {
     article: Option<Article>,
     parent: Option<Comment>,
     history: History,
-    last_from_ip: Option<i64>,
-    last_from_user: Option<i64>,
-    duplicate: bool,
     ban: Option<Ban>,
 }
 
@@ -95,90 +114,31 @@ pub async fn submit(
     submission: Submission,
     client: ClientInfo,
 ) -> Result<Submitted, CommentError> {
-    let (db, settings, spam) = (&state.db, state.settings.as_ref(), state.spam.as_ref());
-    let limits = &settings.comments;
-    let body = CommentBody::parse(&submission.body, limits.max_body_bytes)?;
-    let author = resolve_author(settings, viewer, submission.author)?;
+    let settings = state.settings.as_ref();
+    let now = db::now_millis();
+    let body = CommentBody::parse(&submission.body, settings.comments.max_body_bytes)?;
+    let author = resolve_author(state, viewer, submission.author)?;
     let hint = parse_hint(settings, submission.article)?;
     let parent_id = submission.parent_id;
+    let writer = author.writer();
+    let fingerprint = body.fingerprint();
+    let guards = Guards::new(
+        settings,
+        Action::Comment,
+        &Actor {
+            writer: &writer,
+            trusted: author.trusted,
+            ip: client.ip,
+        },
+        &fingerprint,
+        None,
+        now,
+    );
 
-    let context = {
-        let key = key.clone();
-        let (user_id, email, name) = (author.user_id, author.email.clone(), author.name.clone());
-        let ip = client.ip.map(|ip| ip.to_string());
-        let text = body.as_str().to_string();
-        let check_duplicates = settings.guards.refuse_duplicates;
-        let client_ip = client.ip;
-        db.read(move |conn| {
-            let article = db::articles::find_by_key(conn, key.as_str())?;
-            let parent = match parent_id {
-                Some(id) => db::comments::find(conn, id)?,
-                None => None,
-            };
-            let history = history_from(db::comments::history(conn, user_id, email.as_deref())?);
-            let last_from_ip = match &ip {
-                Some(ip) => db::comments::latest_from_ip(conn, ip)?,
-                None => None,
-            };
-            let last_from_user = match user_id {
-                Some(id) => db::comments::latest_from_user(conn, id)?,
-                None => None,
-            };
-            let duplicate = match (&article, check_duplicates) {
-                (Some(a), true) => db::comments::duplicate_exists(
-                    conn,
-                    a.id,
-                    user_id,
-                    email.as_deref(),
-                    &name,
-                    &text,
-                )?,
-                _ => false,
-            };
-            let ban = bans::find_active(conn, user_id, email.as_deref(), client_ip)?;
-            Ok::<_, CommentError>(Context {
-                article,
-                parent,
-                history,
-                last_from_ip,
-                last_from_user,
-                duplicate,
-                ban,
-            })
-        })
-        .await?
-    };
+    let context = load_context(state, &key, &author, parent_id, client.ip, &guards, now).await?;
+    check(settings, &context, &hint, parent_id, now)?;
 
-    let now = db::now_millis();
-    if let Some(ban) = context.ban.as_ref().filter(|b| !b.shadow) {
-        return Err(CommentError::Banned {
-            until: ban.expires_at,
-        });
-    }
-    check_flood(settings, &author, &context, now)?;
-    if context.duplicate {
-        return Err(CommentError::Duplicate);
-    }
-    match &context.article {
-        Some(article) if !super::articles::is_open(article, settings, now) => {
-            return Err(CommentError::Closed)
-        }
-        Some(_) => {}
-        None => check_auto_create(settings, &hint)?,
-    }
-    if let Some(id) = parent_id {
-        let belongs = matches!((&context.parent, &context.article), (Some(p), Some(a))
-            if p.article_id == a.id && p.status() == CommentStatus::Approved);
-        if !belongs {
-            return Err(ValidationError::new(
-                "parent_id",
-                format!("comment {id} is not a published comment of this article"),
-            )
-            .into());
-        }
-    }
-
-    let candidate = Candidate {
+    let candidate = Arc::new(Candidate {
         body: body.as_str().to_string(),
         author_name: author.name.clone(),
         author_email: author.email.clone(),
@@ -204,13 +164,17 @@ pub async fn submit(
         is_edit: false,
         created_at: now,
         prior_scores: Vec::new(),
-    };
+    });
     let policy = Policy {
         mode: settings.moderation.mode,
         trusted: author.trusted,
         approved_before: context.history.approved > 0,
     };
-    let mut decision = spam.pipeline.evaluate(&candidate, policy).await;
+    let mut decision = state
+        .spam
+        .pipeline
+        .evaluate(candidate.clone(), policy)
+        .await;
     if let Some(ban) = &context.ban {
         // A shadow ban: stored as spam, which its author is shown as
         // pending, so the troll keeps talking to nobody.
@@ -223,98 +187,46 @@ pub async fn submit(
     }
     let report = serde_json::to_string(&decision.report)
         .map_err(|e| CommentError::Internal(e.to_string()))?;
+    let (body, html) = state
+        .cpu
+        .run(move || {
+            let html = render::markdown_to_html(body.as_str());
+            (body, html)
+        })
+        .await
+        .map_err(|e| CommentError::Internal(e.to_string()))?;
 
-    let html = render::markdown_to_html(body.as_str());
     let issued = author.user_id.is_none().then(token::issue);
-    let edit_token_hash = issued.as_ref().map(|t| t.hash.clone());
-    let new_comment = move |article_id: i64| NewComment {
-        article_id,
+    let author_token = match (author.user_id, &author.email) {
+        (None, Some(email)) => Some(state.keyring.author_token(email)),
+        _ => None,
+    };
+    let new_comment = NewComment {
+        article_id: 0,
         parent_id,
         user_id: author.user_id,
-        avatar_hash: author.email.as_deref().map(avatar_hash),
         author_name: author.name,
         author_email: author.email,
         author_url: author.url,
         body: body.into_inner(),
         html,
         status: decision.status.as_str().to_string(),
-        edit_token_hash,
+        edit_token_hash: issued.as_ref().map(|t| t.hash.clone()),
         ip: client.ip.map(|ip| ip.to_string()),
-        user_agent: candidate.user_agent,
-        referrer: candidate.referrer,
+        user_agent: candidate.user_agent.clone(),
+        referrer: candidate.referrer.clone(),
         created_at: now,
         status_changed_at: now,
         spam_score: Some(decision.report.score),
         spam_report: Some(report),
+        fingerprint: Some(fingerprint.hash),
     };
-    let known_article = context.article;
-    let hooks = state.webhooks.clone();
-    let open_rules = (settings.articles.clone(), now);
-    let limit = &settings.comments.rate_limit;
-    let mut rules = Vec::with_capacity(2);
-    if let Some(ip) = client.ip {
-        rules.push(Rule {
-            key: format!("comment:ip:{ip}"),
-            limit: limit.per_ip,
-            window: limit.window,
-        });
-    }
-    if let Some(user_id) = author.user_id.filter(|_| !author.trusted) {
-        rules.push(Rule {
-            key: format!("comment:user:{user_id}"),
-            limit: limit.per_account,
-            window: limit.window,
-        });
-    }
-    let (comment, article, queued) = db
-        .write(move |conn| {
-            // Counted in the same transaction as the insert: a refused
-            // comment rolls its own hit back.
-            if let Some(retry_after_secs) = ratelimit::hit_in(conn, &rules, now)? {
-                return Err(CommentError::RateLimited { retry_after_secs });
-            }
-            let article = match known_article {
-                Some(found) => {
-                    // It may have been closed while we were deciding.
-                    let current =
-                        db::articles::find(conn, found.id)?.ok_or(CommentError::ArticleNotFound)?;
-                    if !super::articles::is_open_with(&current, &open_rules.0, open_rules.1) {
-                        return Err(CommentError::Closed);
-                    }
-                    current
-                }
-                None => {
-                    let (created, _) = db::articles::find_or_insert(
-                        conn,
-                        &NewArticle {
-                            key: key.as_str(),
-                            title: hint.title.as_deref(),
-                            url: hint.url.as_deref(),
-                            comments_open: true,
-                            created_at: now,
-                            updated_at: now,
-                        },
-                    )?;
-                    created
-                }
-            };
-            let comment = db::comments::insert(conn, &new_comment(article.id))?;
-            let data = webhooks::comment_data(&comment, &article.key);
-            let mut queued = hooks.enqueue(conn, webhooks::COMMENT_CREATED, data.clone())?;
-            match comment.status() {
-                CommentStatus::Pending => {
-                    queued += hooks.enqueue(conn, webhooks::COMMENT_HELD, data)?
-                }
-                CommentStatus::Spam => {
-                    queued += hooks.enqueue(conn, webhooks::COMMENT_SPAM, data)?
-                }
-                // Only a published comment changes what readers see.
-                CommentStatus::Approved => cache::notify_in(conn, Some(&article.key))?,
-                _ => {}
-            }
-            Ok((comment, article, queued))
-        })
-        .await?;
+    let placing = Placing {
+        key,
+        known: context.article,
+        hint,
+    };
+    let (comment, article, queued) = store(state, guards, placing, new_comment, now).await?;
     if comment.status() == CommentStatus::Approved {
         state.cache.invalidate(&article.key);
     }
@@ -332,7 +244,155 @@ pub async fn submit(
         comment,
         article,
         edit_token: issued.map(|t| t.token),
+        author_token,
     })
+}
+
+async fn load_context(
+    state: &AppState,
+    key: &ArticleKey,
+    author: &Author,
+    parent_id: Option<i64>,
+    ip: Option<IpAddr>,
+    guards: &Guards,
+    now: i64,
+) -> Result<Context, CommentError> {
+    let key = key.clone();
+    let (user_id, email) = (author.user_id, author.email.clone());
+    let proven = author.proven;
+    let guards = guards.clone();
+    state
+        .db
+        .read(move |conn| {
+            let article = db::articles::find_by_key(conn, key.as_str())?;
+            let parent = match parent_id {
+                Some(id) => db::comments::find(conn, id)?,
+                None => None,
+            };
+            let history = if proven {
+                history_from(db::comments::history(conn, user_id, email.as_deref())?)
+            } else {
+                History::default()
+            };
+            let ban = bans::find_active(conn, user_id, email.as_deref(), ip)?;
+            if ban.as_ref().is_none_or(|b| b.shadow) {
+                // Fail fast on what the transaction will decide anyway.
+                guards.peek(conn, article.as_ref().map(|a| a.id), now)?;
+            }
+            Ok::<_, CommentError>(Context {
+                article,
+                parent,
+                history,
+                ban,
+            })
+        })
+        .await
+}
+
+/// The rules that need no scoring: bans, closed articles, creating an
+/// article, and what may be replied to.
+fn check(
+    settings: &Settings,
+    context: &Context,
+    hint: &Hint,
+    parent_id: Option<i64>,
+    now: i64,
+) -> Result<(), CommentError> {
+    if let Some(ban) = context.ban.as_ref().filter(|b| !b.shadow) {
+        return Err(CommentError::Banned {
+            until: ban.expires_at,
+        });
+    }
+    match &context.article {
+        Some(article) if !super::articles::is_open(article, settings, now) => {
+            return Err(CommentError::Closed)
+        }
+        Some(_) => {}
+        None => check_auto_create(settings, hint)?,
+    }
+    if let Some(id) = parent_id {
+        let belongs = matches!((&context.parent, &context.article), (Some(p), Some(a))
+            if p.article_id == a.id && p.status() == CommentStatus::Approved);
+        if !belongs {
+            return Err(ValidationError::new(
+                "parent_id",
+                format!("comment {id} is not a published comment of this article"),
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// Where the comment goes: the article as read (it may change meanwhile),
+/// or the key and page facts to create it with.
+struct Placing {
+    key: ArticleKey,
+    known: Option<Article>,
+    hint: Hint,
+}
+
+/// The write: in one transaction, decide the guards, settle the article
+/// (still open, or created now), store the comment and queue its events.
+/// Returns the comment, its article and how many webhook messages were
+/// queued.
+async fn store(
+    state: &AppState,
+    guards: Guards,
+    placing: Placing,
+    mut new_comment: NewComment,
+    now: i64,
+) -> Result<(Comment, Article, usize), CommentError> {
+    let hooks = state.webhooks.clone();
+    let rules = state.settings.articles.clone();
+    state
+        .db
+        .write(move |conn| {
+            guards.count(conn, now)?;
+            let article = match placing.known {
+                Some(found) => {
+                    // It may have been closed while we were deciding.
+                    let current =
+                        db::articles::find(conn, found.id)?.ok_or(CommentError::ArticleNotFound)?;
+                    if !super::articles::is_open_with(&current, &rules, now) {
+                        return Err(CommentError::Closed);
+                    }
+                    current
+                }
+                None => {
+                    let (created, _) = db::articles::find_or_insert(
+                        conn,
+                        &NewArticle {
+                            key: placing.key.as_str(),
+                            title: placing.hint.title.as_deref(),
+                            url: placing.hint.url.as_deref(),
+                            comments_open: true,
+                            created_at: now,
+                            updated_at: now,
+                        },
+                    )?;
+                    created
+                }
+            };
+            guards.check_duplicate(conn, Some(article.id))?;
+            new_comment.article_id = article.id;
+            let comment = db::comments::insert(conn, &new_comment)?;
+            let data = webhooks::comment_data(&comment, &article.key);
+            let mut queued = hooks.enqueue(conn, webhooks::COMMENT_CREATED, data.clone())?;
+            match comment.status() {
+                CommentStatus::Pending => {
+                    queued += hooks.enqueue(conn, webhooks::COMMENT_HELD, data)?
+                }
+                CommentStatus::Spam => {
+                    queued += hooks.enqueue(conn, webhooks::COMMENT_SPAM, data)?
+                }
+                // Only a published comment changes what readers see.
+                CommentStatus::Approved => cache::notify_in(conn, Some(&article.key))?,
+                _ => {}
+            }
+            Ok((comment, article, queued))
+        })
+        .await
 }
 
 /// Counts per status into a [`History`].
@@ -350,34 +410,12 @@ pub(super) fn history_from(rows: Vec<(String, i64)>) -> History {
     history
 }
 
-fn check_flood(
-    settings: &Settings,
-    author: &Author,
-    context: &Context,
-    now: i64,
-) -> Result<(), CommentError> {
-    let interval = i64::try_from(settings.guards.flood_interval.as_millis()).unwrap_or(i64::MAX);
-    if interval == 0 || author.trusted {
-        return Ok(());
-    }
-    let last = context.last_from_ip.max(context.last_from_user);
-    match last {
-        Some(at) if now - at < interval => {
-            let wait_ms = interval - (now - at);
-            Err(CommentError::Flood {
-                retry_after_secs: u64::try_from((wait_ms + 999) / 1000).unwrap_or(1).max(1),
-            })
-        }
-        _ => Ok(()),
-    }
-}
-
 pub(super) fn resolve_author(
-    settings: &Settings,
+    state: &AppState,
     viewer: Option<&AuthUser>,
     given: Option<GuestAuthor>,
 ) -> Result<Author, CommentError> {
-    let limits = &settings.comments;
+    let limits = &state.settings.comments;
     let url = given
         .as_ref()
         .and_then(|g| g.url.as_deref())
@@ -400,6 +438,7 @@ pub(super) fn resolve_author(
             name: user.name.clone(),
             email: Some(user.email.clone()),
             url,
+            proven: true,
         });
     }
     if !limits.allow_guests {
@@ -429,6 +468,10 @@ pub(super) fn resolve_author(
         .map(|e| Email::parse(&e, limits.max_email_bytes, "author.email"))
         .transpose()?
         .map(Email::into_inner);
+    let proven = match (&email, given.token.as_deref()) {
+        (Some(email), Some(token)) => state.keyring.is_author_token(email, token),
+        _ => false,
+    };
     Ok(Author {
         user_id: None,
         account: None,
@@ -436,14 +479,18 @@ pub(super) fn resolve_author(
         name,
         email,
         url,
+        proven,
     })
 }
 
+#[derive(Default)]
 struct Hint {
     title: Option<String>,
     url: Option<String>,
 }
 
+/// The page's title and URL, validated; kept only when the URL is on the
+/// blog (see [`is_on_the_blog`]), since anyone can send any.
 fn parse_hint(settings: &Settings, hint: Option<ArticleHint>) -> Result<Hint, CommentError> {
     let hint = hint.unwrap_or_default();
     let title = hint
@@ -458,7 +505,26 @@ fn parse_hint(settings: &Settings, hint: Option<ArticleHint>) -> Result<Hint, Co
         .map(|u| WebUrl::parse(&u, settings.comments.max_url_bytes.max(2048), "article.url"))
         .transpose()?
         .map(WebUrl::into_inner);
-    Ok(Hint { title, url })
+    if url.as_deref().is_some_and(|u| is_on_the_blog(settings, u)) {
+        Ok(Hint { title, url })
+    } else {
+        Ok(Hint::default())
+    }
+}
+
+/// Whether a page URL belongs to the blog: under one of
+/// `articles.auto_create_url_prefixes`, or when there are none, on one of
+/// `server.cors_origins` or `server.public_url`.
+fn is_on_the_blog(settings: &Settings, url: &str) -> bool {
+    let prefixes = &settings.articles.auto_create_url_prefixes;
+    if !prefixes.is_empty() {
+        return prefixes.iter().any(|p| url.starts_with(p.as_str()));
+    }
+    let Ok(parsed) = url::Url::parse(url) else {
+        return false;
+    };
+    let origin = parsed.origin().ascii_serialization();
+    settings.server.cors_origins.contains(&origin) || settings.server.public_url == origin
 }
 
 fn check_auto_create(settings: &Settings, hint: &Hint) -> Result<(), CommentError> {
@@ -466,16 +532,8 @@ fn check_auto_create(settings: &Settings, hint: &Hint) -> Result<(), CommentErro
     if !rules.auto_create {
         return Err(CommentError::ArticleNotFound);
     }
-    if rules.auto_create_url_prefixes.is_empty() {
-        return Ok(());
-    }
-    let allowed = hint.url.as_deref().is_some_and(|url| {
-        rules
-            .auto_create_url_prefixes
-            .iter()
-            .any(|p| url.starts_with(p.as_str()))
-    });
-    if allowed {
+    if rules.auto_create_url_prefixes.is_empty() || hint.url.is_some() {
+        // With prefixes configured, a kept hint is one under them.
         Ok(())
     } else {
         Err(CommentError::ArticleNotFound)

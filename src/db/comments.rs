@@ -75,21 +75,29 @@ pub fn public_page(
     query.load(conn)
 }
 
-/// Replaces the text of `current` and sets its status. Guarded by the
-/// version read with it: returns `None` when the comment changed in between.
+/// An edit's new text and the verdict on it.
+#[derive(Debug)]
+pub struct BodyUpdate<'a> {
+    pub body: &'a str,
+    pub html: &'a str,
+    pub fingerprint: &'a str,
+    pub status: CommentStatus,
+    pub spam_score: f64,
+    pub spam_report: &'a str,
+    pub at: i64,
+}
+
+/// Stores an edit, unless the comment changed since `current` was read
+/// (its version moved): then `None`, and the caller reports a conflict.
 pub fn update_body(
     conn: &mut AnyConnection,
     current: &Comment,
-    body: &str,
-    html: &str,
-    status: CommentStatus,
-    spam: (f64, &str),
-    now: i64,
+    update: &BodyUpdate<'_>,
 ) -> QueryResult<Option<Comment>> {
-    let status_changed_at = if current.status() == status {
+    let status_changed_at = if current.status() == update.status {
         current.status_changed_at
     } else {
-        now
+        update.at
     };
     diesel::update(
         comments::table
@@ -97,13 +105,14 @@ pub fn update_body(
             .filter(comments::version.eq(current.version)),
     )
     .set((
-        comments::body.eq(body),
-        comments::html.eq(html),
-        comments::status.eq(status.as_str()),
-        comments::edited_at.eq(now),
+        comments::body.eq(update.body),
+        comments::html.eq(update.html),
+        comments::fingerprint.eq(update.fingerprint),
+        comments::status.eq(update.status.as_str()),
+        comments::edited_at.eq(update.at),
         comments::status_changed_at.eq(status_changed_at),
-        comments::spam_score.eq(spam.0),
-        comments::spam_report.eq(spam.1),
+        comments::spam_score.eq(update.spam_score),
+        comments::spam_report.eq(update.spam_report),
         comments::version.eq(comments::version + 1),
     ))
     .get_result::<Comment>(conn)
@@ -125,48 +134,107 @@ pub fn mark_deleted(conn: &mut AnyConnection, id: i64, now: i64) -> QueryResult<
         .execute(conn)
 }
 
-/// When this IP address last commented, if ever.
-pub fn latest_from_ip(conn: &mut AnyConnection, ip: &str) -> QueryResult<Option<i64>> {
-    comments::table
-        .filter(comments::ip.eq(ip))
-        .select(diesel::dsl::max(comments::created_at))
-        .first(conn)
+/// Who wrote a comment, as the duplicate guard tells people apart: by
+/// account, by email for a guest, by name for a guest who gave no email.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Writer {
+    Account(i64),
+    Guest(String),
+    Anonymous(String),
 }
 
-/// When this account last commented, if ever.
-pub fn latest_from_user(conn: &mut AnyConnection, user_id: i64) -> QueryResult<Option<i64>> {
-    comments::table
-        .filter(comments::user_id.eq(user_id))
-        .select(diesel::dsl::max(comments::created_at))
-        .first(conn)
+/// A comment about to be stored, as the duplicate guard sees it.
+#[derive(Debug, Clone)]
+pub struct DuplicateProbe {
+    pub fingerprint: String,
+    /// `None` when the comment creates its article.
+    pub article_id: Option<i64>,
+    pub writer: Writer,
+    pub ip: Option<String>,
+    /// Also a duplicate: the same text by the same writer, or from the same
+    /// address, on any article since this time.
+    pub across_articles_since: Option<i64>,
+    /// An edit is no duplicate of the comment it edits.
+    pub except_id: Option<i64>,
 }
 
-/// Whether the same author already left exactly this text on the article.
-pub fn duplicate_exists(
-    conn: &mut AnyConnection,
-    article_id: i64,
-    user_id: Option<i64>,
-    email: Option<&str>,
-    author_name: &str,
-    body: &str,
-) -> QueryResult<bool> {
-    let same_text = comments::table
-        .filter(comments::article_id.eq(article_id))
-        .filter(comments::body.eq(body))
-        .filter(comments::status.ne(CommentStatus::Deleted.as_str()))
-        .into_boxed();
-    let same_author = match (user_id, email) {
-        (Some(id), _) => same_text.filter(comments::user_id.eq(id)),
-        (None, Some(email)) => same_text
-            .filter(comments::user_id.is_null())
-            .filter(comments::author_email.eq(email)),
-        (None, None) => same_text
-            .filter(comments::user_id.is_null())
-            .filter(comments::author_email.is_null())
-            .filter(comments::author_name.eq(author_name)),
+/// Whether a comment other than `except_id`, not deleted, with the same
+/// fingerprint, is the same writer's on the same article, or (within the
+/// window) the same writer's or from the same address on any article.
+pub fn duplicate_exists(conn: &mut AnyConnection, probe: &DuplicateProbe) -> QueryResult<bool> {
+    let same_text = || {
+        let query = comments::table
+            .filter(comments::fingerprint.eq(probe.fingerprint.clone()))
+            .filter(comments::status.ne(CommentStatus::Deleted.as_str()))
+            .filter(comments::id.ne(probe.except_id.unwrap_or(0)))
+            .select(comments::id)
+            .into_boxed();
+        match &probe.writer {
+            Writer::Account(id) => query.filter(comments::user_id.eq(*id)),
+            Writer::Guest(email) => query
+                .filter(comments::user_id.is_null())
+                .filter(comments::author_email.eq(email.clone())),
+            Writer::Anonymous(name) => query
+                .filter(comments::user_id.is_null())
+                .filter(comments::author_email.is_null())
+                .filter(comments::author_name.eq(name.clone())),
+        }
     };
-    let found: Option<i64> = same_author.select(comments::id).first(conn).optional()?;
-    Ok(found.is_some())
+    if let Some(article_id) = probe.article_id {
+        let here = same_text()
+            .filter(comments::article_id.eq(article_id))
+            .first::<i64>(conn)
+            .optional()?;
+        if here.is_some() {
+            return Ok(true);
+        }
+    }
+    let Some(since) = probe.across_articles_since else {
+        return Ok(false);
+    };
+    let by_writer = same_text()
+        .filter(comments::created_at.ge(since))
+        .first::<i64>(conn)
+        .optional()?;
+    if by_writer.is_some() {
+        return Ok(true);
+    }
+    let Some(ip) = &probe.ip else {
+        return Ok(false);
+    };
+    let from_address = comments::table
+        .filter(comments::fingerprint.eq(probe.fingerprint.clone()))
+        .filter(comments::status.ne(CommentStatus::Deleted.as_str()))
+        .filter(comments::id.ne(probe.except_id.unwrap_or(0)))
+        .filter(comments::created_at.ge(since))
+        .filter(comments::ip.eq(ip))
+        .select(comments::id)
+        .first::<i64>(conn)
+        .optional()?;
+    Ok(from_address.is_some())
+}
+
+/// Comments written before fingerprints were kept (migration 0008), in id
+/// order from `after`: `(id, body)`.
+pub fn without_fingerprint(
+    conn: &mut AnyConnection,
+    after: i64,
+    limit: i64,
+) -> QueryResult<Vec<(i64, String)>> {
+    comments::table
+        .filter(comments::id.gt(after))
+        .filter(comments::fingerprint.is_null())
+        .filter(comments::status.ne(CommentStatus::Deleted.as_str()))
+        .order(comments::id.asc())
+        .select((comments::id, comments::body))
+        .limit(limit)
+        .load(conn)
+}
+
+pub fn set_fingerprint(conn: &mut AnyConnection, id: i64, fingerprint: &str) -> QueryResult<usize> {
+    diesel::update(comments::table.find(id))
+        .set(comments::fingerprint.eq(fingerprint))
+        .execute(conn)
 }
 
 /// How many of the commenter's comments are in each status: by account, or
@@ -578,7 +646,6 @@ pub fn anonymize_user(conn: &mut AnyConnection, user_id: i64, now: i64) -> Query
             comments::author_name.eq("Deleted user"),
             comments::author_email.eq(None::<String>),
             comments::author_url.eq(None::<String>),
-            comments::avatar_hash.eq(None::<String>),
             comments::ip.eq(None::<String>),
             comments::user_agent.eq(None::<String>),
             comments::referrer.eq(None::<String>),
@@ -703,7 +770,7 @@ mod tests {
             author_name: format!("Author {n}"),
             author_email: Some(format!("a{n}@example.com")),
             author_url: None,
-            avatar_hash: None,
+            fingerprint: None,
             html: body.clone(),
             body,
             status: status.as_str().to_string(),

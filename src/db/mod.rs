@@ -8,6 +8,7 @@
 pub mod articles;
 pub mod comments;
 mod connection;
+pub mod keys;
 pub mod models;
 pub mod moderation;
 pub mod outbox;
@@ -216,6 +217,37 @@ fn has_search_index(conn: &mut AnyConnection) -> Result<bool, DbError> {
         .get_result::<Present>(conn)
         .map(|row| row.present)
         .map_err(DbError::from)
+}
+
+/// Serializes writers that act for the same people: on PostgreSQL, takes a
+/// transaction-scoped advisory lock per key (in sorted order, so two
+/// writers never wait on each other in a circle), held until the caller's
+/// transaction ends; on SQLite, writes already run one at a time on the
+/// writer thread. Checks made after this inside the transaction (flood,
+/// duplicates) see every earlier writer's commit.
+pub fn lock_keys(conn: &mut AnyConnection, keys: &[String]) -> Result<(), DbError> {
+    if conn.backend() != Backend::Postgres {
+        return Ok(());
+    }
+    let mut ids: Vec<i64> = keys.iter().map(|k| lock_id(k)).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    for id in ids {
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+            .bind::<diesel::sql_types::BigInt, _>(id)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// A 64-bit lock id for a key; a collision only makes two unrelated
+/// writers take turns.
+fn lock_id(key: &str) -> i64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("moderato:{key}").as_bytes());
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(bytes)
 }
 
 /// Milliseconds since the Unix epoch: how every time is stored.

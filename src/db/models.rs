@@ -102,7 +102,6 @@ pub struct Comment {
     pub author_name: String,
     pub author_email: Option<String>,
     pub author_url: Option<String>,
-    pub avatar_hash: Option<String>,
     pub body: String,
     pub html: String,
     pub status: String,
@@ -118,6 +117,7 @@ pub struct Comment {
     pub spam_report: Option<String>,
     pub verdict: Option<String>,
     pub learned_text: Option<String>,
+    pub fingerprint: Option<String>,
 }
 
 impl Comment {
@@ -136,7 +136,6 @@ pub struct NewComment {
     pub author_name: String,
     pub author_email: Option<String>,
     pub author_url: Option<String>,
-    pub avatar_hash: Option<String>,
     pub body: String,
     pub html: String,
     pub status: String,
@@ -148,4 +147,5 @@ pub struct NewComment {
     pub status_changed_at: i64,
     pub spam_score: Option<f64>,
     pub spam_report: Option<String>,
+    pub fingerprint: Option<String>,
 }

@@ -43,6 +43,31 @@ pub fn hit(conn: &mut AnyConnection, key: &str, now: i64, window_ms: i64) -> Que
         .get_result::<Bucket>(conn)
 }
 
+/// The buckets of `keys` as they stand, without counting a hit.
+pub fn current(conn: &mut AnyConnection, keys: &[&str]) -> QueryResult<Vec<(String, Bucket)>> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    rate_limits::table
+        .filter(rate_limits::key.eq_any(keys))
+        .select((
+            rate_limits::key,
+            rate_limits::hits,
+            rate_limits::window_start,
+        ))
+        .load::<(String, i64, i64)>(conn)
+        .map(|rows| {
+            rows.into_iter()
+                .map(|(key, hits, window_start)| (key, Bucket { hits, window_start }))
+                .collect()
+        })
+}
+
+/// Forgets a counter (a sign-in that succeeded clears its failures).
+pub fn reset(conn: &mut AnyConnection, key: &str) -> QueryResult<usize> {
+    diesel::delete(rate_limits::table.find(key)).execute(conn)
+}
+
 /// Drops buckets whose window ended long ago.
 pub fn delete_older_than(conn: &mut AnyConnection, before: i64) -> QueryResult<usize> {
     diesel::delete(rate_limits::table.filter(rate_limits::window_start.lt(before))).execute(conn)

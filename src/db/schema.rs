@@ -46,7 +46,6 @@ diesel::table! {
         author_name -> Text,
         author_email -> Nullable<Text>,
         author_url -> Nullable<Text>,
-        avatar_hash -> Nullable<Text>,
         body -> Text,
         html -> Text,
         status -> Text,
@@ -62,6 +61,15 @@ diesel::table! {
         spam_report -> Nullable<Text>,
         verdict -> Nullable<Text>,
         learned_text -> Nullable<Text>,
+        fingerprint -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    server_keys (name) {
+        name -> Text,
+        value -> Text,
+        created_at -> BigInt,
     }
 }
 
@@ -195,4 +203,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     bans,
     commenter_stats,
     comments_search,
+    server_keys,
 );

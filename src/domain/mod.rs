@@ -13,7 +13,7 @@ pub use article_key::ArticleKey;
 pub use email::Email;
 pub use enums::{CommentStatus, Role, UnknownVariant};
 pub use password::Password;
-pub use text::{AuthorName, CommentBody, Title};
+pub use text::{AuthorName, CommentBody, Fingerprint, Title};
 pub use web_url::WebUrl;
 
 /// Why a field was refused; `field` names it as the client sent it
@@ -39,6 +39,19 @@ impl ValidationError {
 /// and isolates that make a name read differently from what it is.
 fn forbidden_in_line(c: char) -> bool {
     c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Characters that show nothing (or nothing but a gap) on their own: soft
+/// hyphen, zero-width spaces and joiners, direction marks, word joiners,
+/// the byte-order mark, Hangul and Braille blanks, variation selectors,
+/// tag characters and other default-ignorable code points.
+pub(crate) fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}' | '\u{2800}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}'
+        | '\u{FEFF}' | '\u{FFA0}' | '\u{1BCA0}'..='\u{1BCA3}' | '\u{1D173}'..='\u{1D17A}'
+        | '\u{E0000}'..='\u{E0FFF}')
 }
 
 /// The first character that has no place in a single-line field, if any.

@@ -191,6 +191,7 @@ const LOCAL_KINDS: [&str; 4] = ["honeypot", "wordlists", "links", "learned"];
 pub fn local_pipeline(
     settings: &SpamSettings,
     model: std::sync::Arc<LearnedModel>,
+    cpu: crate::cpu::CpuPool,
 ) -> Result<Pipeline, String> {
     let mut local = settings.clone();
     local
@@ -200,6 +201,7 @@ pub fn local_pipeline(
         http: reqwest::Client::new(),
         wordlists: std::sync::Arc::new(WordLists::empty()),
         model,
+        cpu,
     };
     Pipeline::build(&local, &resources).map_err(|e| e.to_string())
 }
@@ -221,7 +223,9 @@ pub async fn evaluate(
             }
         });
     }
-    let pipeline = local_pipeline(settings, model.clone())?;
+    let cpu = crate::cpu::CpuPool::start(crate::config::available_cores())
+        .map_err(|e| format!("cannot start the CPU pool: {e}"))?;
+    let pipeline = local_pipeline(settings, model.clone(), cpu)?;
     let policy = Policy {
         mode: ModerationMode::None,
         trusted: false,
@@ -229,8 +233,8 @@ pub async fn evaluate(
     };
     let mut counts = Counts::default();
     for sample in test {
-        let candidate = sample.candidate();
-        let decision = pipeline.evaluate(&candidate, policy).await;
+        let candidate = std::sync::Arc::new(sample.candidate());
+        let decision = pipeline.evaluate(candidate.clone(), policy).await;
         counts.add(sample.spam, decision.status);
         if online {
             // As a moderator's verdict would teach it.

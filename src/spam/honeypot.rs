@@ -49,6 +49,10 @@ impl Scorer for Honeypot {
         "honeypot"
     }
 
+    fn computes_only(&self) -> bool {
+        true
+    }
+
     async fn score(&self, candidate: &Candidate) -> Result<Assessment, ScorerError> {
         match candidate.honeypot.as_deref().map(str::trim) {
             Some(value) if !value.is_empty() => Ok(Assessment {

@@ -150,6 +150,10 @@ impl Scorer for Learned {
         "learned"
     }
 
+    fn computes_only(&self) -> bool {
+        true
+    }
+
     async fn score(&self, candidate: &Candidate) -> Result<Assessment, ScorerError> {
         let text = text_of(candidate);
         let scored = self.model.read(|model| model.score(&text));

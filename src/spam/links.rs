@@ -88,6 +88,10 @@ impl Scorer for Links {
         "links"
     }
 
+    fn computes_only(&self) -> bool {
+        true
+    }
+
     async fn score(&self, candidate: &Candidate) -> Result<Assessment, ScorerError> {
         let in_body = count_links(&candidate.body);
         let count = in_body + usize::from(candidate.author_url.is_some());

@@ -131,7 +131,7 @@ pub enum Verdict {
     Ham,
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ScorerError {
     #[error("timed out after {0} ms")]
     Timeout(u128),
@@ -141,6 +141,8 @@ pub enum ScorerError {
     BadAnswer(String),
     #[error(transparent)]
     Db(#[from] DbError),
+    #[error("{0}")]
+    Failed(String),
 }
 
 /// A spam scorer. Implementations are shared across requests (`&self`), so
@@ -151,6 +153,14 @@ pub trait Scorer: Send + Sync {
     fn kind(&self) -> &'static str;
 
     async fn score(&self, candidate: &Candidate) -> Result<Assessment, ScorerError>;
+
+    /// True when `score` only computes on the candidate and the scorer's
+    /// own memory: no network, no database, never waiting, so its future
+    /// is ready at the first poll. The pipeline runs such scorers on the
+    /// CPU pool, off the HTTP workers.
+    fn computes_only(&self) -> bool {
+        false
+    }
 
     /// Records a moderator's verdict, inside the transaction that stores
     /// the decision (so the two stand or fall together): a learning scorer

@@ -4,14 +4,19 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
+use futures_util::FutureExt as _;
 use serde::Serialize;
 
 use super::{akismet, honeypot, http, learned, links, wordlists};
 use super::{Candidate, Prior, Rule, Scorer, ScorerError, Verdict};
 use crate::config::{ModerationMode, OnError, ScorerMode, ScorerSettings, SpamSettings};
+use crate::cpu::CpuPool;
 use crate::db::{AnyConnection, DbError};
 use crate::domain::CommentStatus;
 use crate::metrics::METRICS;
+
+/// What a scorer answered, and how long it took.
+type Outcome = (Result<super::Assessment, ScorerError>, Duration);
 
 /// A scorer with how it was configured.
 struct Configured {
@@ -28,6 +33,8 @@ pub struct Resources {
     pub http: reqwest::Client,
     pub wordlists: Arc<wordlists::WordLists>,
     pub model: Arc<learned::LearnedModel>,
+    /// Where the scorers that only compute run.
+    pub cpu: CpuPool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +47,7 @@ pub struct BuildError {
 
 pub struct Pipeline {
     scorers: Vec<Configured>,
+    cpu: CpuPool,
     review_threshold: f64,
     spam_threshold: f64,
 }
@@ -104,25 +112,35 @@ impl Pipeline {
         }
         Ok(Pipeline {
             scorers,
+            cpu: resources.cpu.clone(),
             review_threshold: settings.review_threshold,
             spam_threshold: settings.spam_threshold,
         })
     }
 
-    /// Scores a candidate with every scorer (concurrently, each within its
-    /// timeout) and decides its status.
-    pub async fn evaluate(&self, candidate: &Candidate, policy: Policy) -> Decision {
-        let runs = self.scorers.iter().map(|c| async move {
-            let started = Instant::now();
-            let outcome = match tokio::time::timeout(c.timeout, c.scorer.score(candidate)).await {
-                Ok(result) => result,
-                Err(_) => Err(ScorerError::Timeout(c.timeout.as_millis())),
-            };
-            (outcome, started.elapsed())
+    /// Scores a candidate with every scorer and decides its status. The
+    /// scorers that only compute run together as one job on the CPU pool;
+    /// the ones that ask another service run concurrently here, each
+    /// within its timeout.
+    pub async fn evaluate(&self, candidate: Arc<Candidate>, policy: Policy) -> Decision {
+        let (computed, asked) = tokio::join!(
+            self.run_computing(candidate.clone()),
+            self.run_asking(&candidate)
+        );
+        let mut results: Vec<Option<Outcome>> = (0..self.scorers.len()).map(|_| None).collect();
+        for (index, outcome) in computed.into_iter().chain(asked) {
+            results[index] = Some(outcome);
+        }
+        let results = results.into_iter().map(|r| {
+            r.unwrap_or_else(|| {
+                (
+                    Err(ScorerError::Failed("was not run".into())),
+                    Duration::ZERO,
+                )
+            })
         });
-        let results = join_all(runs).await;
 
-        let mut reports = Vec::with_capacity(results.len());
+        let mut reports = Vec::with_capacity(self.scorers.len());
         let mut log_odds = 0.0;
         let mut rules: Vec<(Rule, String)> = Vec::new();
         let mut failures: Vec<String> = Vec::new();
@@ -241,6 +259,72 @@ impl Pipeline {
             CommentStatus::Pending
         };
         (status, why)
+    }
+
+    /// The compute-only scorers' outcomes, by index. Their futures finish
+    /// at the first poll (that is what `computes_only` promises), so the
+    /// job polls each once; the group's timeout is the longest of theirs.
+    async fn run_computing(&self, candidate: Arc<Candidate>) -> Vec<(usize, Outcome)> {
+        let scorers: Vec<(usize, Arc<dyn Scorer>)> = self
+            .scorers
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.scorer.computes_only())
+            .map(|(i, c)| (i, c.scorer.clone()))
+            .collect();
+        if scorers.is_empty() {
+            return Vec::new();
+        }
+        let indices: Vec<usize> = scorers.iter().map(|(i, _)| *i).collect();
+        let timeout = indices
+            .iter()
+            .map(|i| self.scorers[*i].timeout)
+            .max()
+            .unwrap_or_default();
+        let job = move || {
+            scorers
+                .into_iter()
+                .map(|(index, scorer)| {
+                    let started = Instant::now();
+                    let outcome = scorer.score(&candidate).now_or_never().unwrap_or_else(|| {
+                        Err(ScorerError::Failed(
+                            "waited for something, though it only computes".into(),
+                        ))
+                    });
+                    (index, (outcome, started.elapsed()))
+                })
+                .collect::<Vec<_>>()
+        };
+        let failed = |error: ScorerError| {
+            indices
+                .iter()
+                .map(|i| (*i, (Err(error.clone()), timeout)))
+                .collect()
+        };
+        match tokio::time::timeout(timeout, self.cpu.run(job)).await {
+            Ok(Ok(outcomes)) => outcomes,
+            Ok(Err(e)) => failed(ScorerError::Failed(e.to_string())),
+            Err(_) => failed(ScorerError::Timeout(timeout.as_millis())),
+        }
+    }
+
+    /// The other scorers' outcomes, by index, each within its timeout.
+    async fn run_asking(&self, candidate: &Candidate) -> Vec<(usize, Outcome)> {
+        let runs = self
+            .scorers
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| !c.scorer.computes_only())
+            .map(|(index, c)| async move {
+                let started = Instant::now();
+                let outcome = match tokio::time::timeout(c.timeout, c.scorer.score(candidate)).await
+                {
+                    Ok(result) => result,
+                    Err(_) => Err(ScorerError::Timeout(c.timeout.as_millis())),
+                };
+                (index, (outcome, started.elapsed()))
+            });
+        join_all(runs).await
     }
 
     /// Passes a moderator's verdict to every scorer, inside the decision's

@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use super::pipeline::{BuildError, Pipeline, Resources};
 use super::{honeypot, LearnedModel, WordLists};
 use crate::config::SpamSettings;
+use crate::cpu::CpuPool;
 use crate::db::{self, Db, DbError};
 use crate::outbox::Deliver;
 
@@ -21,13 +22,18 @@ pub struct Spam {
 }
 
 impl Spam {
-    pub fn build(settings: &SpamSettings, http: reqwest::Client) -> Result<Spam, BuildError> {
+    pub fn build(
+        settings: &SpamSettings,
+        http: reqwest::Client,
+        cpu: CpuPool,
+    ) -> Result<Spam, BuildError> {
         let wordlists = Arc::new(WordLists::empty());
         let model = Arc::new(LearnedModel::empty());
         let resources = Resources {
             http,
             wordlists: wordlists.clone(),
             model: model.clone(),
+            cpu,
         };
         let pipeline = Pipeline::build(settings, &resources)?;
         let honeypot_field = settings

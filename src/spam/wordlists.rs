@@ -432,6 +432,10 @@ impl Scorer for WordListScorer {
         "wordlists"
     }
 
+    fn computes_only(&self) -> bool {
+        true
+    }
+
     async fn score(&self, candidate: &Candidate) -> Result<Assessment, ScorerError> {
         Ok(match self.lists.check(candidate) {
             Some(hit) => Assessment {

@@ -406,7 +406,7 @@ async fn first_time_mode_holds_newcomers_but_not_trusted_staff() {
 
 #[tokio::test]
 async fn unknown_articles_are_created_by_their_first_comment() {
-    let app = spawn_app().await;
+    let app = spawn_app_with("[server]\ncors_origins = [\"https://blog.example\"]").await;
     expect_error(
         app.get("/api/v1/articles/brand-new").await,
         StatusCode::NOT_FOUND,
@@ -424,6 +424,82 @@ async fn unknown_articles_are_created_by_their_first_comment() {
     assert_eq!(article["url"], "https://blog.example/brand-new");
     assert_eq!(article["comment_count"], 1);
     assert_eq!(article["comments_open"], true);
+}
+
+#[tokio::test]
+async fn a_first_comment_names_its_article_only_from_a_page_of_the_blog() {
+    let app = spawn_app_with("[server]\npublic_url = \"https://comments.example\"\ncors_origins = [\"https://blog.example\"]").await;
+    async fn first(app: &crate::helpers::TestApp, key: &str, url: &str) {
+        let body = json!({"body": "hi", "author": {"name": "A", "email": format!("{key}@example.com")},
+                          "article": {"title": "Cheap pills here", "url": url}});
+        let path = format!("/api/v1/articles/{key}/comments");
+        expect_status(app.post_json(&path, &body).await, StatusCode::CREATED).await;
+    }
+    for (key, url) in [
+        ("elsewhere", "https://spam.example/pills"),
+        ("lookalike", "https://blog.example.spam.example/pills"),
+        ("other-port", "https://blog.example:8443/pills"),
+    ] {
+        first(&app, key, url).await;
+        let article = expect_status(
+            app.get(&format!("/api/v1/articles/{key}")).await,
+            StatusCode::OK,
+        )
+        .await;
+        assert!(article["title"].is_null(), "{url}: {article}");
+        assert!(article["url"].is_null(), "{url}: {article}");
+    }
+    for (key, url) in [
+        ("on-the-blog", "https://blog.example/posts/1"),
+        ("on-this-server", "https://comments.example/demo/"),
+    ] {
+        first(&app, key, url).await;
+        let article = expect_status(
+            app.get(&format!("/api/v1/articles/{key}")).await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(article["title"], "Cheap pills here");
+        assert_eq!(article["url"], url);
+    }
+}
+
+#[tokio::test]
+async fn article_keys_hold_only_what_a_url_path_may() {
+    let app = spawn_app().await;
+    for key in [
+        "%3Cscript%3E",
+        "a%20b",
+        "a%22b",
+        "a%E2%80%8Bb",
+        "a%60b",
+        "a%7Bb%7D",
+    ] {
+        let response = app
+            .post_json(
+                &format!("/api/v1/articles/{key}/comments"),
+                &json!({"body": "hi", "author": {"name": "A", "email": "a@example.com"}}),
+            )
+            .await;
+        let body = expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field").await;
+        assert_eq!(body["error"]["field"], "key", "{key}");
+        expect_error(
+            app.get(&format!("/api/v1/articles/{key}/comments")).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+        )
+        .await;
+    }
+    let created = app
+        .post_json(
+            "/api/v1/articles/%2F2024%2F%C3%BCber-uns%2F/comments",
+            &json!({"body": "hi", "author": {"name": "A", "email": "a@example.com"}}),
+        )
+        .await;
+    assert_eq!(
+        expect_status(created, StatusCode::CREATED).await["article"],
+        "/2024/über-uns/"
+    );
 }
 
 #[tokio::test]

@@ -134,7 +134,7 @@ pub async fn spawn_app_with(settings_toml: &str) -> TestApp {
 pub async fn spawn_app_on(db: Option<TestDatabase>, url: &str, settings_toml: &str) -> TestApp {
     let base = format!(
         "server.bind = \"127.0.0.1:0\"\nserver.workers = 1\ndatabase.url = {}\nlog.level = \"warn\"\n\
-         guards.flood_interval = \"0s\"\n\
+         guards.flood_interval = \"0s\"\nguards.duplicate_window = \"0s\"\n\
          comments.rate_limit.per_ip = 0\ncomments.rate_limit.per_account = 0\n\
          auth.register_limit.per_ip = 0\nauth.login_limit.per_ip = 0\n",
         serde_json::Value::from(url)

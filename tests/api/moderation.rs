@@ -78,6 +78,29 @@ async fn post_guest(
     request.send().await.expect("request")
 }
 
+/// A guest comment sent with the author token an earlier one was given,
+/// which must be accepted.
+async fn returning_guest(
+    app: &TestApp,
+    article: &str,
+    (name, email): (&str, &str),
+    body: &str,
+    earlier: &Value,
+) -> Value {
+    let token = earlier["author_token"]
+        .as_str()
+        .expect("a guest gets an author token");
+    expect_status(
+        app.post_json(
+            &format!("/api/v1/articles/{article}/comments"),
+            &json!({"body": body, "author": {"name": name, "email": email, "token": token}}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await
+}
+
 /// A guest comment that must be accepted.
 async fn guest(app: &TestApp, article: &str, who: (&str, &str), body: &str) -> Value {
     expect_status(
@@ -404,13 +427,14 @@ async fn a_moderators_day_is_logged_step_by_step_and_announced_once_per_event() 
 
     // Morning: three newcomers, one of them a link spammer from 203.0.113.7.
     let alice_who = ("Alice", "alice@example.com");
-    let alice = guest(
+    let alice_first = guest(
         &app,
         "day",
         alice_who,
         "What a lovely write-up, thank you for sharing it.",
     )
     .await;
+    let alice = alice_first.clone();
     let spammer = guest_from(
         &app,
         "day",
@@ -494,8 +518,16 @@ async fn a_moderators_day_is_logged_step_by_step_and_announced_once_per_event() 
     );
     assert_eq!(queue_ids(&app, token, "").await, vec![spammer]);
 
-    // Alice has been approved once: her next comment is published at once.
-    let again = guest(&app, "day", alice_who, "Coming back for part two!").await;
+    // Alice has been approved once: her next comment (with the author
+    // token her first one got) is published at once.
+    let again = returning_guest(
+        &app,
+        "day",
+        alice_who,
+        "Coming back for part two!",
+        &alice_first,
+    )
+    .await;
     assert_eq!(again["status"], "approved");
     let again = id_of(&again);
     deliveries
@@ -2076,15 +2108,79 @@ async fn trusting_a_commenter_lets_them_skip_first_time_holding() {
 async fn first_time_mode_publishes_a_guest_once_a_moderator_approved_them() {
     let app = spawn_app_with("[moderation]\nmode = \"first_time\"").await;
     let moderator = app.user(Role::Moderator, "mod@example.com").await;
-    let first = guest(&app, "ft", ("Newbie", "newbie@example.com"), "hi all").await;
+    let who = ("Newbie", "newbie@example.com");
+    let first = guest(&app, "ft", who, "hi all").await;
     assert_eq!(first["status"], "pending");
-    let still = guest(&app, "ft", ("Newbie", "newbie@example.com"), "anyone?").await;
+    let still = returning_guest(&app, "ft", who, "anyone?", &first).await;
     assert_eq!(still["status"], "pending", "held until one is approved");
     decided(&app, &moderator.token, id_of(&first), "approve").await;
-    let next = guest(&app, "ft", ("Newbie", "NEWBIE@example.com"), "thanks!").await;
+    let next = returning_guest(
+        &app,
+        "ft",
+        ("Newbie", "NEWBIE@example.com"),
+        "thanks!",
+        &first,
+    )
+    .await;
     assert_eq!(next["status"], "approved");
     let stranger = guest(&app, "ft", ("Other", "other@example.com"), "me too").await;
     assert_eq!(stranger["status"], "pending");
+}
+
+#[tokio::test]
+async fn first_time_trust_cannot_be_borrowed_with_an_approved_guests_email() {
+    let app = spawn_app_with(&format!("{PROXIED}[moderation]\nmode = \"first_time\"")).await;
+    let moderator = app.user(Role::Moderator, "mod@example.com").await;
+    let regular = ("Regular", "regular@example.com");
+    let first = guest_from(&app, "borrow", regular, "first words", "198.51.100.1").await;
+    decided(&app, &moderator.token, id_of(&first), "approve").await;
+
+    // A stranger who knows the address, under another name and address.
+    let borrowed = ("Not Regular", "regular@example.com");
+    let posing = guest_from(&app, "borrow", borrowed, "buy my stuff", "203.0.113.50").await;
+    assert_eq!(posing["status"], "pending");
+    // Even under the same name, and with a made-up or someone else's token.
+    for token in [
+        "made-up",
+        first["author_token"]
+            .as_str()
+            .unwrap()
+            .replace('A', "B")
+            .as_str(),
+    ] {
+        let response = app
+            .request(Method::POST, "/api/v1/articles/borrow/comments")
+            .header("X-Forwarded-For", "203.0.113.50")
+            .json(&json!({"body": format!("still me {token}"),
+                          "author": {"name": "Regular", "email": "regular@example.com", "token": token}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            expect_status(response, StatusCode::CREATED).await["status"],
+            "pending"
+        );
+    }
+    let other = guest(&app, "borrow", ("Other", "other@example.com"), "hello").await;
+    let with_wrong_token = app
+        .post_json(
+            "/api/v1/articles/borrow/comments",
+            &json!({"body": "mixing tokens", "author": {"name": "Regular",
+                    "email": "regular@example.com", "token": other["author_token"]}}),
+        )
+        .await;
+    assert_eq!(
+        expect_status(with_wrong_token, StatusCode::CREATED).await["status"],
+        "pending"
+    );
+    // The real one, from anywhere, with their token.
+    let back = returning_guest(&app, "borrow", regular, "back again", &first).await;
+    assert_eq!(back["status"], "approved");
+    // A thread shows the same avatar key for both, and no token.
+    let thread = app.thread("borrow").await;
+    assert!(!thread
+        .to_string()
+        .contains(first["author_token"].as_str().unwrap()));
 }
 
 // ------------------------------------------------------------------- GDPR

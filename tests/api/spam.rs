@@ -26,7 +26,9 @@ use crate::standins::{dead_url, Recorded, Reply, StandIn};
 // ------------------------------------------------------------------ helpers
 
 /// Outbox timings that let a test see retries within a second.
-const FAST_OUTBOX: &str = "[outbox]\nfirst_retry = \"50ms\"\nmax_retry = \"200ms\"\n\
+/// A fast outbox, and the blog's origin (whose page URLs name new
+/// articles, and are passed on to the scorers).
+const FAST_OUTBOX: &str = "server.cors_origins = [\"https://blog.example\"]\n[outbox]\nfirst_retry = \"50ms\"\nmax_retry = \"200ms\"\n\
                            poll_interval = \"50ms\"\nrequest_timeout = \"2s\"\n";
 
 const AKISMET_KEY: &str = "akismet-test-key-0123";

@@ -1,0 +1,166 @@
+//! The server's secret key and what is derived from it: keyed avatar
+//! hashes, guests' author tokens and sign-in device tokens.
+//!
+//! One random 256-bit key, made on first start and kept in the database
+//! (`server_keys`), so every instance on the same database derives the
+//! same values and they survive restarts. Each use is a separate HMAC
+//! domain (`purpose`), so a value made for one use is worthless for another.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use rand::RngCore as _;
+use sha2::Sha256;
+
+use crate::db::{self, Db, DbError};
+
+/// The row of `server_keys` holding the key.
+const KEY_NAME: &str = "hmac";
+
+pub struct Keyring {
+    key: [u8; 32],
+}
+
+impl std::fmt::Debug for Keyring {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Keyring(..)")
+    }
+}
+
+impl Keyring {
+    /// Loads the key from the database, making it on first start.
+    pub async fn load(db: &Db) -> Result<Keyring, DbError> {
+        let mut fresh = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut fresh);
+        let fresh = hex::encode(fresh);
+        let now = db::now_millis();
+        let stored = db
+            .write(move |conn| {
+                db::keys::get_or_create(conn, KEY_NAME, &fresh, now).map_err(DbError::from)
+            })
+            .await?;
+        let mut key = [0u8; 32];
+        hex::decode_to_slice(stored.trim(), &mut key).map_err(|e| {
+            DbError::Query(format!(
+                "server_keys.{KEY_NAME} is not 32 bytes of hex: {e}"
+            ))
+        })?;
+        Ok(Keyring { key })
+    }
+
+    /// A keyring with a given key (tests, tools).
+    pub fn from_key(key: [u8; 32]) -> Keyring {
+        Keyring { key }
+    }
+
+    fn mac(&self, purpose: &str, parts: &[&[u8]]) -> [u8; 32] {
+        let mut mac = match Hmac::<Sha256>::new_from_slice(&self.key) {
+            Ok(mac) => mac,
+            Err(_) => unreachable!("HMAC takes keys of any length"),
+        };
+        mac.update(purpose.as_bytes());
+        for part in parts {
+            // Length-prefixed, so ("ab", "c") and ("a", "bc") differ.
+            mac.update(&(part.len() as u64).to_be_bytes());
+            mac.update(part);
+        }
+        mac.finalize().into_bytes().into()
+    }
+
+    /// The avatar key for an email: stable for one address, and useless for
+    /// confirming a guessed address without the server's key.
+    pub fn avatar(&self, email: &str) -> String {
+        hex::encode(self.mac("avatar", &[normal_email(email).as_bytes()]))
+    }
+
+    /// The token that proves a guest is the one who first used `email`
+    /// here: given to them with their comment, sent back with the next.
+    /// Strangers who know the address cannot make it.
+    pub fn author_token(&self, email: &str) -> String {
+        URL_SAFE_NO_PAD.encode(self.mac("author", &[normal_email(email).as_bytes()]))
+    }
+
+    pub fn is_author_token(&self, email: &str, token: &str) -> bool {
+        constant_time_eq(self.author_token(email).as_bytes(), token.trim().as_bytes())
+    }
+
+    /// A token naming a device that signed in to `user_id` before:
+    /// `<nonce>.<mac>`. Sign-in attempts presenting it are counted apart
+    /// from everyone else's, so guessing at an account from elsewhere does
+    /// not lock its owner out.
+    pub fn device_token(&self, user_id: i64) -> String {
+        let mut nonce = [0u8; 16];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let nonce = URL_SAFE_NO_PAD.encode(nonce);
+        let mac = self.mac("device", &[&user_id.to_be_bytes(), nonce.as_bytes()]);
+        format!("{nonce}.{}", URL_SAFE_NO_PAD.encode(mac))
+    }
+
+    /// The device token's nonce, when it was made for `user_id`.
+    pub fn device_of<'t>(&self, user_id: i64, token: &'t str) -> Option<&'t str> {
+        let (nonce, mac) = token.split_once('.')?;
+        if nonce.len() > 64 {
+            return None;
+        }
+        let expected = self.mac("device", &[&user_id.to_be_bytes(), nonce.as_bytes()]);
+        constant_time_eq(URL_SAFE_NO_PAD.encode(expected).as_bytes(), mac.as_bytes())
+            .then_some(nonce)
+    }
+}
+
+fn normal_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keyring(byte: u8) -> Keyring {
+        Keyring::from_key([byte; 32])
+    }
+
+    #[test]
+    fn avatars_are_stable_per_address_and_depend_on_the_key() {
+        let k = keyring(1);
+        assert_eq!(k.avatar("Ada@Example.com "), k.avatar("ada@example.com"));
+        assert_eq!(k.avatar("ada@example.com").len(), 64);
+        assert_ne!(k.avatar("ada@example.com"), k.avatar("bob@example.com"));
+        assert_ne!(
+            k.avatar("ada@example.com"),
+            keyring(2).avatar("ada@example.com")
+        );
+    }
+
+    #[test]
+    fn author_tokens_prove_an_address_and_only_with_this_key() {
+        let k = keyring(1);
+        let token = k.author_token("ada@example.com");
+        assert!(k.is_author_token("ADA@example.com", &token));
+        assert!(!k.is_author_token("bob@example.com", &token));
+        assert!(!keyring(2).is_author_token("ada@example.com", &token));
+        assert!(!k.is_author_token("ada@example.com", ""));
+        // Different purposes never share values.
+        assert_ne!(
+            token,
+            URL_SAFE_NO_PAD.encode(hex::decode(k.avatar("ada@example.com")).unwrap())
+        );
+    }
+
+    #[test]
+    fn device_tokens_belong_to_one_account() {
+        let k = keyring(1);
+        let token = k.device_token(7);
+        let nonce = k.device_of(7, &token).expect("valid for its account");
+        assert!(token.starts_with(nonce));
+        assert!(k.device_of(8, &token).is_none());
+        assert!(keyring(2).device_of(7, &token).is_none());
+        assert!(k.device_of(7, "nonce.forged").is_none());
+        assert!(k.device_of(7, "no-dot").is_none());
+        assert_ne!(k.device_token(7), token, "each sign-in makes a new one");
+    }
+}
