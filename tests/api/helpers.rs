@@ -289,6 +289,22 @@ impl TestApp {
         }
     }
 
+    /// Comments stored in every status, as the moderation summary counts
+    /// them (`token`: a moderator's).
+    pub async fn stored_count(&self, token: &str) -> i64 {
+        let summary = expect_status(
+            self.get_as("/api/v1/moderation/summary", token).await,
+            StatusCode::OK,
+        )
+        .await;
+        summary["overall"]
+            .as_object()
+            .expect("overall counts")
+            .values()
+            .map(|v| v.as_i64().expect("a count"))
+            .sum()
+    }
+
     /// Creates (or updates) an article as a fresh admin.
     pub async fn admin_put_article(&self, key: &str, body: &Value) -> Value {
         let admin = self

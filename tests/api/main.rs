@@ -8,6 +8,7 @@ mod authz;
 mod cli;
 mod comments;
 mod edit_delete;
+mod guards;
 mod health;
 mod helpers;
 mod moderation;
