@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::client::client_ip;
 use super::views::{timestamp, AccountView};
-use crate::auth::{self, LoginOutcome, NewAccount, SignedIn};
+use crate::auth::{self, Attempt, LoginOutcome, NewAccount, SignedIn};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -24,6 +24,11 @@ pub struct RegisterBody {
 pub struct LoginBody {
     email: String,
     password: String,
+    /// The `device_token` an earlier sign-in to this account answered with
+    /// (or send the device cookie): failed attempts from elsewhere do not
+    /// slow this device down.
+    #[schema(max_length = 200)]
+    device_token: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -31,7 +36,14 @@ pub struct SessionView {
     token: String,
     expires_at: String,
     user: AccountView,
+    /// Keep it and send it with the next sign-in to this account (it is
+    /// also set as a cookie).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    device_token: String,
 }
+
+/// The cookie a device token is kept in, beside the session cookie.
+const DEVICE_COOKIE: &str = "moderato_device";
 
 /// Registers a commenter account. The answer is the same whether or not
 /// the email already had an account (so it cannot be used to find out who
@@ -75,14 +87,22 @@ pub async fn login(
     body: web::Json<LoginBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let ip = client_ip(&req, &state.trusted_proxies);
+    let cookie = req.cookie(DEVICE_COOKIE);
+    let attempt = Attempt {
+        ip: client_ip(&req, &state.trusted_proxies),
+        device_token: body
+            .device_token
+            .as_deref()
+            .or_else(|| cookie.as_ref().map(|c| c.value())),
+    };
     let outcome = auth::login(
         &state.db,
         &state.passwords,
+        &state.keyring,
         &state.settings,
         &body.email,
         body.password,
-        ip,
+        attempt,
     )
     .await?;
     Ok(session_response(&state, HttpResponse::Ok(), outcome))
@@ -112,13 +132,23 @@ fn session_response(
 ) -> HttpResponse {
     let ttl = time::Duration::try_from(state.settings.auth.session_ttl)
         .unwrap_or(time::Duration::days(30));
-    builder
-        .cookie(session_cookie(state, outcome.token.clone(), ttl))
-        .json(SessionView {
-            token: outcome.token,
-            expires_at: timestamp(outcome.expires_at),
-            user: AccountView::from(&outcome.user),
-        })
+    builder.cookie(session_cookie(state, outcome.token.clone(), ttl));
+    if !outcome.device_token.is_empty() {
+        let device = Cookie::build(DEVICE_COOKIE, outcome.device_token.clone())
+            .path("/api/v1/auth/login")
+            .http_only(true)
+            .secure(state.settings.auth.cookie_secure)
+            .same_site(SameSite::Strict)
+            .max_age(time::Duration::days(400))
+            .finish();
+        builder.cookie(device);
+    }
+    builder.json(SessionView {
+        token: outcome.token,
+        expires_at: timestamp(outcome.expires_at),
+        user: AccountView::from(&outcome.user),
+        device_token: outcome.device_token,
+    })
 }
 
 fn session_cookie(state: &AppState, value: String, max_age: time::Duration) -> Cookie<'static> {

@@ -11,7 +11,7 @@ use crate::auth::SignedIn;
 use crate::db::comments::Order;
 use crate::db::models::{Article, Comment};
 use crate::db::moderation::{Ban, LogEntry};
-use crate::domain::{CommentStatus, Role, ValidationError};
+use crate::domain::{CommentStatus, Role};
 use crate::error::ApiError;
 use crate::moderation::bans::{self, BanKind, NewBanRequest};
 use crate::moderation::commenters::{self, AccountChange, Commenter};
@@ -497,7 +497,7 @@ impl From<&Ban> for BanView {
             created_by: b.created_by,
             created_at: timestamp(b.created_at),
             lifted_at: b.lifted_at.map(timestamp),
-            active: b.lifted_at.is_none() && b.expires_at.is_none_or(|at| at > now),
+            active: bans::is_active(b, now),
         }
     }
 }
@@ -530,33 +530,12 @@ pub async fn create_ban(
     // Who may ban is settled before the request's details are looked at.
     crate::auth::permissions::require_moderator(Some(&user.0))?;
     let body = body.into_inner();
-    let expires_at = match (body.expires_at, body.duration) {
-        (Some(_), Some(_)) => {
-            return Err(
-                ValidationError::new("duration", "give expires_at or duration, not both").into(),
-            )
-        }
-        (Some(at), None) => Some(
-            chrono::DateTime::parse_from_rfc3339(&at)
-                .map_err(|_| ValidationError::new("expires_at", "must be an RFC 3339 time"))?
-                .timestamp_millis(),
-        ),
-        (None, Some(d)) => {
-            let d = humantime::parse_duration(&d).map_err(|_| {
-                ValidationError::new("duration", "must be a duration like \"7days\" or \"12h\"")
-            })?;
-            Some(
-                crate::db::now_millis()
-                    .saturating_add(i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 2)),
-            )
-        }
-        (None, None) => None,
-    };
     let request = NewBanRequest {
         kind: body.kind,
         value: body.value,
         reason: body.reason,
-        expires_at,
+        expires_at: body.expires_at,
+        duration: body.duration,
         shadow: body.shadow,
         trash_existing: body.trash_existing,
     };

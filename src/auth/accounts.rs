@@ -2,6 +2,7 @@
 
 use std::net::IpAddr;
 
+use super::keyring::Keyring;
 use super::{token, AuthError, AuthUser, PasswordHasher};
 use crate::config::Settings;
 use crate::db::models::{NewSession, NewUser, User};
@@ -21,6 +22,9 @@ pub struct LoginOutcome {
     pub user: User,
     pub token: String,
     pub expires_at: i64,
+    /// Names this device to later sign-ins (see [`login`]); empty when
+    /// the session did not come from a sign-in.
+    pub device_token: String,
 }
 
 /// Creates a commenter account. The answer is the same whether or not the
@@ -105,55 +109,100 @@ pub async fn create_user(
     .await
 }
 
-/// Checks an email and password and starts a session. Attempts are limited
-/// per client IP and per email; an unknown email costs the same argon2 work
-/// as a wrong password and gets the same answer.
+/// Where a sign-in attempt comes from.
+pub struct Attempt<'a> {
+    pub ip: Option<IpAddr>,
+    /// The device token a former sign-in to this account gave the client.
+    pub device_token: Option<&'a str>,
+}
+
+/// Checks an email and password and starts a session.
+///
+/// Guessing is limited without handing attackers a switch that locks the
+/// owner out (OWASP's device-cookie approach): attempts are counted per
+/// client address; failures per account from that address, or from a
+/// device that signed in to the account before (its device token), are
+/// limited on their own; and failures per account from everywhere else,
+/// once over `per_email`, slow further such attempts to one per
+/// `slow_interval` instead of refusing them all. A successful sign-in
+/// clears its address's (or device's) failures and returns a new device
+/// token. An unknown email costs the same argon2 work as a wrong password
+/// and gets the same answer.
 #[tracing::instrument(skip_all)]
 pub async fn login(
     db: &Db,
     hasher: &PasswordHasher,
+    keyring: &Keyring,
     settings: &Settings,
     email: &str,
     password: String,
-    ip: Option<IpAddr>,
+    attempt: Attempt<'_>,
 ) -> Result<LoginOutcome, AuthError> {
     let password = Password::for_login(password, settings.auth.max_password_bytes)?;
     // A malformed email cannot match an account; it is answered like any
     // other failed login, after the same work.
     let email = Email::parse(email, settings.comments.max_email_bytes, "email").ok();
-
-    let limits = &settings.auth.login_limit;
-    let mut rules = Vec::with_capacity(2);
-    if let Some(ip) = ip {
-        rules.push(Rule {
-            key: format!("login:ip:{ip}"),
-            limit: limits.per_ip,
-            window: limits.window,
-        });
-    }
-    if let Some(email) = &email {
-        rules.push(Rule {
-            key: format!("login:email:{}", email.as_str()),
-            limit: limits.per_email,
-            window: limits.window,
-        });
-    }
-    ratelimit::hit_all(db, rules).await.map_err(|e| match e {
-        LimitError::Exceeded(x) => AuthError::RateLimited {
-            retry_after_secs: x.retry_after_secs,
-        },
-        LimitError::Db(d) => AuthError::Db(d),
-    })?;
-
-    let user = match email {
+    let user = match &email {
         Some(email) => {
-            db.read(move |conn| {
-                db::users::find_by_email(conn, email.as_str()).map_err(DbError::from)
-            })
-            .await?
+            let email = email.as_str().to_string();
+            db.read(move |conn| db::users::find_by_email(conn, &email).map_err(DbError::from))
+                .await?
         }
         None => None,
     };
+    let device = match (&user, attempt.device_token) {
+        (Some(user), Some(token)) => keyring.device_of(user.id, token).map(str::to_string),
+        _ => None,
+    };
+
+    let limits = &settings.auth.login_limit;
+    let rule = |key: String, limit: u32, window| Rule { key, limit, window };
+    let ip = attempt.ip.map(|ip| ip.to_string()).unwrap_or_default();
+    let mut rules = vec![rule(format!("login:ip:{ip}"), limits.per_ip, limits.window)];
+    let mut from_elsewhere = None;
+    let mut clear_on_success = None;
+    if let Some(email) = &email {
+        let email = email.as_str();
+        let this_client = match &device {
+            Some(nonce) => format!("login:device:{nonce}"),
+            None => format!("login:email-ip:{email}:{ip}"),
+        };
+        rules.push(rule(
+            this_client.clone(),
+            limits.per_email_ip,
+            limits.window,
+        ));
+        if device.is_none() {
+            from_elsewhere = Some((
+                rule(
+                    format!("login:email:{email}"),
+                    limits.per_email,
+                    limits.window,
+                ),
+                rule(format!("login:email-slow:{email}"), 1, limits.slow_interval),
+            ));
+        }
+        clear_on_success = Some(this_client);
+    }
+    let now = db::now_millis();
+    let waited = db
+        .write(move |conn| {
+            if let Some(wait) = ratelimit::hit_in(conn, &rules, now)? {
+                return Ok(Some(wait));
+            }
+            if let Some((failures, slow)) = &from_elsewhere {
+                // Past the allowance, only one attempt per slow interval.
+                if ratelimit::hit_in(conn, std::slice::from_ref(failures), now)?.is_some() {
+                    return ratelimit::hit_in(conn, std::slice::from_ref(slow), now);
+                }
+            }
+            Ok::<_, DbError>(None)
+        })
+        .await?;
+    if let Some(retry_after_secs) = waited {
+        return Err(AuthError::RateLimited { retry_after_secs });
+    }
+
     let verified = hasher
         .verify(
             password.clone(),
@@ -163,6 +212,10 @@ pub async fn login(
     let Some(user) = user.filter(|_| verified.matched) else {
         return Err(AuthError::InvalidCredentials);
     };
+    if let Some(key) = clear_on_success {
+        db.write(move |conn| db::ratelimit::reset(conn, &key).map_err(DbError::from))
+            .await?;
+    }
     if verified.outdated {
         // Parameters were raised since this hash was made: store a fresh one
         // now that the password is at hand. Failing this is not fatal.
@@ -178,7 +231,51 @@ pub async fn login(
             tracing::warn!(error = %e, user_id = id, "could not upgrade a password hash");
         }
     }
-    start_session(db, settings, user).await
+    let device_token = keyring.device_token(user.id);
+    let mut outcome = start_session(db, settings, user).await?;
+    outcome.device_token = device_token;
+    Ok(outcome)
+}
+
+/// Checks the signed-in caller's current password (before a password
+/// change or an account deletion): failures are limited per account as
+/// sign-in failures from one address are, so a stolen session cannot be
+/// used to guess the password.
+pub async fn check_password(
+    db: &Db,
+    hasher: &PasswordHasher,
+    settings: &Settings,
+    user_id: i64,
+    password: String,
+) -> Result<(), AuthError> {
+    let password = Password::for_login(password, settings.auth.max_password_bytes)?;
+    let limits = &settings.auth.login_limit;
+    let key = format!("password-check:user:{user_id}");
+    let rules = vec![Rule {
+        key: key.clone(),
+        limit: limits.per_email_ip,
+        window: limits.window,
+    }];
+    ratelimit::hit_all(db, rules).await.map_err(|e| match e {
+        LimitError::Exceeded(x) => AuthError::RateLimited {
+            retry_after_secs: x.retry_after_secs,
+        },
+        LimitError::Db(d) => AuthError::Db(d),
+    })?;
+    let stored = db
+        .read(move |conn| db::users::find(conn, user_id).map_err(DbError::from))
+        .await?
+        .ok_or(AuthError::InvalidSession)?;
+    if !hasher
+        .verify(password, Some(stored.password_hash))
+        .await?
+        .matched
+    {
+        return Err(AuthError::InvalidCredentials);
+    }
+    db.write(move |conn| db::ratelimit::reset(conn, &key).map_err(DbError::from))
+        .await?;
+    Ok(())
 }
 
 /// Ends every session of the caller's account (sign out everywhere).
@@ -198,7 +295,6 @@ pub async fn change_password(
     current: String,
     new: String,
 ) -> Result<usize, AuthError> {
-    let current = Password::for_login(current, settings.auth.max_password_bytes)?;
     let new = Password::parse(
         new,
         settings.auth.min_password_chars,
@@ -206,17 +302,7 @@ pub async fn change_password(
     )
     .map_err(|e| ValidationError::new("new_password", e.message))?;
     let id = user.id;
-    let stored = db
-        .read(move |conn| db::users::find(conn, id).map_err(DbError::from))
-        .await?
-        .ok_or(AuthError::InvalidSession)?;
-    if !hasher
-        .verify(current, Some(stored.password_hash))
-        .await?
-        .matched
-    {
-        return Err(AuthError::InvalidCredentials);
-    }
+    check_password(db, hasher, settings, id, current).await?;
     let hash = hasher.hash(new).await?;
     let keep = user.session_hash.clone();
     let now = db::now_millis();
@@ -271,5 +357,6 @@ async fn start_session(
         user,
         token: issued.token,
         expires_at,
+        device_token: String::new(),
     })
 }

@@ -9,8 +9,8 @@ pub mod permissions;
 pub mod token;
 
 pub use accounts::{
-    change_password, create_user, login, logout, logout_everywhere, register, LoginOutcome,
-    NewAccount,
+    change_password, check_password, create_user, login, logout, logout_everywhere, register,
+    Attempt, LoginOutcome, NewAccount,
 };
 pub use extract::{Credential, SignedIn, Viewer};
 pub use password::{HashError, PasswordHasher};

@@ -27,6 +27,15 @@ pub fn require_moderator(viewer: Option<&AuthUser>) -> Result<&AuthUser, AuthErr
     }
 }
 
+/// Whether `actor` (a moderator) may act on an account of `target` role:
+/// ban it, trust or distrust it. Only admins act on admins.
+pub fn may_act_on(actor: &AuthUser, target: Role) -> Result<(), AuthError> {
+    if target == Role::Admin && actor.role != Role::Admin {
+        return Err(AuthError::Forbidden("only an admin may act on an admin"));
+    }
+    Ok(())
+}
+
 /// The signed-in author of the comment (guests prove authorship with their
 /// edit token instead; see `comments`).
 pub fn is_account_author(viewer: Option<&AuthUser>, comment: &Comment) -> bool {

@@ -91,11 +91,78 @@ pub struct NewBanRequest {
     pub kind: BanKind,
     pub value: String,
     pub reason: Option<String>,
-    /// Milliseconds since the epoch; `None` bans for good.
-    pub expires_at: Option<i64>,
+    /// When it ends (RFC 3339); give this or `duration`, or neither to ban
+    /// for good.
+    pub expires_at: Option<String>,
+    /// How long it lasts, e.g. "7days".
+    pub duration: Option<String>,
     pub shadow: bool,
     /// Also move everything the commenter posted to the trash.
     pub trash_existing: bool,
+}
+
+/// The longest a ban with an end may run; longer is a permanent ban.
+pub const MAX_BAN_DAYS: i64 = 100 * 365;
+
+/// When a ban ends, in milliseconds since the epoch (`None`: never), from
+/// an end time or a duration.
+pub fn expiry(
+    now: i64,
+    expires_at: Option<&str>,
+    duration: Option<&str>,
+) -> Result<Option<i64>, ValidationError> {
+    let latest = now.saturating_add(MAX_BAN_DAYS * 24 * 3600 * 1000);
+    let too_far = |field| {
+        ValidationError::new(
+            field,
+            format!(
+                "must end within {} years; leave out expires_at and duration to ban for good",
+                MAX_BAN_DAYS / 365
+            ),
+        )
+    };
+    let at = match (expires_at, duration) {
+        (Some(_), Some(_)) => {
+            return Err(ValidationError::new(
+                "duration",
+                "give expires_at or duration, not both",
+            ))
+        }
+        (Some(at), None) => {
+            let at = chrono::DateTime::parse_from_rfc3339(at)
+                .map_err(|_| ValidationError::new("expires_at", "must be an RFC 3339 time"))?
+                .timestamp_millis();
+            if at > latest {
+                return Err(too_far("expires_at"));
+            }
+            at
+        }
+        (None, Some(d)) => {
+            let d = humantime::parse_duration(d).map_err(|_| {
+                ValidationError::new("duration", "must be a duration like \"7days\" or \"12h\"")
+            })?;
+            let millis = i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+            if millis > latest - now {
+                return Err(too_far("duration"));
+            }
+            now + millis
+        }
+        (None, None) => return Ok(None),
+    };
+    if at <= now {
+        let field = if expires_at.is_some() {
+            "expires_at"
+        } else {
+            "duration"
+        };
+        return Err(ValidationError::new(field, "must end in the future"));
+    }
+    Ok(Some(at))
+}
+
+/// Whether a ban is in force at `now`: not lifted, and not expired.
+pub fn is_active(ban: &Ban, now: i64) -> bool {
+    ban.lifted_at.is_none() && ban.expires_at.is_none_or(|at| at > now)
 }
 
 /// The normalised value a ban matches on.
@@ -132,17 +199,32 @@ pub async fn create(
     let value = normalise(request.kind, &request.value)?;
     let reason = clean_reason(request.reason)?;
     let now = db::now_millis();
-    if request.expires_at.is_some_and(|at| at <= now) {
-        return Err(ValidationError::new("expires_at", "must be in the future").into());
-    }
+    let expires_at = expiry(
+        now,
+        request.expires_at.as_deref(),
+        request.duration.as_deref(),
+    )?;
     let hooks = state.webhooks.clone();
     let moderator_id = moderator.id;
+    let actor = moderator.clone();
     let kind = request.kind;
     let (ban, trashed) = state
         .db
         .write(move |conn| {
-            if kind == BanKind::User && db::users::find(conn, value.parse().unwrap_or(-1))?.is_none() {
-                return Err(ModerationError::Invalid(ValidationError::new("value", "no account with this id")));
+            let target = match kind {
+                BanKind::User => Some(
+                    db::users::find(conn, value.parse().unwrap_or(-1))?.ok_or_else(|| {
+                        ModerationError::Invalid(ValidationError::new(
+                            "value",
+                            "no account with this id",
+                        ))
+                    })?,
+                ),
+                BanKind::Email => db::users::find_by_email(conn, &value)?,
+                BanKind::Ip => None,
+            };
+            if let Some(target) = &target {
+                permissions::may_act_on(&actor, target.role())?;
             }
             let ban = db::moderation::insert_ban(
                 conn,
@@ -151,7 +233,7 @@ pub async fn create(
                     value: &value,
                     shadow: request.shadow,
                     reason: reason.as_deref(),
-                    expires_at: request.expires_at,
+                    expires_at,
                     created_by: Some(moderator_id),
                     created_at: now,
                 },
@@ -187,7 +269,7 @@ pub async fn create(
             if trashed > 0 {
                 cache::notify_in(conn, None)?;
             }
-            Ok((ban, trashed))
+            Ok::<_, ModerationError>((ban, trashed))
         })
         .await?;
     if trashed > 0 {
@@ -347,6 +429,29 @@ mod tests {
         assert!(active
             .find(None, None, Some("203.0.114.1".parse().unwrap()))
             .is_none());
+    }
+
+    #[test]
+    fn ban_ends_are_checked_and_capped() {
+        let now = 1_700_000_000_000;
+        assert_eq!(expiry(now, None, None), Ok(None));
+        assert_eq!(
+            expiry(now, None, Some("7days")),
+            Ok(Some(now + 7 * 24 * 3600 * 1000))
+        );
+        for (at, duration, field) in [
+            (None, Some("1000000000years"), "duration"),
+            (None, Some("200years"), "duration"),
+            (Some("9999-12-31T00:00:00Z"), None, "expires_at"),
+            (Some("2000-01-01T00:00:00Z"), None, "expires_at"),
+            (None, Some("0s"), "duration"),
+            (None, Some("soon"), "duration"),
+            (Some("2030-01-01T00:00:00Z"), Some("1d"), "duration"),
+        ] {
+            let err = expiry(now, at, duration).unwrap_err();
+            assert_eq!(err.field, field, "{at:?} {duration:?}");
+        }
+        assert!(expiry(now, None, Some("99years")).unwrap().is_some());
     }
 
     #[test]

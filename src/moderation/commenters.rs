@@ -6,13 +6,13 @@ use std::collections::BTreeMap;
 
 use super::bans::ActiveBans;
 use super::ModerationError;
-use crate::auth::{permissions, AuthError, AuthUser};
+use crate::auth::{permissions, AuthUser};
 use crate::cache;
 use crate::config::OnAccountDelete;
 use crate::db::models::{Article, Comment, User};
 use crate::db::moderation::NewLogEntry;
 use crate::db::{self, DbError};
-use crate::domain::{CommentStatus, Password, Role, ValidationError};
+use crate::domain::{CommentStatus, Role, ValidationError};
 use crate::state::AppState;
 
 /// One commenter: an account, or a guest known by email.
@@ -148,11 +148,13 @@ pub async fn update_account(
         }
     }
     let actor_id = actor.id;
+    let actor = actor.clone();
     let now = db::now_millis();
     state
         .db
         .write(move |conn| {
             let mut user = db::users::find(conn, id)?.ok_or(ModerationError::NotFound)?;
+            permissions::may_act_on(&actor, user.role())?;
             let subject = format!("user:{id}");
             if let Some(trusted) = change.trusted.filter(|t| *t != user.trusted) {
                 user = db::users::set_trusted(conn, id, trusted, now)?
@@ -235,20 +237,7 @@ pub async fn delete_account(
     password: String,
 ) -> Result<usize, ModerationError> {
     let id = user.id;
-    let stored = state
-        .db
-        .read(move |conn| db::users::find(conn, id).map_err(ModerationError::from))
-        .await?
-        .ok_or(ModerationError::NotFound)?;
-    let password = Password::for_login(password, state.settings.auth.max_password_bytes)?;
-    let verified = state
-        .passwords
-        .verify(password, Some(stored.password_hash))
-        .await
-        .map_err(|e| ModerationError::Internal(e.to_string()))?;
-    if !verified.matched {
-        return Err(AuthError::InvalidCredentials.into());
-    }
+    crate::auth::check_password(&state.db, &state.passwords, &state.settings, id, password).await?;
     let mode = state.settings.accounts.on_delete;
     let now = db::now_millis();
     let affected = state

@@ -301,11 +301,13 @@ async fn wrong_passwords_and_unknown_emails_get_the_same_answer() {
 }
 
 #[tokio::test]
-async fn login_attempts_are_limited_with_retry_after() {
-    let app =
-        spawn_app_with("[auth.login_limit]\nper_email = 3\nper_ip = 100\nwindow = \"10m\"").await;
-    let user = app.user(Role::Commenter, "target@example.com").await; // one attempt used
-    for _ in 0..2 {
+async fn failed_logins_from_one_address_are_limited_with_retry_after() {
+    let app = spawn_app_with(
+        "[auth.login_limit]\nper_email_ip = 3\nper_email = 100\nper_ip = 100\nwindow = \"10m\"",
+    )
+    .await;
+    let user = app.user(Role::Commenter, "target@example.com").await;
+    for _ in 0..3 {
         let response = app
             .post_json(
                 "/api/v1/auth/login",
@@ -333,6 +335,174 @@ async fn login_attempts_are_limited_with_retry_after() {
     // Another account is not affected by the first one's limit.
     let other = app.user(Role::Commenter, "other@example.com").await;
     assert!(!other.token.is_empty());
+}
+
+/// Signs in from `ip` (the app trusts the test client as a proxy), with a
+/// device token when given; returns the status, Retry-After and body.
+async fn login_from(
+    app: &crate::helpers::TestApp,
+    ip: &str,
+    email: &str,
+    password: &str,
+    device_token: Option<&str>,
+) -> (StatusCode, Option<u64>, serde_json::Value) {
+    let response = app
+        .request(Method::POST, "/api/v1/auth/login")
+        .header("X-Forwarded-For", ip)
+        .json(&json!({"email": email, "password": password, "device_token": device_token}))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().parse().unwrap());
+    (
+        status,
+        retry_after,
+        response.json().await.unwrap_or_default(),
+    )
+}
+
+#[tokio::test]
+async fn guessing_at_an_account_from_everywhere_never_locks_its_owner_out() {
+    let app = spawn_app_with(
+        "[server]\ntrusted_proxies = [\"127.0.0.1/32\"]\n\
+         [auth.login_limit]\nper_ip = 30\nper_email_ip = 5\nper_email = 10\nslow_interval = \"1s\"\nwindow = \"15m\"",
+    )
+    .await;
+    let admin = app.user(Role::Admin, "admin@example.com").await;
+    let (status, _, session) =
+        login_from(&app, "198.51.100.1", &admin.email, &admin.password, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let device = session["device_token"]
+        .as_str()
+        .expect("a device token")
+        .to_string();
+
+    // An attack from twelve addresses, five guesses each.
+    let started = std::time::Instant::now();
+    let mut answers = Vec::new();
+    for attacker in 0..12 {
+        for guess in 0..5 {
+            let ip = format!("203.0.113.{attacker}");
+            let (status, retry, _) =
+                login_from(&app, &ip, &admin.email, &format!("guess {guess}"), None).await;
+            answers.push((status, retry));
+        }
+    }
+    let unauthorized = answers
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::UNAUTHORIZED)
+        .count();
+    let slowed: Vec<u64> = answers
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::TOO_MANY_REQUESTS)
+        .map(|(_, retry)| retry.expect("Retry-After"))
+        .collect();
+    // Ten attempts at the account from unknown devices (the owner's two
+    // sign-ins above among them) get through; beyond them, one per second.
+    let seconds = started.elapsed().as_secs() as usize;
+    assert!(
+        (8..=10 + seconds).contains(&unauthorized),
+        "{unauthorized} in {seconds} s: {answers:?}"
+    );
+    assert_eq!(unauthorized + slowed.len(), 60);
+    assert!(slowed.iter().all(|s| *s == 1), "{slowed:?}");
+
+    // One address guessing on is refused for the window.
+    let (status, retry, _) = login_from(&app, "203.0.113.0", &admin.email, "guess 6", None).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(retry.unwrap() > 60, "{retry:?}");
+
+    // The owner signs in at once from the device they used before, even
+    // from a new address...
+    let (status, _, _) = login_from(
+        &app,
+        "192.0.2.77",
+        &admin.email,
+        &admin.password,
+        Some(&device),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    // ...and from a new device after at most a second's wait.
+    let (status, retry, _) =
+        login_from(&app, "192.0.2.78", &admin.email, &admin.password, None).await;
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        assert_eq!(retry, Some(1));
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        let (status, _, _) =
+            login_from(&app, "192.0.2.78", &admin.email, &admin.password, None).await;
+        assert_eq!(status, StatusCode::OK);
+    } else {
+        assert_eq!(status, StatusCode::OK);
+    }
+    // A device token is worth nothing for another account.
+    let other = app.user(Role::Commenter, "other@example.com").await;
+    for _ in 0..5 {
+        login_from(
+            &app,
+            "192.0.2.79",
+            &other.email,
+            "wrong wrong",
+            Some(&device),
+        )
+        .await;
+    }
+    let (status, _, _) = login_from(
+        &app,
+        "192.0.2.79",
+        &other.email,
+        &other.password,
+        Some(&device),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "counted per address, not per device"
+    );
+}
+
+#[tokio::test]
+async fn current_password_checks_are_limited_per_account() {
+    let app = spawn_app_with("[auth.login_limit]\nper_email_ip = 3").await;
+    let user = app.user(Role::Commenter, "checked@example.com").await;
+    for _ in 0..2 {
+        let response = app
+            .post_json_as(
+                "/api/v1/auth/password",
+                &json!({"current_password": "nope nope", "new_password": "a brand new one"}),
+                &user.token,
+            )
+            .await;
+        expect_error(response, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
+    }
+    let delete_guess = app
+        .request(Method::DELETE, "/api/v1/me")
+        .bearer_auth(&user.token)
+        .json(&json!({"password": "still guessing"}))
+        .send()
+        .await
+        .unwrap();
+    expect_error(
+        delete_guess,
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+    )
+    .await;
+    // The fourth check, even with the right password, waits.
+    let limited = app
+        .post_json_as(
+            "/api/v1/auth/password",
+            &json!({"current_password": user.password, "new_password": "a brand new one"}),
+            &user.token,
+        )
+        .await;
+    expect_error(limited, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+    expect_status(app.get_as("/api/v1/me", &user.token).await, StatusCode::OK).await;
 }
 
 #[tokio::test]

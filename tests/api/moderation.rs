@@ -3143,3 +3143,120 @@ async fn two_moderators_making_the_same_decision_at_once_both_succeed() {
     );
     assert_eq!((a.status(), b.status()), (StatusCode::OK, StatusCode::OK));
 }
+
+#[tokio::test]
+async fn a_banned_account_can_no_longer_edit_its_published_comments() {
+    let app = spawn_app().await;
+    let moderator = app.user(Role::Moderator, "mod@example.com").await;
+    let member = app.user(Role::Commenter, "member@example.com").await;
+    let created = account_comment(&app, "edit-ban", "a fine comment", &member.token).await;
+    assert_eq!(created["status"], "approved");
+    ban(
+        &app,
+        &moderator.token,
+        &json!({"kind": "user", "value": member.id.to_string()}),
+    )
+    .await;
+    let response = app
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/comments/{}", id_of(&created)),
+        )
+        .bearer_auth(&member.token)
+        .json(&json!({"body": "now with a link to https://spam.example"}))
+        .send()
+        .await
+        .unwrap();
+    expect_error(response, StatusCode::FORBIDDEN, "banned").await;
+    assert_eq!(
+        app.thread("edit-ban").await["comments"][0]["body"],
+        "a fine comment"
+    );
+}
+
+#[tokio::test]
+async fn ban_ends_are_validated_and_capped() {
+    let app = spawn_app().await;
+    let moderator = app.user(Role::Moderator, "mod@example.com").await;
+    for (body, field) in [
+        (
+            json!({"kind": "ip", "value": "203.0.113.1", "duration": "9999999999years"}),
+            "duration",
+        ),
+        (
+            json!({"kind": "ip", "value": "203.0.113.1", "duration": "101years"}),
+            "duration",
+        ),
+        (
+            json!({"kind": "ip", "value": "203.0.113.1", "expires_at": "9999-01-01T00:00:00Z"}),
+            "expires_at",
+        ),
+        (
+            json!({"kind": "ip", "value": "203.0.113.1", "expires_at": "2001-01-01T00:00:00Z"}),
+            "expires_at",
+        ),
+    ] {
+        let response = app
+            .post_json_as("/api/v1/moderation/bans", &body, &moderator.token)
+            .await;
+        let error = expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field").await;
+        assert_eq!(error["error"]["field"], field, "{body}");
+    }
+    assert!(
+        bans(&app, &moderator.token).await.is_empty(),
+        "nothing stored"
+    );
+    let long = ban(
+        &app,
+        &moderator.token,
+        &json!({"kind": "ip", "value": "203.0.113.1", "duration": "99years"}),
+    )
+    .await;
+    let ends = long["ban"]["expires_at"].as_str().unwrap();
+    assert!(ends > "2120", "{ends}");
+    assert_eq!(long["ban"]["active"], true);
+}
+
+#[tokio::test]
+async fn only_admins_act_on_admins() {
+    let app = spawn_app().await;
+    let moderator = app.user(Role::Moderator, "mod@example.com").await;
+    let admin = app.user(Role::Admin, "boss@example.com").await;
+    for body in [
+        json!({"kind": "user", "value": admin.id.to_string()}),
+        json!({"kind": "email", "value": "BOSS@example.com"}),
+    ] {
+        let response = app
+            .post_json_as("/api/v1/moderation/bans", &body, &moderator.token)
+            .await;
+        expect_error(response, StatusCode::FORBIDDEN, "forbidden").await;
+    }
+    let untrust = app
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/moderation/users/{}", admin.id),
+        )
+        .bearer_auth(&moderator.token)
+        .json(&json!({"trusted": false}))
+        .send()
+        .await
+        .unwrap();
+    expect_error(untrust, StatusCode::FORBIDDEN, "forbidden").await;
+    assert!(bans(&app, &admin.token).await.is_empty());
+    // An admin may act on another admin.
+    let other = app.user(Role::Admin, "other-boss@example.com").await;
+    ban(
+        &app,
+        &admin.token,
+        &json!({"kind": "user", "value": other.id.to_string(), "duration": "1h"}),
+    )
+    .await;
+    // And a moderator on a commenter, as before.
+    let member = app.user(Role::Commenter, "member@example.com").await;
+    ban(
+        &app,
+        &moderator.token,
+        &json!({"kind": "user", "value": member.id.to_string()}),
+    )
+    .await;
+}
