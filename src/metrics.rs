@@ -9,6 +9,7 @@
 
 use std::sync::LazyLock;
 
+use crate::db::{Db, DbError};
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
 };
@@ -120,8 +121,21 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| match build() {
     Err(e) => panic!("metric definitions are invalid: {e}"),
 });
 
+/// The text exposition, with the gauges (comments by status, the outbox
+/// backlog) read from the database just now.
+pub async fn render(db: &Db) -> Result<String, DbError> {
+    let (stored, backlog) = db
+        .read(|conn| {
+            let stored = crate::db::comments::counts_by_status(conn)?;
+            let backlog = crate::db::outbox::backlog_by_topic(conn)?;
+            Ok::<_, DbError>((stored, backlog))
+        })
+        .await?;
+    Ok(METRICS.render(&stored, &backlog))
+}
+
 impl Metrics {
-    /// The text exposition, with the gauges read from the database just now.
+    /// The text exposition, with these gauge values.
     pub fn render(&self, stored: &[(String, i64)], backlog: &[(String, i64)]) -> String {
         self.comments_stored.reset();
         for status in crate::domain::CommentStatus::ALL {

@@ -40,7 +40,33 @@ pub enum StartupError {
 pub struct Application {
     address: SocketAddr,
     server: Server,
+    /// `/metrics` on a listener of its own, when `metrics.bind` asks.
+    metrics: Option<(SocketAddr, Server)>,
     state: web::Data<AppState>,
+}
+
+/// A second server answering only `GET /metrics`, on `bind`.
+fn metrics_server(
+    bind: &str,
+    state: web::Data<AppState>,
+) -> Result<(SocketAddr, Server), StartupError> {
+    let failed = |source| StartupError::Bind {
+        bind: bind.to_string(),
+        source,
+    };
+    let listener = TcpListener::bind(bind).map_err(failed)?;
+    let address = listener.local_addr().map_err(failed)?;
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .configure(crate::api::configure_metrics)
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)
+    .map_err(failed)?
+    .run();
+    Ok((address, server))
 }
 
 impl Application {
@@ -111,11 +137,13 @@ impl Application {
             outbox: Waker::default(),
         });
         let max_request_bytes = settings.server.max_request_bytes;
+        let metrics_apart = !settings.metrics.bind.is_empty();
         let app_state = state.clone();
         let server = HttpServer::new(move || {
             // The last `wrap` runs first: metrics see every answer,
             // including CORS refusals and errors.
             App::new()
+                .wrap_fn(crate::api::middleware::refuse_nul_in_url)
                 .wrap(crate::api::middleware::security_headers())
                 .wrap(crate::api::middleware::cors(&app_state.settings))
                 .wrap(TracingLogger::default())
@@ -129,7 +157,7 @@ impl Application {
                     }
                 })
                 .app_data(app_state.clone())
-                .configure(|cfg| crate::api::configure(cfg, max_request_bytes))
+                .configure(|cfg| crate::api::configure(cfg, max_request_bytes, !metrics_apart))
         })
         .workers(settings.worker_count())
         .shutdown_timeout(settings.server.shutdown_timeout.as_secs())
@@ -140,11 +168,24 @@ impl Application {
         })?
         .run();
 
+        let metrics = if metrics_apart {
+            Some(metrics_server(&settings.metrics.bind, state.clone())?)
+        } else {
+            None
+        };
+
         Ok(Application {
             address,
             server,
+            metrics,
             state,
         })
+    }
+
+    /// Where `/metrics` is served when `metrics.bind` gives it an address
+    /// of its own (the real port when 0 was asked for).
+    pub fn metrics_address(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|(address, _)| *address)
     }
 
     /// The address actually bound (the real port when 0 was asked for).
@@ -202,7 +243,15 @@ impl Application {
                 async move { spam.self_checks().await }
             }),
         ];
+        let metrics = self.metrics.map(|(_, server)| {
+            let handle = server.handle();
+            (handle, tokio::spawn(server))
+        });
         let result = self.server.await;
+        if let Some((handle, task)) = metrics {
+            handle.stop(true).await;
+            let _ = task.await;
+        }
         for task in background {
             task.abort();
         }

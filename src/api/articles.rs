@@ -1,3 +1,4 @@
+use super::json::Json;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
@@ -52,7 +53,7 @@ pub async fn put(
     state: web::Data<AppState>,
     viewer: Viewer,
     key: web::Path<String>,
-    body: web::Json<PutArticle>,
+    body: Json<PutArticle>,
 ) -> Result<HttpResponse, ApiError> {
     let key = ArticleKey::parse(&key)?;
     let body = body.into_inner();

@@ -1,3 +1,4 @@
+use super::json::Json;
 use actix_web::cookie::{time, Cookie, SameSite};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -55,7 +56,7 @@ const DEVICE_COOKIE: &str = "moderato_device";
 pub async fn register(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<RegisterBody>,
+    body: Json<RegisterBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let account = NewAccount {
@@ -84,7 +85,7 @@ pub struct RegisteredView {
 pub async fn login(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<LoginBody>,
+    body: Json<LoginBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let cookie = req.cookie(DEVICE_COOKIE);
@@ -251,7 +252,7 @@ pub struct DeleteAccountBody {
 pub async fn delete_account(
     state: web::Data<AppState>,
     user: SignedIn,
-    body: web::Json<DeleteAccountBody>,
+    body: Json<DeleteAccountBody>,
 ) -> Result<HttpResponse, ApiError> {
     let affected =
         crate::moderation::commenters::delete_account(&state, &user.0, body.into_inner().password)
@@ -302,7 +303,7 @@ pub struct PasswordBody {
 pub async fn change_password(
     state: web::Data<AppState>,
     user: SignedIn,
-    body: web::Json<PasswordBody>,
+    body: Json<PasswordBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let ended = auth::change_password(

@@ -1,3 +1,4 @@
+use super::json::Json;
 use std::collections::BTreeMap;
 
 use actix_web::http::header::ContentType;
@@ -73,7 +74,7 @@ pub async fn create(
     state: web::Data<AppState>,
     viewer: Viewer,
     key: web::Path<String>,
-    body: web::Json<serde_json::Map<String, serde_json::Value>>,
+    body: Json<serde_json::Map<String, serde_json::Value>>,
 ) -> Result<HttpResponse, ApiError> {
     let key = ArticleKey::parse(&key)?;
     let mut fields = body.into_inner();
@@ -248,7 +249,7 @@ pub async fn edit(
     state: web::Data<AppState>,
     viewer: Viewer,
     id: web::Path<i64>,
-    body: web::Json<EditBody>,
+    body: Json<EditBody>,
 ) -> Result<HttpResponse, ApiError> {
     let auth = EditAuth {
         viewer: viewer.user(),

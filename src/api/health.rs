@@ -1,6 +1,8 @@
-use actix_web::{web, HttpResponse};
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
+use crate::auth::token;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -21,20 +23,35 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
     Ok(HttpResponse::Ok().json(json!({"status": "ready"})))
 }
 
-/// Prometheus metrics (text exposition format).
+/// Prometheus metrics (text exposition format). With `metrics.token` set,
+/// only for `Authorization: Bearer <token>`; with `metrics.bind` set, only
+/// on that address.
 #[utoipa::path(get, path = "/metrics", tag = "health",
     responses((status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain"),
-              (status = 503, description = "The database does not answer", body = crate::error::Body)))]
-pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let (stored, backlog) = state
-        .db
-        .read(|conn| {
-            let stored = crate::db::comments::counts_by_status(conn)?;
-            let backlog = crate::db::outbox::backlog_by_topic(conn)?;
-            Ok::<_, crate::db::DbError>((stored, backlog))
-        })
-        .await?;
+              (status = 401, description = "metrics.token is set and was not given", body = crate::error::Body),
+              (status = 503, description = "The database does not answer", body = crate::error::Body)),
+    security((), ("bearer" = [])))]
+pub async fn metrics(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let expected = &state.settings.metrics.token;
+    if !expected.is_empty() {
+        let given = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        if !token::hashes_equal(&token::hash(given), &token::hash(expected)) {
+            return Err(ApiError::unauthorized(
+                "metrics_token_required",
+                "send the metrics token as Authorization: Bearer <token>",
+            ));
+        }
+    }
+    let text = crate::metrics::render(&state.db).await?;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
-        .body(crate::metrics::METRICS.render(&stored, &backlog)))
+        .body(text))
 }

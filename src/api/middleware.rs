@@ -5,9 +5,15 @@ use std::time::Instant;
 
 use actix_cors::Cors;
 use actix_web::http::{header, Method};
+use std::future::{ready, Ready};
+
+use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
 use actix_web::middleware::DefaultHeaders;
+use actix_web::ResponseError as _;
+use futures_util::future::Either;
 
 use crate::config::Settings;
+use crate::error::ApiError;
 
 /// CORS for the blog origins in `server.cors_origins` (none by default).
 /// Requests from other origins are served without CORS headers, so a
@@ -50,11 +56,36 @@ pub fn security_headers() -> DefaultHeaders {
         ))
 }
 
-/// Records a request in the Prometheus metrics, by route pattern (not the
-/// raw path, which would make a label per article and comment).
+/// Answers 400 to a request whose path or query string holds an encoded
+/// NUL (`%00`), before any handler runs: no parameter has a use for it and
+/// PostgreSQL cannot store it in text.
+pub fn refuse_nul_in_url<S>(
+    req: ServiceRequest,
+    srv: &S,
+) -> Either<Ready<Result<ServiceResponse, actix_web::Error>>, S::Future>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse, Error = actix_web::Error>,
+{
+    let holds_nul = |s: &str| s.contains("%00");
+    if holds_nul(req.uri().path()) || holds_nul(req.query_string()) {
+        let refused = ApiError::bad_request(
+            "invalid_text",
+            "the URL must not contain NUL characters (%00)",
+        );
+        let response = req.into_response(refused.error_response());
+        return Either::Left(ready(Ok(response)));
+    }
+    Either::Right(srv.call(req))
+}
+
+/// Records a request in the Prometheus metrics. Every label has a bounded
+/// set of values, whatever clients send: the route pattern (never the raw
+/// path, which would make a label per article and comment, or per invented
+/// path), the method among the standard ones (actix accepts any token as a
+/// method) and the status code.
 pub struct RequestTimer {
     route: String,
-    method: String,
+    method: &'static str,
     started: Instant,
 }
 
@@ -64,7 +95,7 @@ impl RequestTimer {
             route: req
                 .match_pattern()
                 .unwrap_or_else(|| "unmatched".to_string()),
-            method: req.method().as_str().to_string(),
+            method: method_label(req.method()),
             started: Instant::now(),
         }
     }
@@ -73,11 +104,45 @@ impl RequestTimer {
         let metrics = &crate::metrics::METRICS;
         metrics
             .http_requests
-            .with_label_values(&[&self.route, &self.method, &status.to_string()])
+            .with_label_values(&[&self.route, self.method, &status.to_string()])
             .inc();
         metrics
             .http_seconds
-            .with_label_values(&[&self.route, &self.method])
+            .with_label_values(&[&self.route, self.method])
             .observe(self.started.elapsed().as_secs_f64());
+    }
+}
+
+/// The method as a metrics label: one of the standard methods, or `other`.
+fn method_label(method: &Method) -> &'static str {
+    const KNOWN: [Method; 9] = [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::OPTIONS,
+        Method::CONNECT,
+        Method::TRACE,
+    ];
+    KNOWN
+        .iter()
+        .find(|known| *known == method)
+        .map_or("other", |known| known.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_standard_methods_become_labels() {
+        assert_eq!(method_label(&Method::GET), "GET");
+        assert_eq!(method_label(&Method::PATCH), "PATCH");
+        for invented in ["FOO", "get", "X-12345"] {
+            let method = Method::from_bytes(invented.as_bytes()).unwrap();
+            assert_eq!(method_label(&method), "other", "{invented}");
+        }
     }
 }

@@ -7,6 +7,7 @@ mod auth;
 pub mod client;
 mod comments;
 mod health;
+pub mod json;
 pub mod middleware;
 mod moderation;
 pub mod openapi;
@@ -21,8 +22,21 @@ pub use comments::EDIT_TOKEN_HEADER;
 
 use crate::error::ApiError;
 
-/// Every route of the service.
-pub fn configure(cfg: &mut web::ServiceConfig, max_request_bytes: usize) {
+/// `GET /metrics`, on the main listener or on `metrics.bind`'s own.
+pub fn configure_metrics(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/metrics")
+            .get(health::metrics)
+            .default_service(allow("GET")),
+    );
+}
+
+/// Every route of the service (`/metrics` too, unless it has a listener of
+/// its own).
+pub fn configure(cfg: &mut web::ServiceConfig, max_request_bytes: usize, with_metrics: bool) {
+    if with_metrics {
+        configure_metrics(cfg);
+    }
     cfg.app_data(json_config(max_request_bytes))
         .app_data(web::PathConfig::default().error_handler(path_error))
         .app_data(web::QueryConfig::default().error_handler(query_error))
@@ -34,11 +48,6 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_request_bytes: usize) {
         .service(
             web::resource("/readyz")
                 .get(health::readyz)
-                .default_service(allow("GET")),
-        )
-        .service(
-            web::resource("/metrics")
-                .get(health::metrics)
                 .default_service(allow("GET")),
         )
         .service(

@@ -1,5 +1,6 @@
 //! The moderators' API: queue, decisions, log, summary, commenters, bans.
 
+use super::json::Json;
 use std::collections::HashMap;
 
 use actix_web::{web, HttpResponse};
@@ -263,7 +264,7 @@ pub async fn decide(
     state: web::Data<AppState>,
     user: SignedIn,
     id: web::Path<i64>,
-    body: web::Json<DecisionBody>,
+    body: Json<DecisionBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let comment = decisions::decide(
@@ -295,7 +296,7 @@ pub struct BulkBody {
 pub async fn decide_bulk(
     state: web::Data<AppState>,
     user: SignedIn,
-    body: web::Json<BulkBody>,
+    body: Json<BulkBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let decided =
@@ -458,7 +459,7 @@ pub async fn update_account(
     state: web::Data<AppState>,
     user: SignedIn,
     id: web::Path<i64>,
-    body: web::Json<AccountBody>,
+    body: Json<AccountBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let change = AccountChange {
@@ -525,7 +526,7 @@ pub struct BanBody {
 pub async fn create_ban(
     state: web::Data<AppState>,
     user: SignedIn,
-    body: web::Json<BanBody>,
+    body: Json<BanBody>,
 ) -> Result<HttpResponse, ApiError> {
     // Who may ban is settled before the request's details are looked at.
     crate::auth::permissions::require_moderator(Some(&user.0))?;

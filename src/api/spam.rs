@@ -1,5 +1,6 @@
 //! The admins' word-list editor.
 
+use super::json::Json;
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 
@@ -45,7 +46,7 @@ fn word() -> EntryKind {
 pub async fn add(
     state: web::Data<AppState>,
     viewer: Viewer,
-    body: web::Json<NewEntry>,
+    body: Json<NewEntry>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let entry = wordlists::add_entry(

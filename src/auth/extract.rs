@@ -45,9 +45,7 @@ impl FromRequest for Viewer {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let presented = presented_token(req, state.as_ref().map(|s| s.get_ref()));
         let csrf_ok = match (&presented, &state) {
-            (Some((_, Credential::Cookie)), Some(state)) => {
-                same_origin_or_allowed(req, &state.settings)
-            }
+            (Some((_, Credential::Cookie)), Some(state)) => same_origin_or_allowed(req, state),
             _ => true,
         };
         Box::pin(async move {
@@ -92,7 +90,8 @@ impl FromRequest for SignedIn {
 /// server's own origin or one of `server.cors_origins`. SameSite=Lax cookies
 /// already stop most cross-site posts; this covers what it does not
 /// (same-site subdomains, older browsers).
-fn same_origin_or_allowed(req: &HttpRequest, settings: &Settings) -> bool {
+fn same_origin_or_allowed(req: &HttpRequest, state: &AppState) -> bool {
+    let settings = &state.settings;
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return true;
     }
@@ -111,9 +110,33 @@ fn same_origin_or_allowed(req: &HttpRequest, settings: &Settings) -> bool {
     let Some(claimed) = claimed else {
         return false;
     };
-    let info = req.connection_info();
-    let own = format!("{}://{}", info.scheme(), info.host());
-    claimed == own || settings.server.cors_origins.contains(&claimed)
+    claimed == own_origin(req, settings, &state.trusted_proxies)
+        || settings.server.cors_origins.contains(&claimed)
+}
+
+/// This server's origin as browsers see it: `server.public_url` when set;
+/// otherwise from the request, believing `Forwarded` / `X-Forwarded-Host` /
+/// `X-Forwarded-Proto` only from a trusted proxy (anyone else could name
+/// any host there and pass the check above).
+pub fn own_origin(req: &HttpRequest, settings: &Settings, trusted: &[ipnet::IpNet]) -> String {
+    if !settings.server.public_url.is_empty() {
+        return settings.server.public_url.clone();
+    }
+    let from_proxy = req
+        .peer_addr()
+        .is_some_and(|peer| trusted.iter().any(|net| net.contains(&peer.ip())));
+    if from_proxy {
+        let info = req.connection_info();
+        return format!("{}://{}", info.scheme(), info.host());
+    }
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| req.uri().authority().map(|a| a.as_str()))
+        .unwrap_or("");
+    // Moderato speaks plain HTTP; TLS is a proxy's job.
+    format!("http://{host}")
 }
 
 fn presented_token(req: &HttpRequest, state: Option<&AppState>) -> Option<(String, Credential)> {

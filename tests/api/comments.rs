@@ -144,10 +144,6 @@ async fn invalid_fields_are_named_in_the_error() {
             "body",
         ),
         (
-            json!({"body": "a\u{0}b", "author": {"name": "Ada", "email": "a@example.com"}}),
-            "body",
-        ),
-        (
             json!({"body": "hi", "author": {"name": "Ada", "email": format!("{}@example.com", "a".repeat(95))}}),
             "author.email",
         ),

@@ -1,6 +1,6 @@
 use reqwest::StatusCode;
 
-use crate::helpers::{expect_error, expect_status, spawn_app};
+use crate::helpers::{expect_error, expect_status, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn healthz_says_the_process_is_up() {
@@ -41,4 +41,87 @@ async fn wrong_method_gets_a_json_405() {
         "method_not_allowed",
     )
     .await;
+}
+
+#[tokio::test]
+async fn invented_methods_and_paths_do_not_grow_the_metrics() {
+    let app = spawn_app().await;
+    for n in 0..300 {
+        let method = reqwest::Method::from_bytes(format!("INVENTED{n}").as_bytes()).unwrap();
+        app.request(method, &format!("/api/v1/made-up/{n}"))
+            .send()
+            .await
+            .unwrap();
+        app.get(&format!("/nowhere/{n}?q={n}")).await;
+    }
+    let after = expect_status_text(app.get("/metrics").await).await;
+    assert!(!after.contains("INVENTED"), "a label per invented method");
+    assert!(
+        !after.contains("made-up") && !after.contains("nowhere"),
+        "a label per path"
+    );
+    // 300 invented methods are one label value: a few series (by route
+    // pattern and status), not 300.
+    let other: Vec<&str> = after
+        .lines()
+        .filter(|l| l.starts_with("moderato_http_requests_total") && l.contains("method=\"other\""))
+        .collect();
+    assert!(!other.is_empty() && other.len() <= 4, "{other:#?}");
+}
+
+async fn expect_status_text(response: reqwest::Response) -> String {
+    assert_eq!(response.status(), StatusCode::OK);
+    response.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn metrics_can_require_a_bearer_token() {
+    let app = spawn_app_with("[metrics]\ntoken = \"a-metrics-token-of-some-length\"").await;
+    expect_error(
+        app.get("/metrics").await,
+        StatusCode::UNAUTHORIZED,
+        "metrics_token_required",
+    )
+    .await;
+    expect_error(
+        app.get_as("/metrics", "a-metrics-token-of-some-lengtX")
+            .await,
+        StatusCode::UNAUTHORIZED,
+        "metrics_token_required",
+    )
+    .await;
+    let text = expect_status_text(
+        app.get_as("/metrics", "a-metrics-token-of-some-length")
+            .await,
+    )
+    .await;
+    assert!(text.contains("moderato_http_requests_total"));
+}
+
+#[tokio::test]
+async fn metrics_can_have_a_listener_of_their_own() {
+    let app = spawn_app_with("[metrics]\nbind = \"127.0.0.1:0\"").await;
+    expect_error(
+        app.get("/metrics").await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    let apart = app.metrics_address.clone().expect("a metrics listener");
+    let text = expect_status_text(
+        app.client
+            .get(format!("{apart}/metrics"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(text.contains("moderato_comments"));
+    let elsewhere = app
+        .client
+        .get(format!("{apart}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(elsewhere.status(), StatusCode::NOT_FOUND);
 }

@@ -106,6 +106,9 @@ fn rand_suffix() -> String {
 
 pub struct TestApp {
     pub address: String,
+    /// `http://127.0.0.1:PORT` of the metrics listener, when
+    /// `metrics.bind` gives it one.
+    pub metrics_address: Option<String>,
     /// The database URL the server uses (for a second instance).
     pub db_url: String,
     pub client: reqwest::Client,
@@ -148,10 +151,14 @@ pub async fn spawn_app_on(db: Option<TestDatabase>, url: &str, settings_toml: &s
     moderato::telemetry::init(&settings.log);
     let app = Application::build(settings).await.expect("app must start");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let metrics_address = app
+        .metrics_address()
+        .map(|a| format!("http://127.0.0.1:{}", a.port()));
     let state = app.state();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
+        metrics_address,
         db_url: url.to_string(),
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())

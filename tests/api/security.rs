@@ -279,8 +279,8 @@ async fn malformed_requests_get_clear_errors_never_500() {
     .await;
     expect_error(
         app.get("/api/v1/articles/%00/comments").await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_field",
+        StatusCode::BAD_REQUEST,
+        "invalid_text",
     )
     .await;
     let response = app
@@ -566,4 +566,133 @@ async fn metrics_count_requests_and_comments() {
     ] {
         assert!(text.contains(needle), "{needle} missing from:\n{text}");
     }
+}
+
+#[tokio::test]
+async fn nul_characters_are_refused_at_the_edge_never_a_500() {
+    let app = spawn_app().await;
+    let moderator = app.user(Role::Moderator, "mod@example.com").await;
+    let admin = app.user(Role::Admin, "admin@example.com").await;
+    app.guest_comment("nul", "a comment to search for").await;
+    for path in [
+        "/api/v1/moderation/comments?status=approved&q=a%00b",
+        "/api/v1/moderation/comments?status=approved&author=email:a%00@example.com",
+        "/api/v1/moderation/commenters?q=%00",
+        "/api/v1/articles/nul%00key/comments",
+        "/api/v1/counts?article=nul%00",
+    ] {
+        let response = app.get_as(path, &moderator.token).await;
+        expect_error(response, StatusCode::BAD_REQUEST, "invalid_text").await;
+    }
+    for (path, token, body) in [
+        (
+            "/api/v1/spam/wordlists",
+            admin.token.as_str(),
+            json!({"list": "blocked", "kind": "word", "pattern": "viagra", "note": "seen\u{0}here"}),
+        ),
+        (
+            "/api/v1/articles/nul/comments",
+            "",
+            json!({"body": "hi\u{0}there", "author": {"name": "A", "email": "a@example.com"}}),
+        ),
+        (
+            "/api/v1/articles/nul/comments",
+            "",
+            json!({"body": "hi", "author": {"name": "A\u{0}", "email": "a@example.com"}}),
+        ),
+        (
+            "/api/v1/auth/login",
+            "",
+            json!({"email": "a\u{0}@example.com", "password": "whatever pw"}),
+        ),
+    ] {
+        let mut request = app.request(Method::POST, path).json(&body);
+        if !token.is_empty() {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.unwrap();
+        expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, "invalid_body").await;
+    }
+    // The text "\u0000", written out, is just text.
+    let literal = app
+        .post_json(
+            "/api/v1/articles/nul/comments",
+            &json!({"body": "type \\u0000 to write a NUL", "author": {"name": "A", "email": "a@example.com"}}),
+        )
+        .await;
+    expect_status(literal, StatusCode::CREATED).await;
+}
+
+#[tokio::test]
+async fn forwarded_host_headers_count_for_csrf_only_from_trusted_proxies() {
+    async fn post_via_cookie(
+        app: &crate::helpers::TestApp,
+        token: &str,
+        headers: &[(&str, &str)],
+    ) -> StatusCode {
+        let mut request = app
+            .request(Method::POST, "/api/v1/articles/fwd/comments")
+            .header("cookie", format!("moderato_session={token}"))
+            .json(&json!({"body": format!("with {headers:?}")}));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.unwrap().status()
+    }
+    let forged: &[(&str, &str)] = &[
+        ("origin", "https://evil.example"),
+        ("x-forwarded-host", "evil.example"),
+        ("x-forwarded-proto", "https"),
+    ];
+    let forged_standard: &[(&str, &str)] = &[
+        ("origin", "https://evil.example"),
+        ("forwarded", "host=evil.example;proto=https"),
+    ];
+
+    let direct = spawn_app_with("[auth]\ncookie_secure = false").await;
+    let user = direct.user(Role::Commenter, "fwd@example.com").await;
+    assert_eq!(
+        post_via_cookie(&direct, &user.token, forged).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        post_via_cookie(&direct, &user.token, forged_standard).await,
+        StatusCode::FORBIDDEN
+    );
+
+    // Behind a trusted proxy, its forwarded host is this server's.
+    let proxied = spawn_app_with(
+        "[auth]\ncookie_secure = false\n[server]\ntrusted_proxies = [\"127.0.0.1/32\"]",
+    )
+    .await;
+    let user = proxied.user(Role::Commenter, "fwd@example.com").await;
+    let from_proxy: &[(&str, &str)] = &[
+        ("origin", "https://comments.example"),
+        ("x-forwarded-host", "comments.example"),
+        ("x-forwarded-proto", "https"),
+    ];
+    assert_eq!(
+        post_via_cookie(&proxied, &user.token, from_proxy).await,
+        StatusCode::CREATED
+    );
+
+    // With server.public_url, that is the origin, whatever the headers say.
+    let public = spawn_app_with(
+        "[auth]\ncookie_secure = false\n[server]\ntrusted_proxies = [\"127.0.0.1/32\"]\npublic_url = \"https://comments.example\"",
+    )
+    .await;
+    let user = public.user(Role::Commenter, "fwd@example.com").await;
+    assert_eq!(
+        post_via_cookie(&public, &user.token, forged).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        post_via_cookie(
+            &public,
+            &user.token,
+            &[("origin", "https://comments.example")]
+        )
+        .await,
+        StatusCode::CREATED
+    );
 }
