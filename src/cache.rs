@@ -199,17 +199,18 @@ impl PublicCache {
         if inner.changed_since(&key.article, epoch) {
             return;
         }
-        if inner.page_bytes + body.len() > self.max_page_bytes {
+        let size = page_weight(&key.article, &body);
+        if inner.page_bytes + size > self.max_page_bytes {
             inner.pages.clear();
             inner.page_bytes = 0;
         }
-        let size = body.len();
+        let article = key.article.clone();
         let old = inner
             .pages
             .entry(key.article)
             .or_default()
             .insert((key.newest_first, key.after, key.limit), body);
-        inner.page_bytes = inner.page_bytes + size - old.map_or(0, |b| b.len());
+        inner.page_bytes = inner.page_bytes + size - old.map_or(0, |b| page_weight(&article, &b));
     }
 
     /// Cached counts for these keys; the ones not known are left out.
@@ -244,7 +245,7 @@ impl PublicCache {
         inner.invalidated.insert(article.to_string(), epoch);
         inner.counts.remove(article);
         if let Some(pages) = inner.pages.remove(article) {
-            let freed: usize = pages.values().map(Bytes::len).sum();
+            let freed: usize = pages.values().map(|b| page_weight(article, b)).sum();
             inner.page_bytes -= freed;
         }
     }
@@ -259,6 +260,19 @@ impl PublicCache {
         inner.page_bytes = 0;
         inner.counts.clear();
     }
+}
+
+/// Memory a stored page holds beyond its bytes, estimated for a 64-bit
+/// build: the article key's `String` in the outer map (24) and its slot
+/// there with the inner map's header (56), the inner slot (a 24-byte page
+/// position and a 32-byte `Bytes` handle), the shared buffer's header, and
+/// the allocator's rounding of each.
+const PAGE_OVERHEAD: usize = 192;
+
+/// What a page counts against `cache.max_page_bytes`: everything it holds,
+/// not only its body, so many small pages (empty threads) stay in budget.
+fn page_weight(article: &str, body: &Bytes) -> usize {
+    body.len() + article.len() + PAGE_OVERHEAD
 }
 
 impl Inner {
@@ -485,11 +499,33 @@ mod tests {
 
     #[test]
     fn the_byte_budget_bounds_memory() {
-        let cache = PublicCache::new(10, 100);
+        let body = Bytes::from_static(b"123456");
+        let cache = PublicCache::new(2 * page_weight("a", &body) - 1, 100);
         let epoch = cache.epoch();
-        cache.store_page(key("a"), Bytes::from_static(b"123456"), epoch);
-        cache.store_page(key("b"), Bytes::from_static(b"123456"), epoch);
+        cache.store_page(key("a"), body.clone(), epoch);
+        cache.store_page(key("b"), body, epoch);
         assert!(cache.page(&key("a")).is_none(), "dropped to make room");
         assert!(cache.page(&key("b")).is_some());
+    }
+
+    #[test]
+    fn many_small_pages_count_what_they_hold_not_only_their_bytes() {
+        // An empty thread's page is about 60 bytes; 100,000 of them must
+        // not fit in a 1 MB budget.
+        let budget = 1_000_000;
+        let cache = PublicCache::new(budget, 1_000_000);
+        let epoch = cache.epoch();
+        let empty =
+            Bytes::from_static(br#"{"article":null,"comments":[],"next_cursor":null,"total":0}"#);
+        for n in 0..100_000 {
+            cache.store_page(key(&format!("empty-{n}")), empty.clone(), epoch);
+        }
+        let inner = cache.lock();
+        let pages: usize = inner.pages.values().map(|p| p.len()).sum();
+        assert!(inner.page_bytes <= budget);
+        assert!(
+            pages * (empty.len() + PAGE_OVERHEAD) <= budget,
+            "{pages} pages kept"
+        );
     }
 }

@@ -260,3 +260,78 @@ fn environment_variables_override_the_defaults() {
     );
     assert!(dir.path().join("from-env/m.db").exists());
 }
+
+/// Starts `moderato serve` on port 0 with stderr going to `log` and
+/// returns the process and its address.
+async fn serve_logging_to(
+    db: &TestDatabase,
+    log: &std::path::Path,
+    level: &str,
+) -> (Running, String) {
+    let mut child = Running(
+        moderato()
+            .env("MODERATO_LOG__LEVEL", level)
+            .env("MODERATO_GUARDS__FLOOD_INTERVAL", "0s")
+            .args(["serve", "--bind", "127.0.0.1:0", "--database", db.url()])
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(log).unwrap())
+            .spawn()
+            .expect("start moderato"),
+    );
+    let stdout = child.0.stdout.take().unwrap();
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).map(|_| line)
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let address = line.trim().trim_start_matches("listening on ").to_string();
+    (child, address)
+}
+
+#[tokio::test]
+async fn logs_to_a_file_have_no_colours_no_query_strings_and_no_malformed_request_errors() {
+    let db = TestDatabase::new();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("moderato.log");
+    let (server, address) = serve_logging_to(&db, &log, "info").await;
+    let client = reqwest::Client::new();
+    let posted = client
+        .post(format!(
+            "{address}/api/v1/articles/logs/comments?email=secret%40example.com"
+        ))
+        .json(&json!({"body": "logged", "author": {"name": "A", "email": "a@example.com"}}))
+        .send()
+        .await
+        .unwrap();
+    expect_status(posted, StatusCode::CREATED).await;
+    // A request no HTTP parser accepts.
+    let host = address.trim_start_matches("http://").to_string();
+    tokio::task::spawn_blocking(move || {
+        let mut raw = std::net::TcpStream::connect(host).unwrap();
+        raw.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nBroken header line\r\n\r\n")
+            .unwrap();
+        let mut answer = String::new();
+        let _ = std::io::Read::read_to_string(&mut raw, &mut answer);
+    })
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    drop(server);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("comment stored"), "{text}");
+    assert!(
+        text.contains("/api/v1/articles/logs/comments"),
+        "the path is kept: {text}"
+    );
+    assert!(!text.contains("secret"), "the query string is not: {text}");
+    assert!(
+        !text.contains('\u{1b}'),
+        "no colour codes in a file: {text}"
+    );
+    assert!(
+        !text.contains("ERROR"),
+        "a client's malformed request is no server error: {text}"
+    );
+}
