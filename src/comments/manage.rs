@@ -171,12 +171,7 @@ pub async fn edit(
     let report = serde_json::to_string(&decision.report)
         .map_err(|e| CommentError::Internal(e.to_string()))?;
     let score = decision.report.score;
-    let (body, html) = state
-        .cpu
-        .run(move || {
-            let html = render::markdown_to_html(body.as_str());
-            (body, html)
-        })
+    let (body, html) = render::on_pool(&state.cpu, body)
         .await
         .map_err(|e| CommentError::Internal(e.to_string()))?;
 

@@ -21,6 +21,9 @@ use std::sync::LazyLock;
 
 use pulldown_cmark::{html, Event, Options, Parser, Tag, TagEnd};
 
+use crate::cpu::{CpuError, CpuPool};
+use crate::domain::CommentBody;
+
 /// Elements open at once at most; markup nested deeper is dropped and its
 /// text joins the enclosing element. No one quotes a quote of a quote 16
 /// levels down in a comment.
@@ -83,6 +86,16 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     builder
 });
 
+/// Renders a comment on the CPU pool, off the HTTP workers; gives the
+/// body back with its HTML.
+pub async fn on_pool(cpu: &CpuPool, body: CommentBody) -> Result<(CommentBody, String), CpuError> {
+    cpu.run(move || {
+        let html = markdown_to_html(body.as_str());
+        (body, html)
+    })
+    .await
+}
+
 /// Renders a comment's markdown to sanitized HTML.
 pub fn markdown_to_html(markdown: &str) -> String {
     let options = Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TABLES;
@@ -106,8 +119,9 @@ pub fn markdown_to_html(markdown: &str) -> String {
 /// line break keeps its text apart from what follows.
 struct Flatten<I> {
     events: I,
-    /// For each element open in the source: whether its tags were kept.
-    open: Vec<bool>,
+    /// For each element open in the source: how many HTML elements its
+    /// kept tags opened (0: dropped).
+    open: Vec<usize>,
     kept: usize,
     /// Whether anything was written since the last line break.
     since_break: bool,
@@ -132,17 +146,19 @@ impl<'a, I: Iterator<Item = Event<'a>>> Iterator for Flatten<I> {
             let event = self.events.next()?;
             match &event {
                 Event::Start(tag) => {
-                    let keep = self.kept < MAX_NESTING;
-                    self.open.push(keep);
+                    let elements = html_elements(tag);
+                    let keep = self.kept + elements <= MAX_NESTING;
+                    self.open.push(if keep { elements } else { 0 });
                     if keep {
-                        self.kept += 1;
+                        self.kept += elements;
                         self.since_break = !matches!(tag, Tag::Paragraph);
                         return Some(event);
                     }
                 }
                 Event::End(end) => {
-                    if self.open.pop().unwrap_or(false) {
-                        self.kept -= 1;
+                    let elements = self.open.pop().unwrap_or(0);
+                    if elements > 0 {
+                        self.kept -= elements;
                         return Some(event);
                     }
                     if self.since_break && ends_a_block(end) {
@@ -160,6 +176,16 @@ impl<'a, I: Iterator<Item = Event<'a>>> Iterator for Flatten<I> {
                 }
             }
         }
+    }
+}
+
+/// How many HTML elements the tag's start opens at once.
+fn html_elements(tag: &Tag) -> usize {
+    match tag {
+        // <pre><code>, <thead><tr>, and <table> with the <tbody> its first
+        // body row opens.
+        Tag::CodeBlock(_) | Tag::TableHead | Tag::Table(_) => 2,
+        _ => 1,
     }
 }
 
@@ -289,6 +315,9 @@ mod tests {
             format!("{}deep", "1. ".repeat(5_000)),
             format!("{}deep", "> - ".repeat(2_500)),
             format!("{}deep{}", "*a ".repeat(5_000), " a*".repeat(5_000)),
+            ["|a|b|", "|-|-|", "|c|d|", "", "```", "code", "```", "deep"]
+                .map(|line| format!("{}{line}\n", "> ".repeat(15)))
+                .concat(),
         ] {
             let html = render(&md);
             assert!(html.contains("deep"), "text lost: {}", &html[..200]);

@@ -187,12 +187,7 @@ pub async fn submit(
     }
     let report = serde_json::to_string(&decision.report)
         .map_err(|e| CommentError::Internal(e.to_string()))?;
-    let (body, html) = state
-        .cpu
-        .run(move || {
-            let html = render::markdown_to_html(body.as_str());
-            (body, html)
-        })
+    let (body, html) = render::on_pool(&state.cpu, body)
         .await
         .map_err(|e| CommentError::Internal(e.to_string()))?;
 

@@ -31,17 +31,10 @@ impl Drop for Running {
     }
 }
 
-#[tokio::test]
-async fn serve_prints_the_real_address_when_bound_to_port_zero() {
-    let db = TestDatabase::new();
-    let mut child = Running(
-        moderato()
-            .args(["serve", "--bind", "127.0.0.1:0", "--database", db.url()])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start moderato"),
-    );
+/// Starts `cmd` (a `serve`), waits for the address it prints, and returns
+/// the running process and that address.
+async fn serving(mut cmd: Command) -> (Running, String) {
+    let mut child = Running(cmd.stdout(Stdio::piped()).spawn().expect("start moderato"));
     let stdout = child.0.stdout.take().unwrap();
     let line = tokio::task::spawn_blocking(move || {
         let mut line = String::new();
@@ -53,7 +46,18 @@ async fn serve_prints_the_real_address_when_bound_to_port_zero() {
     let address = line
         .trim()
         .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("got {line:?}"));
+        .unwrap_or_else(|| panic!("got {line:?}"))
+        .to_string();
+    (child, address)
+}
+
+#[tokio::test]
+async fn serve_prints_the_real_address_when_bound_to_port_zero() {
+    let db = TestDatabase::new();
+    let mut cmd = moderato();
+    cmd.args(["serve", "--bind", "127.0.0.1:0", "--database", db.url()])
+        .stderr(Stdio::null());
+    let (_child, address) = serving(cmd).await;
     assert!(address.starts_with("http://127.0.0.1:"), "{address}");
     assert!(!address.ends_with(":0"), "{address}");
     let client = reqwest::Client::new();
@@ -129,23 +133,10 @@ async fn user_create_reads_the_password_from_stdin_and_the_account_can_sign_in()
     );
     assert!(String::from_utf8_lossy(&output.stdout).contains("created admin root@example.com"));
 
-    let mut server = Running(
-        moderato()
-            .args(["serve", "--bind", "127.0.0.1:0", "--database", db.url()])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let stdout = server.0.stdout.take().unwrap();
-    let line = tokio::task::spawn_blocking(move || {
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).map(|_| line)
-    })
-    .await
-    .unwrap()
-    .unwrap();
-    let address = line.trim().trim_start_matches("listening on ").to_string();
+    let mut cmd = moderato();
+    cmd.args(["serve", "--bind", "127.0.0.1:0", "--database", db.url()])
+        .stderr(Stdio::null());
+    let (_server, address) = serving(cmd).await;
     let login = reqwest::Client::new()
         .post(format!("{address}/api/v1/auth/login"))
         .json(&json!({"email": "root@example.com", "password": "a strong admin password"}))
@@ -261,41 +252,16 @@ fn environment_variables_override_the_defaults() {
     assert!(dir.path().join("from-env/m.db").exists());
 }
 
-/// Starts `moderato serve` on port 0 with stderr going to `log` and
-/// returns the process and its address.
-async fn serve_logging_to(
-    db: &TestDatabase,
-    log: &std::path::Path,
-    level: &str,
-) -> (Running, String) {
-    let mut child = Running(
-        moderato()
-            .env("MODERATO_LOG__LEVEL", level)
-            .env("MODERATO_GUARDS__FLOOD_INTERVAL", "0s")
-            .args(["serve", "--bind", "127.0.0.1:0", "--database", db.url()])
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(log).unwrap())
-            .spawn()
-            .expect("start moderato"),
-    );
-    let stdout = child.0.stdout.take().unwrap();
-    let line = tokio::task::spawn_blocking(move || {
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).map(|_| line)
-    })
-    .await
-    .unwrap()
-    .unwrap();
-    let address = line.trim().trim_start_matches("listening on ").to_string();
-    (child, address)
-}
-
 #[tokio::test]
 async fn logs_to_a_file_have_no_colours_no_query_strings_and_no_malformed_request_errors() {
     let db = TestDatabase::new();
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("moderato.log");
-    let (server, address) = serve_logging_to(&db, &log, "info").await;
+    let mut cmd = moderato();
+    cmd.env("MODERATO_LOG__LEVEL", "info")
+        .args(["serve", "--bind", "127.0.0.1:0", "--database", db.url()])
+        .stderr(std::fs::File::create(&log).unwrap());
+    let (server, address) = serving(cmd).await;
     let client = reqwest::Client::new();
     let posted = client
         .post(format!(

@@ -7,9 +7,10 @@
 //! * no `<script`, whatever the case;
 //! * only tags from the sanitizer's allow-list, correctly nested (a stray
 //!   closing tag could close an element of the page around the comment);
-//! * only the attributes it allows (`a href`, `a rel`, `ol start`, and
-//!   ammonia's default generic `title` and `lang`, which `Builder::empty()`
-//!   keeps), so no `on…=` event handler and no `style`;
+//! * only the attributes it allows (`a href`, `a rel`, `ol start`), so no
+//!   `on…=` event handler, no `style`, no `title`;
+//! * no more than `render::max_html_bytes` of HTML, and elements nested no
+//!   deeper than `render::MAX_NESTING` (`render_cost.rs` checks the time);
 //! * every `href` is an absolute http:, https: or mailto: URL as a browser
 //!   reads it (entities decoded, tab/newline removed, leading/trailing
 //!   controls and spaces trimmed), and the link carries
@@ -17,7 +18,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use moderato::comments::render::markdown_to_html;
+use moderato::comments::render::{markdown_to_html, max_html_bytes, MAX_NESTING};
 
 /// `SANITIZER`'s tag allow-list in `src/comments/render.rs`.
 const ALLOWED_TAGS: &[&str] = &[
@@ -60,6 +61,12 @@ fuzz_target!(|data: &[u8]| {
     if let Err(why) = check(&html) {
         panic!("unsafe render: {why}\nmarkdown: {markdown:?}\nhtml: {html:?}");
     }
+    assert!(
+        html.len() <= max_html_bytes(markdown.len()),
+        "{} bytes of HTML from {} of markdown: {markdown:?}",
+        html.len(),
+        markdown.len()
+    );
 });
 
 /// One tag as written: `<name attr="value" ...>` or `</name>`.
@@ -94,6 +101,9 @@ fn check(html: &str) -> Result<(), String> {
             }
         } else if !VOID_TAGS.contains(&tag.name) {
             open.push(tag.name);
+            if open.len() > MAX_NESTING {
+                return Err(format!("{} elements open at byte {i}", open.len()));
+            }
         }
         i = end + 1;
     }
@@ -202,7 +212,7 @@ fn check_tag(tag: &Tag<'_>) -> Result<(), String> {
                 has_href = true;
             }
             ("a", "rel") => rel = value,
-            ("ol", "start") | (_, "title" | "lang") => {}
+            ("ol", "start") => {}
             _ => {
                 return Err(format!(
                     "attribute `{name}` on `{}` is not on the allow-list",
