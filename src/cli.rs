@@ -1,4 +1,5 @@
-//! The command line: `serve` (the default), `migrate`, `user create`.
+//! The command line: `serve` (the default), `migrate`, `backup`,
+//! `user create`, `spam train|eval`.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -20,9 +21,13 @@ use crate::telemetry;
     version,
     about = "Self-hosted comment backend for blogs"
 )]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// `serve`'s options, for `moderato [serve] [OPTIONS]`.
+    #[command(flatten)]
+    serve: ServeArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -31,6 +36,15 @@ enum Command {
     Serve(ServeArgs),
     /// Apply pending database migrations and exit.
     Migrate(DbArgs),
+    /// Write a consistent copy of the SQLite database to FILE, safe while
+    /// the server runs (for PostgreSQL, use pg_dump).
+    Backup {
+        /// Where to write the copy; must not exist yet.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Manage accounts.
     User {
         #[command(subcommand)]
@@ -130,9 +144,10 @@ fn toml_setting(key: &str, value: &str) -> String {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
+    match cli.command.unwrap_or(Command::Serve(cli.serve)) {
         Command::Serve(args) => serve(args).await,
         Command::Migrate(args) => migrate(args).await,
+        Command::Backup { file, db } => backup(db, file).await,
         Command::Spam {
             command: SpamCommand::Train { files, db },
         } => spam_train(db, files).await,
@@ -198,6 +213,37 @@ async fn migrate(args: DbArgs) -> anyhow::Result<()> {
             println!("applied {version}");
         }
     }
+    Ok(())
+}
+
+async fn backup(args: DbArgs, file: PathBuf) -> anyhow::Result<()> {
+    let settings = Settings::load(&args.sources(Vec::new()))?;
+    telemetry::init(&settings.log);
+    let url = DatabaseUrl::parse(&settings.database.url).map_err(anyhow::Error::msg)?;
+    let DatabaseUrl::Sqlite(source) = &url else {
+        bail!(
+            "`moderato backup` copies SQLite databases; for PostgreSQL run \
+             pg_dump --format=custom --file={} <database url> (docs/DEPLOY.md)",
+            file.display()
+        );
+    };
+    if !source.is_file() {
+        bail!("no database at {}", source.display());
+    }
+    if file.exists() {
+        bail!("{} exists already; give a new file name", file.display());
+    }
+    let manager = ConnectionManager::new(url.clone(), settings.database.sqlite.clone());
+    let target = file.clone();
+    let copied =
+        tokio::task::spawn_blocking(move || db::backup::sqlite(&manager, &target)).await??;
+    println!(
+        "backed up {} comments and {} accounts to {} ({} bytes)",
+        copied.comments,
+        copied.users,
+        file.display(),
+        copied.bytes
+    );
     Ok(())
 }
 

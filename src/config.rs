@@ -575,24 +575,37 @@ pub fn available_cores() -> usize {
 /// Figment's messages name the key but also carry its internal profile and
 /// metadata; keep the part a person needs: what is wrong and where.
 fn describe_figment_error(error: figment::Error) -> String {
+    use figment::error::Kind;
     error
         .into_iter()
         .map(|e| {
             let mut path = e.path.clone();
-            if let figment::error::Kind::UnknownField(field, _) = &e.kind {
-                path.push(field.clone());
-            }
+            let what = match &e.kind {
+                Kind::UnknownField(field, expected) => {
+                    if path.last() != Some(field) {
+                        path.push(field.clone());
+                    }
+                    format!("unknown key; the keys here are {}", expected.join(", "))
+                }
+                Kind::UnknownVariant(value, expected) => {
+                    format!(
+                        "unknown value \"{value}\"; expected one of {}",
+                        expected.join(", ")
+                    )
+                }
+                other => other.to_string(),
+            };
             let key = path.join(".");
             let source = e
                 .metadata
                 .as_ref()
                 .and_then(|m| m.source.as_ref())
-                .map(|s| format!(" (from {s})"))
+                .map(|s| format!(" (in {s})"))
                 .unwrap_or_default();
             if key.is_empty() {
-                format!("{}{source}", e.kind)
+                format!("{what}{source}")
             } else {
-                format!("{key}: {}{source}", e.kind)
+                format!("{key}: {what}{source}")
             }
         })
         .collect::<Vec<_>>()
@@ -621,10 +634,27 @@ mod tests {
     }
 
     #[test]
-    fn unknown_key_is_an_error_naming_the_key() {
+    fn unknown_key_is_an_error_naming_the_key_once_and_the_known_ones() {
         let err = load_with("[server]\nbnd = \"0.0.0.0:1\"\n").unwrap_err();
         let msg = err.to_string();
-        assert!(msg.contains("server.bnd"), "{msg}");
+        assert!(
+            msg.starts_with(
+                "configuration: server.bnd: unknown key; the keys here are bind, workers,"
+            ),
+            "{msg}"
+        );
+        assert!(!msg.contains("bnd.bnd") && !msg.contains('`'), "{msg}");
+    }
+
+    #[test]
+    fn unknown_values_name_the_ones_allowed() {
+        let msg = load_with("[moderation]\nmode = \"sometimes\"\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            msg,
+            "configuration: moderation.mode: unknown value \"sometimes\"; expected one of none, first_time, all"
+        );
     }
 
     #[test]

@@ -146,6 +146,7 @@ impl Application {
                 .wrap_fn(crate::api::middleware::refuse_nul_in_url)
                 .wrap(crate::api::middleware::security_headers())
                 .wrap(crate::api::middleware::cors(&app_state.settings))
+                .wrap(crate::api::middleware::json_errors())
                 .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
                 .wrap_fn(|req, srv| {
                     let timer = RequestTimer::start(&req);

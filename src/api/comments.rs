@@ -20,7 +20,7 @@ use crate::state::AppState;
 pub const EDIT_TOKEN_HEADER: &str = "x-edit-token";
 
 /// A new comment. Besides these fields the body may carry the honeypot
-/// field configured for the `honeypot` scorer (default `website`), which
+/// field configured for the `honeypot` scorer (default `fax_number`), which
 /// people leave empty.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

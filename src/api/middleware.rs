@@ -7,8 +7,10 @@ use actix_cors::Cors;
 use actix_web::http::{header, Method};
 use std::future::{ready, Ready};
 
+use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
-use actix_web::middleware::DefaultHeaders;
+use actix_web::http::StatusCode;
+use actix_web::middleware::{DefaultHeaders, ErrorHandlerResponse, ErrorHandlers};
 use actix_web::ResponseError as _;
 use futures_util::future::Either;
 
@@ -54,6 +56,63 @@ pub fn security_headers() -> DefaultHeaders {
             header::CONTENT_SECURITY_POLICY,
             "default-src 'none'; frame-ancestors 'none'",
         ))
+}
+
+/// Gives every error answer the documented JSON shape, including those
+/// that never reached a handler: actix-cors's refusal of a preflight from
+/// an origin not in `server.cors_origins` (plain text otherwise), and
+/// actix's own plain-text refusals.
+pub fn json_errors<B: MessageBody + 'static>() -> ErrorHandlers<B> {
+    ErrorHandlers::new().default_handler(|answer: ServiceResponse<B>| {
+        let is_json = answer
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        if is_json {
+            return Ok(ErrorHandlerResponse::Response(answer.map_into_left_body()));
+        }
+        let status = answer.status();
+        let preflight = answer.request().method() == Method::OPTIONS
+            && answer
+                .request()
+                .headers()
+                .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+        let error = if preflight {
+            ApiError::new(
+                status,
+                "cors_rejected",
+                "this origin may not call the API (see server.cors_origins)",
+            )
+        } else {
+            ApiError::new(
+                status,
+                code_for(status),
+                status.canonical_reason().unwrap_or("error").to_lowercase(),
+            )
+        };
+        let (request, _) = answer.into_parts();
+        let answer = ServiceResponse::new(request, error.error_response());
+        Ok(ErrorHandlerResponse::Response(answer.map_into_right_body()))
+    })
+}
+
+/// A stable code for an error answer made outside the application.
+fn code_for(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "bad_request",
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        408 => "request_timeout",
+        413 => "payload_too_large",
+        414 => "uri_too_long",
+        415 => "unsupported_media_type",
+        431 => "headers_too_large",
+        s if s >= 500 => "internal",
+        _ => "invalid_request",
+    }
 }
 
 /// Answers 400 to a request whose path or query string holds an encoded

@@ -6,6 +6,7 @@
 //! never on an HTTP worker.
 
 pub mod articles;
+pub mod backup;
 pub mod comments;
 mod connection;
 pub mod keys;
@@ -108,6 +109,17 @@ impl Db {
                 std::fs::create_dir_all(dir).map_err(|e| {
                     DbError::Unavailable(format!("cannot create {}: {e}", dir.display()))
                 })?;
+            }
+            if !path.exists() && path.is_relative() {
+                // A service started from another directory than usual
+                // would quietly begin again with an empty database.
+                let cwd = std::env::current_dir().unwrap_or_default();
+                tracing::warn!(
+                    path = %cwd.join(path).display(),
+                    "creating a new, empty SQLite database at a path relative to the working \
+                     directory; if the server should have found an existing one, give \
+                     database.url as sqlite:///absolute/path"
+                );
             }
         }
         let manager = ConnectionManager::new(url.clone(), settings.sqlite.clone());

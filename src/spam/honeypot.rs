@@ -18,6 +18,26 @@ pub struct Honeypot {
     field: String,
 }
 
+/// Names a comment form really sends: Moderato's own fields, those inside
+/// `author` and `article`, and Isso's client's. A honeypot by one of these
+/// names would turn ordinary comments into spam.
+const FORM_FIELDS: [&str; 14] = [
+    "body",
+    "parent_id",
+    "author",
+    "article",
+    "name",
+    "email",
+    "url",
+    "token",
+    "title",
+    "website",
+    "homepage",
+    "text",
+    "parent",
+    "notification",
+];
+
 impl Honeypot {
     pub fn new(settings: serde_json::Value) -> Result<Self, String> {
         let settings: Settings = parse_settings(settings)?;
@@ -30,6 +50,12 @@ impl Honeypot {
             return Err(
                 "settings.field must be a non-empty name of letters, digits, '_' or '-'".into(),
             );
+        }
+        if let Some(known) = FORM_FIELDS.iter().find(|f| f.eq_ignore_ascii_case(&field)) {
+            return Err(format!(
+                "settings.field `{known}` is a field real comment forms send, so every comment \
+                 would be spam; choose a name no form uses, e.g. \"fax_number\""
+            ));
         }
         Ok(Honeypot { field })
     }
@@ -72,7 +98,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_filled_honeypot_is_spam_an_empty_one_says_nothing() {
-        let scorer = Honeypot::new(json!({"field": "website"})).unwrap();
+        let scorer = Honeypot::new(json!({"field": "fax_number"})).unwrap();
         let mut candidate = Candidate::default();
         assert_eq!(
             scorer.score(&candidate).await.unwrap(),
@@ -86,7 +112,7 @@ mod tests {
         candidate.honeypot = Some("http://spam.example".into());
         let assessment = scorer.score(&candidate).await.unwrap();
         assert_eq!(assessment.rule, Some(Rule::Spam));
-        assert!(assessment.reasons[0].contains("website"));
+        assert!(assessment.reasons[0].contains("fax_number"));
     }
 
     #[test]
@@ -94,5 +120,9 @@ mod tests {
         assert!(Honeypot::new(json!({})).is_err());
         assert!(Honeypot::new(json!({"field": "has space"})).is_err());
         assert!(Honeypot::new(json!({"field": "x", "typo": 1})).is_err());
+        for field in ["website", "URL", "email", "body", "text"] {
+            let err = Honeypot::new(json!({ "field": field })).err().unwrap();
+            assert!(err.contains("real comment forms send"), "{field}: {err}");
+        }
     }
 }

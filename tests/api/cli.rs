@@ -301,3 +301,179 @@ async fn logs_to_a_file_have_no_colours_no_query_strings_and_no_malformed_reques
         "a client's malformed request is no server error: {text}"
     );
 }
+
+#[tokio::test]
+async fn serve_options_work_without_the_word_serve() {
+    let db = TestDatabase::new();
+    let mut cmd = moderato();
+    cmd.args(["--bind", "127.0.0.1:0", "--database", db.url()])
+        .stderr(Stdio::null());
+    let (_child, address) = serving(cmd).await;
+    let health = reqwest::get(format!("{address}/healthz")).await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+}
+
+#[test]
+fn a_typo_in_the_configuration_names_the_key_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("site.toml");
+    std::fs::write(&config, "[server]\nbnd = \"0.0.0.0:8080\"\n").unwrap();
+    let output = moderato()
+        .args(["--config", config.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("configuration: server.bnd: unknown key; the keys here are bind, workers"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("bnd.bnd") && !stderr.contains('`'),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn a_new_database_at_a_relative_path_is_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("stderr.log");
+    let mut cmd = moderato();
+    cmd.current_dir(dir.path())
+        .args(["--bind", "127.0.0.1:0"])
+        .stderr(std::fs::File::create(&log).unwrap());
+    let (child, _address) = serving(cmd).await;
+    drop(child);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.contains("creating a new, empty SQLite database"),
+        "{text}"
+    );
+    assert!(text.contains("data/moderato.db"), "{text}");
+    assert!(dir.path().join("data/moderato.db").is_file());
+
+    // Started again, it finds the database: no warning.
+    let mut cmd = moderato();
+    cmd.current_dir(dir.path())
+        .args(["--bind", "127.0.0.1:0"])
+        .stderr(std::fs::File::create(&log).unwrap());
+    let (child, _address) = serving(cmd).await;
+    drop(child);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(!text.contains("creating a new"), "{text}");
+}
+
+#[tokio::test]
+async fn a_backup_taken_under_write_load_holds_every_comment_acknowledged_before_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("live.db").display());
+    let mut cmd = moderato();
+    cmd.env("MODERATO_GUARDS__FLOOD_INTERVAL", "0s")
+        .env("MODERATO_COMMENTS__RATE_LIMIT__PER_IP", "0")
+        .args(["--bind", "127.0.0.1:0", "--database", &url])
+        .stderr(Stdio::null());
+    let (_server, address) = serving(cmd).await;
+
+    // Four writers post without pause until told to stop; each remembers
+    // the ids it was given and when.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writers: Vec<_> = (0..4)
+        .map(|w| {
+            let (address, stop) = (address.clone(), stop.clone());
+            tokio::spawn(async move {
+                let client = reqwest::Client::new();
+                let mut acknowledged = Vec::new();
+                let mut n = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    n += 1;
+                    let response = client
+                        .post(format!("{address}/api/v1/articles/load-{w}/comments"))
+                        .json(&json!({"body": format!("writer {w}, comment {n}"),
+                                      "author": {"name": "W", "email": format!("w{w}@example.com")}}))
+                        .send()
+                        .await
+                        .unwrap();
+                    let body = expect_status(response, StatusCode::CREATED).await;
+                    acknowledged.push((std::time::Instant::now(), body["id"].as_i64().unwrap()));
+                }
+                acknowledged
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let backup_file = dir.path().join("backup.db");
+    let started = std::time::Instant::now();
+    let output = moderato()
+        .args(["backup", backup_file.to_str().unwrap(), "--database", &url])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut before = Vec::new();
+    let mut total = 0;
+    for writer in writers {
+        let acknowledged = writer.await.unwrap();
+        total += acknowledged.len();
+        before.extend(
+            acknowledged
+                .into_iter()
+                .filter(|(at, _)| *at < started)
+                .map(|(_, id)| id),
+        );
+    }
+    assert!(
+        before.len() > 20,
+        "too little load: {} before the backup",
+        before.len()
+    );
+    assert!(total > before.len(), "writes went on during the backup");
+    let summary = String::from_utf8_lossy(&output.stdout);
+    assert!(summary.starts_with("backed up "), "{summary}");
+
+    // Restore: the copy, put in place of a database, serves them all.
+    let restored = dir.path().join("restored.db");
+    std::fs::copy(&backup_file, &restored).unwrap();
+    let restored_url = format!("sqlite://{}", restored.display());
+    let mut cmd = moderato();
+    cmd.args(["--bind", "127.0.0.1:0", "--database", &restored_url])
+        .stderr(Stdio::null());
+    let (_restored_server, restored_address) = serving(cmd).await;
+    let client = reqwest::Client::new();
+    let mut found = std::collections::HashSet::new();
+    for w in 0..4 {
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut url = format!("{restored_address}/api/v1/articles/load-{w}/comments?limit=200");
+            if let Some(c) = &cursor {
+                url.push_str(&format!("&cursor={c}"));
+            }
+            let page = expect_status(client.get(url).send().await.unwrap(), StatusCode::OK).await;
+            for comment in page["comments"].as_array().unwrap() {
+                found.insert(comment["id"].as_i64().unwrap());
+            }
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_string()),
+                None => break,
+            }
+        }
+    }
+    let missing: Vec<_> = before.iter().filter(|id| !found.contains(id)).collect();
+    assert!(
+        missing.is_empty(),
+        "{} of {} missing: {missing:?}",
+        missing.len(),
+        before.len()
+    );
+    // And a second backup to the same file is refused, not overwritten.
+    let again = moderato()
+        .args(["backup", backup_file.to_str().unwrap(), "--database", &url])
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("exists already"));
+}

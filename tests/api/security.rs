@@ -133,7 +133,7 @@ fn the_xss_checker_catches_what_it_must() {
 
 #[tokio::test]
 async fn stored_xss_payloads_never_come_back_executable() {
-    let app = spawn_app_with("[comments]\nmax_body_bytes = 65536\n[spam]\nreview_threshold = 1.0\nspam_threshold = 1.0\n[[spam.scorers]]\nkind = \"honeypot\"\nsettings = { field = \"website\" }").await;
+    let app = spawn_app_with("[comments]\nmax_body_bytes = 65536\n[spam]\nreview_threshold = 1.0\nspam_threshold = 1.0\n[[spam.scorers]]\nkind = \"honeypot\"\nsettings = { field = \"fax_number\" }").await;
     for (i, payload) in XSS_PAYLOADS.iter().enumerate() {
         let response = app
             .post_json(
@@ -364,6 +364,8 @@ async fn cors_is_granted_only_to_configured_origins() {
     assert!(!refused
         .headers()
         .contains_key("access-control-allow-origin"));
+    // Refused in the documented JSON shape, like every other error.
+    expect_error(refused, StatusCode::BAD_REQUEST, "cors_rejected").await;
     let get = app
         .request(Method::GET, "/api/v1/articles/a/comments")
         .header("origin", "https://evil.example")

@@ -832,7 +832,7 @@ async fn a_filled_honeypot_is_spam_and_an_empty_one_is_not() {
     let empty = post(
         &app,
         "honey",
-        json!({"body": "a person wrote this", "website": "",
+        json!({"body": "a person wrote this", "fax_number": "",
                "author": {"name": "Human", "email": "h@example.com"}}),
     )
     .await;
@@ -841,7 +841,7 @@ async fn a_filled_honeypot_is_spam_and_an_empty_one_is_not() {
     let bot = post(
         &app,
         "honey",
-        json!({"body": "a bot wrote this", "website": "http://bot.example",
+        json!({"body": "a bot wrote this", "fax_number": "http://bot.example",
                "author": {"name": "Bot", "email": "bot@example.com"}}),
     )
     .await;
@@ -851,7 +851,7 @@ async fn a_filled_honeypot_is_spam_and_an_empty_one_is_not() {
     assert_eq!(seen["status"], "spam");
     assert_eq!(
         held_because(&seen),
-        vec!["honeypot: the hidden field `website` was filled in"]
+        vec!["honeypot: the hidden field `fax_number` was filled in"]
     );
     let honeypot = scorer(&seen, "honeypot");
     assert_eq!(honeypot["score"], 1.0);
@@ -861,14 +861,14 @@ async fn a_filled_honeypot_is_spam_and_an_empty_one_is_not() {
 #[tokio::test]
 async fn the_honeypot_field_name_is_configurable() {
     let app = spawn_app_with(
-        "[[spam.scorers]]\nkind = \"honeypot\"\nsettings = { field = \"fax_number\" }\n",
+        "[[spam.scorers]]\nkind = \"honeypot\"\nsettings = { field = \"hp_trap\" }\n",
     )
     .await;
     let moderator = moderator(&app).await;
     let bot = post(
         &app,
         "honey",
-        json!({"body": "filled everything", "fax_number": 12345,
+        json!({"body": "filled everything", "hp_trap": 12345,
                "author": {"name": "Bot", "email": "bot@example.com"}}),
     )
     .await;
@@ -877,19 +877,77 @@ async fn the_honeypot_field_name_is_configurable() {
     assert_eq!(seen["status"], "spam");
     assert_eq!(
         held_because(&seen),
-        vec!["honeypot: the hidden field `fax_number` was filled in"]
+        vec!["honeypot: the hidden field `hp_trap` was filled in"]
     );
-    // `website` is no field of this form any more.
+    // `fax_number` is no field of this form any more.
     expect_error(
         app.post_json(
             &comments_path("honey"),
-            &json!({"body": "x", "website": "y", "author": {"name": "A", "email": "a@example.com"}}),
+            &json!({"body": "x", "fax_number": "y", "author": {"name": "A", "email": "a@example.com"}}),
         )
         .await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_body",
     )
     .await;
+}
+
+#[tokio::test]
+async fn an_ordinary_form_with_a_website_field_is_never_taken_for_a_bot() {
+    let app = spawn_app().await;
+    let moderator = moderator(&app).await;
+    // The author's site where the API takes it: published.
+    let with_site = post(
+        &app,
+        "ordinary",
+        json!({"body": "a reader with a blog", "author": {"name": "Reader",
+               "email": "reader@example.com", "url": "https://reader.example"}}),
+    )
+    .await;
+    assert_eq!(with_site["status"], "approved");
+    // A form that sends `website` at the top level is told so, and nothing
+    // is stored as spam behind its back.
+    let refused = expect_error(
+        app.post_json(
+            &comments_path("ordinary"),
+            &json!({"body": "another reader", "website": "https://other.example",
+                    "author": {"name": "Other", "email": "other@example.com"}}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_body",
+    )
+    .await;
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("website"),
+        "{refused}"
+    );
+    assert_eq!(
+        queue_ids(&app, &moderator.token, "spam").await,
+        Vec::<i64>::new()
+    );
+    // And a honeypot may not be named like a field forms send.
+    let settings = moderato::config::Settings::load(&moderato::config::Sources {
+        overrides: vec![
+            "[[spam.scorers]]\nkind = \"honeypot\"\nsettings = { field = \"website\" }\n".into(),
+        ],
+        ..Default::default()
+    })
+    .unwrap();
+    let refused = moderato::spam::Spam::build(
+        &settings.spam,
+        reqwest::Client::new(),
+        moderato::cpu::CpuPool::start(1).unwrap(),
+    )
+    .err()
+    .expect("a honeypot named website is refused");
+    assert!(
+        refused.to_string().contains("real comment forms send"),
+        "{refused}"
+    );
 }
 
 // ------------------------------------------------------- report and modes
@@ -1241,7 +1299,7 @@ async fn akismet_spam_holds_the_comment_and_gets_the_documented_fields() {
     let akismet = akismet_stand_in(|_| Reply::ok("true")).await;
     let app = spawn_app_with(&akismet_toml(
         &akismet.url,
-        ", is_test = true, honeypot_field_name = \"website\"",
+        ", is_test = true, honeypot_field_name = \"fax_number\"",
         "",
     ))
     .await;
@@ -1290,7 +1348,7 @@ async fn akismet_spam_holds_the_comment_and_gets_the_documented_fields() {
         ("blog_lang", "en"),
         ("blog_charset", "UTF-8"),
         ("is_test", "1"),
-        ("honeypot_field_name", "website"),
+        ("honeypot_field_name", "fax_number"),
         ("hidden_honeypot_field", ""),
     ];
     for (field, value) in expected {
@@ -1972,7 +2030,7 @@ async fn a_duplicate_comment_is_refused_with_409_and_not_stored() {
 async fn a_refused_duplicate_of_spam_is_not_stored_either() {
     let app = spawn_app().await;
     let moderator = moderator(&app).await;
-    let body = json!({"body": "spam spam", "website": "http://bot.example",
+    let body = json!({"body": "spam spam", "fax_number": "http://bot.example",
                       "author": {"name": "Bot", "email": "bot@example.com"}});
     post(&app, "dup", body.clone()).await;
     expect_error(
@@ -2515,7 +2573,7 @@ async fn a_null_honeypot_field_is_an_empty_one() {
     let created = post(
         &app,
         "honey-null",
-        json!({"body": "a person wrote this", "website": null,
+        json!({"body": "a person wrote this", "fax_number": null,
                "author": {"name": "Human", "email": "h@example.com"}}),
     )
     .await;
