@@ -22,4 +22,5 @@ pub mod spam;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod web;
 pub mod webhooks;

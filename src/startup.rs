@@ -158,6 +158,7 @@ impl Application {
                     }
                 })
                 .app_data(app_state.clone())
+                .configure(crate::web::configure)
                 .configure(|cfg| crate::api::configure(cfg, max_request_bytes, !metrics_apart))
         })
         .workers(settings.worker_count())

@@ -125,3 +125,18 @@ async fn metrics_can_have_a_listener_of_their_own() {
         .unwrap();
     assert_eq!(elsewhere.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_root_page_says_what_this_server_is_and_offers() {
+    let app = spawn_app().await;
+    let response = app.get("/").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let page = response.text().await.unwrap();
+    assert!(page.contains("<h1>Moderato is running</h1>"));
+    assert!(page.contains(env!("CARGO_PKG_VERSION")));
+    assert!(page.contains("href=\"/api/v1/openapi.json\""));
+}
