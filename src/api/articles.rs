@@ -1,4 +1,5 @@
 use super::json::Json;
+use super::openapi::errors;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
@@ -12,10 +13,10 @@ use crate::state::AppState;
 /// An article and its count of published comments.
 #[utoipa::path(get, path = "/api/v1/articles/{key}", tag = "articles",
     params(("key" = String, Path, description = "The blog's key for the article (URL-encoded)")),
-    responses((status = 200, body = ArticleView),
-              (status = 404, description = "No article with this key", body = crate::error::Body),
-              (status = 422, description = "Invalid key", body = crate::error::Body),
-              (status = 503, description = "Database unavailable", body = crate::error::Body)))]
+    responses((status = 200, body = ArticleView), errors::BadRequest,
+              errors::NotFound,
+              errors::Invalid,
+              errors::Unavailable))]
 pub async fn get(
     state: web::Data<AppState>,
     key: web::Path<String>,
@@ -42,12 +43,11 @@ pub struct PutArticle {
 #[utoipa::path(put, path = "/api/v1/articles/{key}", tag = "articles",
     params(("key" = String, Path, description = "The blog's key for the article (URL-encoded)")),
     request_body = PutArticle,
-    responses((status = 200, description = "Updated", body = ArticleView),
-              (status = 201, description = "Created", body = ArticleView),
-              (status = 400, body = crate::error::Body), (status = 401, body = crate::error::Body),
-              (status = 403, body = crate::error::Body), (status = 413, body = crate::error::Body),
-              (status = 415, body = crate::error::Body), (status = 422, body = crate::error::Body),
-              (status = 503, body = crate::error::Body)),
+    responses((status = 200, description = "Updated", body = ArticleView), errors::BadRequest,
+              (status = 201, description = "Created", body = ArticleView), errors::Unauthorized,
+              errors::Forbidden, errors::TooLarge,
+              errors::NotJson, errors::Invalid,
+              errors::Unavailable),
     security(("bearer" = [])))]
 pub async fn put(
     state: web::Data<AppState>,

@@ -1,4 +1,5 @@
 use super::json::Json;
+use super::openapi::errors;
 use actix_web::cookie::{time, Cookie, SameSite};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -52,7 +53,7 @@ const DEVICE_COOKIE: &str = "moderato_device";
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "accounts",
     request_body = RegisterBody,
     responses((status = 202, description = "Accepted: sign in with the email and password", body = RegisteredView),
-              (status = 400, description = "Malformed request", body = crate::error::Body), (status = 403, description = "Not allowed", body = crate::error::Body), (status = 413, description = "Body too large", body = crate::error::Body), (status = 415, description = "Not JSON", body = crate::error::Body), (status = 422, description = "Invalid field or body", body = crate::error::Body), (status = 429, description = "Rate limited (see Retry-After)", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)))]
+              errors::BadRequest, errors::Forbidden, errors::TooLarge, errors::NotJson, errors::Invalid, errors::RateLimited, errors::Unavailable))]
 pub async fn register(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -81,7 +82,7 @@ pub struct RegisteredView {
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts",
     request_body = LoginBody,
     responses((status = 200, description = "Signed in; the token is also set as a cookie", body = SessionView),
-              (status = 400, description = "Malformed request", body = crate::error::Body), (status = 401, description = "Not signed in", body = crate::error::Body), (status = 413, description = "Body too large", body = crate::error::Body), (status = 415, description = "Not JSON", body = crate::error::Body), (status = 422, description = "Invalid field or body", body = crate::error::Body), (status = 429, description = "Rate limited (see Retry-After)", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)))]
+              errors::BadRequest, errors::Unauthorized, errors::TooLarge, errors::NotJson, errors::Invalid, errors::RateLimited, errors::Unavailable))]
 pub async fn login(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -110,7 +111,7 @@ pub async fn login(
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "accounts",
-    responses((status = 204, description = "Session ended"), (status = 401, description = "Not signed in", body = crate::error::Body), (status = 403, description = "Not allowed", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)),
+    responses((status = 204, description = "Session ended"), errors::BadRequest, errors::Unauthorized, errors::Forbidden, errors::Unavailable),
     security(("bearer" = [])))]
 pub async fn logout(state: web::Data<AppState>, user: SignedIn) -> Result<HttpResponse, ApiError> {
     auth::logout(&state.db, &user.0).await?;
@@ -120,7 +121,7 @@ pub async fn logout(state: web::Data<AppState>, user: SignedIn) -> Result<HttpRe
 }
 
 #[utoipa::path(get, path = "/api/v1/me", tag = "accounts",
-    responses((status = 200, body = AccountView), (status = 401, description = "Not signed in", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)),
+    responses((status = 200, body = AccountView), errors::BadRequest, errors::Unauthorized, errors::Unavailable),
     security(("bearer" = [])))]
 pub async fn me(user: SignedIn) -> HttpResponse {
     HttpResponse::Ok().json(AccountView::from(&user.0))
@@ -165,7 +166,7 @@ fn session_cookie(state: &AppState, value: String, max_age: time::Duration) -> C
 
 /// `GET /me/export`: everything stored about the signed-in commenter.
 #[utoipa::path(get, path = "/api/v1/me/export", tag = "accounts",
-    responses((status = 200, description = "Everything stored about the signed-in commenter", body = ExportView), (status = 401, description = "Not signed in", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)),
+    responses((status = 200, description = "Everything stored about the signed-in commenter", body = ExportView), errors::BadRequest, errors::Unauthorized, errors::Unavailable),
     security(("bearer" = [])))]
 pub async fn export(state: web::Data<AppState>, user: SignedIn) -> Result<HttpResponse, ApiError> {
     let export = crate::moderation::commenters::export(&state, &user.0).await?;
@@ -246,8 +247,8 @@ pub struct DeleteAccountBody {
 /// `DELETE /me`: deletes the signed-in account (password required).
 #[utoipa::path(delete, path = "/api/v1/me", tag = "accounts",
     request_body = DeleteAccountBody,
-    responses((status = 200, description = "Account deleted", body = DeletedView),
-              (status = 400, description = "Malformed request", body = crate::error::Body), (status = 401, description = "Not signed in", body = crate::error::Body), (status = 403, description = "Not allowed", body = crate::error::Body), (status = 413, description = "Body too large", body = crate::error::Body), (status = 415, description = "Not JSON", body = crate::error::Body), (status = 422, description = "Invalid field or body", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)),
+    responses((status = 200, description = "Account deleted", body = DeletedView), errors::RateLimited,
+              errors::BadRequest, errors::Unauthorized, errors::Forbidden, errors::TooLarge, errors::NotJson, errors::Invalid, errors::Unavailable),
     security(("bearer" = [])))]
 pub async fn delete_account(
     state: web::Data<AppState>,
@@ -268,7 +269,7 @@ pub async fn delete_account(
 
 /// Ends every session of the signed-in account, on every device.
 #[utoipa::path(post, path = "/api/v1/auth/logout-all", tag = "accounts",
-    responses((status = 200, description = "Sessions ended", body = SessionsEndedView), (status = 401, description = "Not signed in", body = crate::error::Body), (status = 403, description = "Not allowed", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)),
+    responses((status = 200, description = "Sessions ended", body = SessionsEndedView), errors::BadRequest, errors::Unauthorized, errors::Forbidden, errors::Unavailable),
     security(("bearer" = [])))]
 pub async fn logout_all(
     state: web::Data<AppState>,
@@ -297,8 +298,8 @@ pub struct PasswordBody {
 /// Changes the password; every other session of the account ends.
 #[utoipa::path(post, path = "/api/v1/auth/password", tag = "accounts",
     request_body = PasswordBody,
-    responses((status = 200, description = "Changed; other sessions ended", body = SessionsEndedView),
-              (status = 400, description = "Malformed request", body = crate::error::Body), (status = 401, description = "Not signed in", body = crate::error::Body), (status = 403, description = "Not allowed", body = crate::error::Body), (status = 413, description = "Body too large", body = crate::error::Body), (status = 415, description = "Not JSON", body = crate::error::Body), (status = 422, description = "Invalid field or body", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)),
+    responses((status = 200, description = "Changed; other sessions ended", body = SessionsEndedView), errors::RateLimited,
+              errors::BadRequest, errors::Unauthorized, errors::Forbidden, errors::TooLarge, errors::NotJson, errors::Invalid, errors::Unavailable),
     security(("bearer" = [])))]
 pub async fn change_password(
     state: web::Data<AppState>,

@@ -1,4 +1,5 @@
 use super::json::Json;
+use super::openapi::errors;
 use std::collections::BTreeMap;
 
 use actix_web::http::header::ContentType;
@@ -67,7 +68,7 @@ pub struct ArticleHintBody {
     params(("key" = String, Path, description = "The blog's key for the article (URL-encoded)")),
     request_body = NewCommentBody,
     responses((status = 201, description = "Stored; `status` is approved or pending", body = AuthorComment),
-              (status = 400, description = "Malformed request", body = crate::error::Body), (status = 401, description = "Not signed in", body = crate::error::Body), (status = 403, description = "Not allowed", body = crate::error::Body), (status = 404, description = "Not found", body = crate::error::Body), (status = 409, description = "Conflict", body = crate::error::Body), (status = 413, description = "Body too large", body = crate::error::Body), (status = 415, description = "Not JSON", body = crate::error::Body), (status = 422, description = "Invalid field or body", body = crate::error::Body), (status = 429, description = "Rate limited (see Retry-After)", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)),
+              errors::BadRequest, errors::Unauthorized, errors::Forbidden, errors::NotFound, errors::Conflict, errors::TooLarge, errors::NotJson, errors::Invalid, errors::RateLimited, errors::Unavailable),
     security((), ("bearer" = [])))]
 pub async fn create(
     req: HttpRequest,
@@ -156,7 +157,7 @@ pub struct ThreadView {
 #[utoipa::path(get, path = "/api/v1/articles/{key}/comments", tag = "comments",
     params(("key" = String, Path, description = "The blog's key for the article (URL-encoded)"), ThreadQuery),
     responses((status = 200, description = "A page of the public thread", body = ThreadView),
-              (status = 400, description = "Malformed request", body = crate::error::Body), (status = 422, description = "Invalid field or body", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)))]
+              errors::BadRequest, errors::Invalid, errors::Unavailable))]
 pub async fn list(
     state: web::Data<AppState>,
     key: web::Path<String>,
@@ -215,8 +216,8 @@ pub struct CountsView {
 /// extractor does not collect, so the query string is read here.
 #[utoipa::path(get, path = "/api/v1/counts", tag = "comments",
     params(("article" = Vec<String>, Query, description = "Article keys (repeat the parameter, up to 100)", explode = true)),
-    responses((status = 200, description = "Published-comment counts; unknown keys count 0", body = CountsView),
-              (status = 422, description = "Invalid field or body", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)))]
+    responses((status = 200, description = "Published-comment counts; unknown keys count 0", body = CountsView), errors::BadRequest,
+              errors::Invalid, errors::Unavailable))]
 pub async fn counts(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -242,7 +243,7 @@ pub struct EditBody {
     params(("id" = i64, Path, description = "Comment id"), ("X-Edit-Token" = Option<String>, Header, description = "A guest's edit token")),
     request_body = EditBody,
     responses((status = 200, description = "Edited (and scored again)", body = AuthorComment),
-              (status = 400, description = "Malformed request", body = crate::error::Body), (status = 401, description = "Not signed in", body = crate::error::Body), (status = 403, description = "Not allowed", body = crate::error::Body), (status = 404, description = "Not found", body = crate::error::Body), (status = 409, description = "Conflict", body = crate::error::Body), (status = 413, description = "Body too large", body = crate::error::Body), (status = 415, description = "Not JSON", body = crate::error::Body), (status = 422, description = "Invalid field or body", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)),
+              errors::BadRequest, errors::Unauthorized, errors::Forbidden, errors::NotFound, errors::Conflict, errors::TooLarge, errors::NotJson, errors::Invalid, errors::Unavailable),
     security((), ("bearer" = [])))]
 pub async fn edit(
     req: HttpRequest,
@@ -268,7 +269,7 @@ pub async fn edit(
 
 #[utoipa::path(delete, path = "/api/v1/comments/{id}", tag = "comments",
     params(("id" = i64, Path, description = "Comment id"), ("X-Edit-Token" = Option<String>, Header, description = "A guest's edit token")),
-    responses((status = 204, description = "Deleted"), (status = 401, description = "Not signed in", body = crate::error::Body), (status = 403, description = "Not allowed", body = crate::error::Body), (status = 404, description = "Not found", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)),
+    responses((status = 204, description = "Deleted"), errors::BadRequest, errors::Unauthorized, errors::Forbidden, errors::NotFound, errors::Unavailable),
     security((), ("bearer" = [])))]
 pub async fn delete(
     req: HttpRequest,

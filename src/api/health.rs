@@ -1,3 +1,4 @@
+use super::openapi::errors;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
@@ -8,7 +9,7 @@ use crate::state::AppState;
 
 /// The process is up and answering.
 #[utoipa::path(get, path = "/healthz", tag = "health",
-    responses((status = 200, description = "Alive", body = Object, example = json!({"status": "ok"}))))]
+    responses((status = 200, description = "Alive", body = Object, example = json!({"status": "ok"})), errors::BadRequest))]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
@@ -16,8 +17,8 @@ pub async fn healthz() -> HttpResponse {
 /// The database answers too; 503 otherwise, so a load balancer stops
 /// sending traffic here until it does.
 #[utoipa::path(get, path = "/readyz", tag = "health",
-    responses((status = 200, description = "The database answers", body = Object, example = json!({"status": "ready"})),
-              (status = 503, description = "The database does not answer", body = crate::error::Body)))]
+    responses((status = 200, description = "The database answers", body = Object, example = json!({"status": "ready"})), errors::BadRequest,
+              errors::Unavailable))]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     state.db.ping().await?;
     Ok(HttpResponse::Ok().json(json!({"status": "ready"})))
@@ -27,9 +28,9 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
 /// only for `Authorization: Bearer <token>`; with `metrics.bind` set, only
 /// on that address.
 #[utoipa::path(get, path = "/metrics", tag = "health",
-    responses((status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain"),
-              (status = 401, description = "metrics.token is set and was not given", body = crate::error::Body),
-              (status = 503, description = "The database does not answer", body = crate::error::Body)),
+    responses((status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain"), errors::BadRequest,
+              errors::Unauthorized,
+              errors::Unavailable),
     security((), ("bearer" = [])))]
 pub async fn metrics(
     req: HttpRequest,

@@ -1,6 +1,7 @@
 //! The moderators' API: queue, decisions, log, summary, commenters, bans.
 
 use super::json::Json;
+use super::openapi::errors;
 use std::collections::HashMap;
 
 use actix_web::{web, HttpResponse};
@@ -196,7 +197,7 @@ pub enum SortParam {
 /// The moderation queue. Moderators and admins.
 #[utoipa::path(get, path = "/api/v1/moderation/comments", tag = "moderation",
     params(QueueQuery),
-    responses((status = 200, body = QueueView), (status = 400, description = "Malformed request", body = crate::error::Body), (status = 401, description = "Not signed in", body = crate::error::Body), (status = 403, description = "Not allowed", body = crate::error::Body), (status = 422, description = "Invalid field or body", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)), security(("bearer" = [])))]
+    responses((status = 200, body = QueueView), errors::BadRequest, errors::Unauthorized, errors::Forbidden, errors::Invalid, errors::Unavailable), security(("bearer" = [])))]
 pub async fn list(
     state: web::Data<AppState>,
     user: SignedIn,
@@ -229,7 +230,7 @@ pub async fn list(
 /// One comment with its parent and its history of decisions.
 #[utoipa::path(get, path = "/api/v1/moderation/comments/{id}", tag = "moderation",
     params(("id" = i64, Path, description = "Comment id")),
-    responses((status = 200, body = DetailView), (status = 401, description = "Not signed in", body = crate::error::Body), (status = 403, description = "Not allowed", body = crate::error::Body), (status = 404, description = "Not found", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)), security(("bearer" = [])))]
+    responses((status = 200, body = DetailView), errors::BadRequest, errors::Unauthorized, errors::Forbidden, errors::NotFound, errors::Unavailable), security(("bearer" = [])))]
 pub async fn get(
     state: web::Data<AppState>,
     user: SignedIn,
@@ -259,7 +260,7 @@ pub struct DecisionBody {
 /// Decides on one comment.
 #[utoipa::path(post, path = "/api/v1/moderation/comments/{id}/decision", tag = "moderation",
     params(("id" = i64, Path, description = "Comment id")), request_body = DecisionBody,
-    responses((status = 200, body = ModerationComment), (status = 400, description = "Malformed request", body = crate::error::Body), (status = 401, description = "Not signed in", body = crate::error::Body), (status = 403, description = "Not allowed", body = crate::error::Body), (status = 404, description = "Not found", body = crate::error::Body), (status = 409, description = "Conflict", body = crate::error::Body), (status = 413, description = "Body too large", body = crate::error::Body), (status = 415, description = "Not JSON", body = crate::error::Body), (status = 422, description = "Invalid field or body", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)), security(("bearer" = [])))]
+    responses((status = 200, body = ModerationComment), errors::BadRequest, errors::Unauthorized, errors::Forbidden, errors::NotFound, errors::Conflict, errors::TooLarge, errors::NotJson, errors::Invalid, errors::Unavailable), security(("bearer" = [])))]
 pub async fn decide(
     state: web::Data<AppState>,
     user: SignedIn,
@@ -292,7 +293,7 @@ pub struct BulkBody {
 /// Decides on many comments at once: all or none.
 #[utoipa::path(post, path = "/api/v1/moderation/decisions", tag = "moderation",
     request_body = BulkBody,
-    responses((status = 200, body = BulkView), (status = 400, description = "Malformed request", body = crate::error::Body), (status = 401, description = "Not signed in", body = crate::error::Body), (status = 403, description = "Not allowed", body = crate::error::Body), (status = 404, description = "Not found", body = crate::error::Body), (status = 409, description = "Conflict", body = crate::error::Body), (status = 413, description = "Body too large", body = crate::error::Body), (status = 415, description = "Not JSON", body = crate::error::Body), (status = 422, description = "Invalid field or body", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)), security(("bearer" = [])))]
+    responses((status = 200, body = BulkView), errors::BadRequest, errors::Unauthorized, errors::Forbidden, errors::NotFound, errors::Conflict, errors::TooLarge, errors::NotJson, errors::Invalid, errors::Unavailable), security(("bearer" = [])))]
 pub async fn decide_bulk(
     state: web::Data<AppState>,
     user: SignedIn,
@@ -338,7 +339,7 @@ impl From<&HashMap<CommentStatus, i64>> for StatusCountsView {
 
 /// Counts per status, overall and per article.
 #[utoipa::path(get, path = "/api/v1/moderation/summary", tag = "moderation",
-    responses((status = 200, body = SummaryView), (status = 401, description = "Not signed in", body = crate::error::Body), (status = 403, description = "Not allowed", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)), security(("bearer" = [])))]
+    responses((status = 200, body = SummaryView), errors::BadRequest, errors::Unauthorized, errors::Forbidden, errors::Unavailable), security(("bearer" = [])))]
 pub async fn summary(state: web::Data<AppState>, user: SignedIn) -> Result<HttpResponse, ApiError> {
     let summary = queue::summary(&state.db, Some(&user.0)).await?;
     Ok(HttpResponse::Ok().json(SummaryView {
@@ -368,7 +369,7 @@ pub struct LogQuery {
 /// The audit log, newest first.
 #[utoipa::path(get, path = "/api/v1/moderation/log", tag = "moderation",
     params(LogQuery),
-    responses((status = 200, body = LogPageView), (status = 400, description = "Malformed request", body = crate::error::Body), (status = 401, description = "Not signed in", body = crate::error::Body), (status = 403, description = "Not allowed", body = crate::error::Body), (status = 422, description = "Invalid field or body", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)), security(("bearer" = [])))]
+    responses((status = 200, body = LogPageView), errors::BadRequest, errors::Unauthorized, errors::Forbidden, errors::Invalid, errors::Unavailable), security(("bearer" = [])))]
 pub async fn log(
     state: web::Data<AppState>,
     user: SignedIn,
@@ -432,7 +433,7 @@ impl From<&Commenter> for CommenterView {
 /// Accounts and guest identities (by email) with their records.
 #[utoipa::path(get, path = "/api/v1/moderation/commenters", tag = "moderation",
     params(CommentersQuery),
-    responses((status = 200, body = CommentersView), (status = 400, description = "Malformed request", body = crate::error::Body), (status = 401, description = "Not signed in", body = crate::error::Body), (status = 403, description = "Not allowed", body = crate::error::Body), (status = 422, description = "Invalid field or body", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)), security(("bearer" = [])))]
+    responses((status = 200, body = CommentersView), errors::BadRequest, errors::Unauthorized, errors::Forbidden, errors::Invalid, errors::Unavailable), security(("bearer" = [])))]
 pub async fn commenters(
     state: web::Data<AppState>,
     user: SignedIn,
@@ -454,7 +455,7 @@ pub struct AccountBody {
 /// Trusts or distrusts an account (moderators) or changes its role (admins).
 #[utoipa::path(patch, path = "/api/v1/moderation/users/{id}", tag = "moderation",
     params(("id" = i64, Path, description = "Account id")), request_body = AccountBody,
-    responses((status = 200, body = AccountView), (status = 400, description = "Malformed request", body = crate::error::Body), (status = 401, description = "Not signed in", body = crate::error::Body), (status = 403, description = "Not allowed", body = crate::error::Body), (status = 404, description = "Not found", body = crate::error::Body), (status = 409, description = "Conflict", body = crate::error::Body), (status = 413, description = "Body too large", body = crate::error::Body), (status = 415, description = "Not JSON", body = crate::error::Body), (status = 422, description = "Invalid field or body", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)), security(("bearer" = [])))]
+    responses((status = 200, body = AccountView), errors::BadRequest, errors::Unauthorized, errors::Forbidden, errors::NotFound, errors::Conflict, errors::TooLarge, errors::NotJson, errors::Invalid, errors::Unavailable), security(("bearer" = [])))]
 pub async fn update_account(
     state: web::Data<AppState>,
     user: SignedIn,
@@ -522,7 +523,7 @@ pub struct BanBody {
 /// Bans an account, email or IP range.
 #[utoipa::path(post, path = "/api/v1/moderation/bans", tag = "moderation",
     request_body = BanBody,
-    responses((status = 201, body = BanCreatedView), (status = 400, description = "Malformed request", body = crate::error::Body), (status = 401, description = "Not signed in", body = crate::error::Body), (status = 403, description = "Not allowed", body = crate::error::Body), (status = 413, description = "Body too large", body = crate::error::Body), (status = 415, description = "Not JSON", body = crate::error::Body), (status = 422, description = "Invalid field or body", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)), security(("bearer" = [])))]
+    responses((status = 201, body = BanCreatedView), errors::BadRequest, errors::Unauthorized, errors::Forbidden, errors::TooLarge, errors::NotJson, errors::Invalid, errors::Unavailable), security(("bearer" = [])))]
 pub async fn create_ban(
     state: web::Data<AppState>,
     user: SignedIn,
@@ -549,7 +550,7 @@ pub async fn create_ban(
 
 /// Every ban, newest first.
 #[utoipa::path(get, path = "/api/v1/moderation/bans", tag = "moderation",
-    responses((status = 200, body = BansView), (status = 401, description = "Not signed in", body = crate::error::Body), (status = 403, description = "Not allowed", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)), security(("bearer" = [])))]
+    responses((status = 200, body = BansView), errors::BadRequest, errors::Unauthorized, errors::Forbidden, errors::Unavailable), security(("bearer" = [])))]
 pub async fn list_bans(
     state: web::Data<AppState>,
     user: SignedIn,
@@ -563,7 +564,7 @@ pub async fn list_bans(
 /// Lifts a ban.
 #[utoipa::path(delete, path = "/api/v1/moderation/bans/{id}", tag = "moderation",
     params(("id" = i64, Path, description = "Ban id")),
-    responses((status = 200, body = BanView), (status = 401, description = "Not signed in", body = crate::error::Body), (status = 403, description = "Not allowed", body = crate::error::Body), (status = 404, description = "Not found", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)), security(("bearer" = [])))]
+    responses((status = 200, body = BanView), errors::BadRequest, errors::Unauthorized, errors::Forbidden, errors::NotFound, errors::Unavailable), security(("bearer" = [])))]
 pub async fn lift_ban(
     state: web::Data<AppState>,
     user: SignedIn,

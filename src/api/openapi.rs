@@ -49,6 +49,7 @@ use super::{articles, auth, comments, health, moderation, spam};
         spam::remove,
         openapi_json,
     ),
+    components(schemas(crate::error::Body)),
     modifiers(&BearerAuth),
     tags(
         (name = "comments", description = "Threads, submitting, editing and deleting comments"),
@@ -60,6 +61,62 @@ use super::{articles, auth, comments, health, moderation, spam};
     )
 )]
 pub struct ApiDoc;
+
+/// The error answers, each described once; every operation lists those
+/// it can give (`responses((status = 200, ...), errors::BadRequest, ...)`).
+/// All have the `Error` shape.
+pub mod errors {
+    use std::collections::BTreeMap;
+
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
+
+    fn answer(description: &str) -> RefOr<Response> {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Error")))
+                    .build(),
+            )
+            .build()
+            .into()
+    }
+
+    macro_rules! error_answer {
+        ($(#[$doc:meta])* $name:ident, $status:literal, $description:literal) => {
+            $(#[$doc])*
+            pub struct $name;
+
+            impl utoipa::IntoResponses for $name {
+                fn responses() -> BTreeMap<String, RefOr<Response>> {
+                    BTreeMap::from([($status.to_string(), answer($description))])
+                }
+            }
+        };
+    }
+
+    error_answer!(
+        /// Every operation: a query or body that does not parse, or NUL in
+        /// the URL.
+        BadRequest,
+        "400",
+        "Malformed request: invalid JSON or query, or NUL (%00) in the URL"
+    );
+    error_answer!(
+        Unauthorized,
+        "401",
+        "Not signed in, or the session or token is unknown"
+    );
+    error_answer!(Forbidden, "403", "Not allowed");
+    error_answer!(NotFound, "404", "Not found");
+    error_answer!(Conflict, "409", "Conflict with the current state");
+    error_answer!(TooLarge, "413", "Body too large");
+    error_answer!(NotJson, "415", "Not JSON");
+    error_answer!(Invalid, "422", "Invalid field or body");
+    error_answer!(RateLimited, "429", "Rate limited (see Retry-After)");
+    error_answer!(Unavailable, "503", "Database unavailable (see Retry-After)");
+}
 
 struct BearerAuth;
 
@@ -75,7 +132,7 @@ impl Modify for BearerAuth {
 
 /// This document.
 #[utoipa::path(get, path = "/api/v1/openapi.json", tag = "health",
-    responses((status = 200, description = "The OpenAPI 3 description of this API", body = Object)))]
+    responses((status = 200, description = "The OpenAPI 3 description of this API", body = Object), errors::BadRequest))]
 pub async fn openapi_json() -> HttpResponse {
     HttpResponse::Ok().json(ApiDoc::openapi())
 }
@@ -139,6 +196,20 @@ mod tests {
             phantom.is_empty(),
             "documented routes that are not registered: {phantom:?}"
         );
+    }
+
+    #[test]
+    fn every_operation_documents_the_refusal_every_url_can_get() {
+        // NUL in any URL is refused with 400 before routing.
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                assert!(
+                    operation["responses"]["400"].is_object(),
+                    "{method} {path} does not document 400"
+                );
+            }
+        }
     }
 
     #[test]

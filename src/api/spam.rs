@@ -1,6 +1,7 @@
 //! The admins' word-list editor.
 
 use super::json::Json;
+use super::openapi::errors;
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 
@@ -16,7 +17,7 @@ pub struct EntriesView {
 
 /// Every word-list entry. Admins only.
 #[utoipa::path(get, path = "/api/v1/spam/wordlists", tag = "spam",
-    responses((status = 200, body = EntriesView), (status = 401, description = "Not signed in", body = crate::error::Body), (status = 403, description = "Not allowed", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)),
+    responses((status = 200, body = EntriesView), errors::BadRequest, errors::Unauthorized, errors::Forbidden, errors::Unavailable),
     security(("bearer" = [])))]
 pub async fn list(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpResponse, ApiError> {
     let entries = wordlists::list_entries(&state.db, viewer.user()).await?;
@@ -41,7 +42,7 @@ fn word() -> EntryKind {
 /// Adds a blocked or suspect entry. Admins only.
 #[utoipa::path(post, path = "/api/v1/spam/wordlists", tag = "spam",
     request_body = NewEntry,
-    responses((status = 201, body = Entry), (status = 400, description = "Malformed request", body = crate::error::Body), (status = 401, description = "Not signed in", body = crate::error::Body), (status = 403, description = "Not allowed", body = crate::error::Body), (status = 409, description = "Conflict", body = crate::error::Body), (status = 413, description = "Body too large", body = crate::error::Body), (status = 415, description = "Not JSON", body = crate::error::Body), (status = 422, description = "Invalid field or body", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)),
+    responses((status = 201, body = Entry), errors::BadRequest, errors::Unauthorized, errors::Forbidden, errors::Conflict, errors::TooLarge, errors::NotJson, errors::Invalid, errors::Unavailable),
     security(("bearer" = [])))]
 pub async fn add(
     state: web::Data<AppState>,
@@ -65,7 +66,7 @@ pub async fn add(
 /// Removes an entry. Admins only.
 #[utoipa::path(delete, path = "/api/v1/spam/wordlists/{id}", tag = "spam",
     params(("id" = i64, Path, description = "Entry id")),
-    responses((status = 204, description = "Removed"), (status = 401, description = "Not signed in", body = crate::error::Body), (status = 403, description = "Not allowed", body = crate::error::Body), (status = 404, description = "Not found", body = crate::error::Body), (status = 503, description = "Database unavailable", body = crate::error::Body)),
+    responses((status = 204, description = "Removed"), errors::BadRequest, errors::Unauthorized, errors::Forbidden, errors::NotFound, errors::Unavailable),
     security(("bearer" = [])))]
 pub async fn remove(
     state: web::Data<AppState>,
