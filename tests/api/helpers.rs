@@ -353,3 +353,26 @@ pub async fn expect_error(response: Response, status: StatusCode, code: &str) ->
     assert!(body["error"]["message"].is_string(), "error body: {body}");
     body
 }
+
+/// The `id` of a comment (or of any record) in an answer's JSON.
+pub fn id_of(value: &Value) -> i64 {
+    value["id"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no id in {value}"))
+}
+
+/// A moderator's decision on one comment (`action`: approve, spam,
+/// not_spam, trash or restore) that must succeed; returns the comment as
+/// moderators see it.
+pub async fn decided(app: &TestApp, token: &str, id: i64, action: &str) -> Value {
+    expect_status(
+        app.post_json_as(
+            &format!("/api/v1/moderation/comments/{id}/decision"),
+            &json!({ "action": action }),
+            token,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await
+}
