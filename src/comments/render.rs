@@ -170,6 +170,12 @@ impl<'a, I: Iterator<Item = Event<'a>>> Iterator for Flatten<I> {
                     self.since_break = false;
                     return Some(event);
                 }
+                // Inline code is an element of its own (`<code>`), with no
+                // start or end event: at the bound, it is shown as text.
+                Event::Code(code) if self.kept >= MAX_NESTING => {
+                    self.since_break = true;
+                    return Some(Event::Text(code.clone()));
+                }
                 _ => {
                     self.since_break = true;
                     return Some(event);
@@ -315,6 +321,7 @@ mod tests {
             format!("{}deep", "1. ".repeat(5_000)),
             format!("{}deep", "> - ".repeat(2_500)),
             format!("{}deep{}", "*a ".repeat(5_000), " a*".repeat(5_000)),
+            format!("{}`inline code` deep", "> ".repeat(16)),
             ["|a|b|", "|-|-|", "|c|d|", "", "```", "code", "```", "deep"]
                 .map(|line| format!("{}{line}\n", "> ".repeat(15)))
                 .concat(),

@@ -94,14 +94,37 @@ fn single_line_invariants(kind: &str, v: &str, s: &str, max: usize) {
         "{kind} {v:?} holds a control or text-direction character"
     );
     assert!(!v.contains(['<', '>']), "{kind} {v:?} holds < or >");
-    assert_eq!(v, s.trim(), "{kind} must be the trimmed input");
+}
+
+/// Characters that show nothing on their own (`domain::is_invisible`),
+/// but for the joiners and emoji selectors names may keep.
+fn invisible_in_a_name(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+        | '\u{180B}'..='\u{180F}' | '\u{200B}' | '\u{200E}'..='\u{200F}'
+        | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{2800}' | '\u{3164}'
+        | '\u{FE00}'..='\u{FE0D}' | '\u{FEFF}' | '\u{FFA0}' | '\u{1BCA0}'..='\u{1BCA3}'
+        | '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E0FFF}')
 }
 
 fn author_name(s: &str) {
     let parsed = AuthorName::parse(s, NAME_MAX, "name");
     field_is(&parsed, "name");
     let Ok(n) = parsed else { return };
-    single_line_invariants("AuthorName", n.as_str(), s, NAME_MAX);
+    let v = n.as_str();
+    single_line_invariants("AuthorName", v, s, NAME_MAX);
+    assert!(
+        !v.contains("  ") && !v.chars().any(|c| c.is_whitespace() && c != ' '),
+        "AuthorName {v:?} (from {s:?}) keeps a run of spaces or an odd space"
+    );
+    assert!(
+        !v.chars().any(invisible_in_a_name),
+        "AuthorName {v:?} (from {s:?}) holds an invisible character"
+    );
+    assert!(
+        v.chars().any(|c| !c.is_whitespace() && !matches!(c, '\u{200C}' | '\u{200D}' | '\u{FE0E}' | '\u{FE0F}')),
+        "AuthorName {v:?} (from {s:?}) shows nothing"
+    );
     assert_eq!(
         AuthorName::parse(n.as_str(), NAME_MAX, "name").as_ref(),
         Ok(&n),
@@ -115,6 +138,7 @@ fn title(s: &str) {
     let Ok(t) = parsed else { return };
     let v = t.clone().into_inner();
     single_line_invariants("Title", &v, s, Title::MAX_BYTES);
+    assert_eq!(v, s.trim(), "Title must be the trimmed input");
     assert_eq!(Title::parse(&v, "title"), Ok(t), "Title not idempotent");
 }
 
