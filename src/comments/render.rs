@@ -108,10 +108,17 @@ pub fn markdown_to_html(markdown: &str) -> String {
     });
     let mut unsafe_html = String::with_capacity(markdown.len() + markdown.len() / 2 + 16);
     html::push_html(&mut unsafe_html, Flatten::new(events));
-    if unsafe_html.len() > max_html_bytes(markdown.len()) {
-        unsafe_html = plain_text_html(markdown);
+    // Checked before sanitizing (html5ever's cost grows with what it is
+    // given) and after (sanitizing adds `rel` to every link, and one link
+    // reference definition can be used many times).
+    let cap = max_html_bytes(markdown.len());
+    if unsafe_html.len() <= cap {
+        let clean = SANITIZER.clean(&unsafe_html).to_string();
+        if clean.len() <= cap {
+            return clean;
+        }
     }
-    SANITIZER.clean(&unsafe_html).to_string()
+    SANITIZER.clean(&plain_text_html(markdown)).to_string()
 }
 
 /// Drops the start and end of every element nested deeper than
@@ -350,6 +357,19 @@ mod tests {
         assert!(html.len() <= max_html_bytes(md.len()), "{}", html.len());
         assert!(!html.contains("<blockquote"), "{}", &html[..100]);
         assert!(html.starts_with("<p>&gt; &gt;"), "{}", &html[..100]);
+    }
+
+    #[test]
+    fn links_repeating_one_definition_stay_within_the_bound_once_sanitized() {
+        // Found by the fuzz target: each use of `[1]` repeats its URL, and
+        // sanitizing adds `rel` to every link, after the first check.
+        let md = format!("{}\n\n[1]: http://a.b/\n", "[x][1]".repeat(500));
+        let html = markdown_to_html(&md);
+        let cap = max_html_bytes(md.len());
+        assert!(html.len() <= cap, "{} > {cap}", html.len());
+        assert!(html.contains("[x][1]"), "shown as text");
+        let few = "[x][1] [y][1]\n\n[1]: https://example.com/a\n";
+        assert!(markdown_to_html(few).contains("<a href=\"https://example.com/a\""));
     }
 
     #[test]
