@@ -14,7 +14,13 @@
 //! Elements are therefore nested at most [`MAX_NESTING`] deep (deeper
 //! markup is dropped, its text kept), and HTML that would exceed
 //! [`max_html_bytes`] is replaced by the text shown as plain paragraphs.
-//! `bench/render.rs` measures the worst inputs found, per input byte.
+//! html5ever's serializer also rescans the rest of a text node (or an
+//! attribute) for every `&` or no-break space it escapes, which is
+//! quadratic in the node's length: text is therefore cut into runs of at
+//! most [`TEXT_RUN`] bytes by an empty element the sanitizer removes
+//! ([`break_long_text`]), and links longer than [`MAX_LINK_BYTES`] are shown
+//! as their text. `bench/render.rs` measures the worst inputs found, per
+//! input byte.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
@@ -28,6 +34,18 @@ use crate::domain::CommentBody;
 /// text joins the enclosing element. No one quotes a quote of a quote 16
 /// levels down in a comment.
 pub const MAX_NESTING: usize = 16;
+
+/// The longest link target kept as a link; a longer one is shown as the
+/// link's text. Longer than any address a browser bar shows whole.
+pub const MAX_LINK_BYTES: usize = 4096;
+
+/// The most bytes of text (as escaped HTML) between two tags that the
+/// sanitizer is given in one piece; see [`break_long_text`].
+pub const TEXT_RUN: usize = 1024;
+
+/// An element no allow-list keeps: the sanitizer removes it and keeps the
+/// text on either side as two text nodes.
+const RUN_BREAK: &str = "<x-run></x-run>";
 
 /// The most HTML a comment of `markdown_bytes` may render to: 8 bytes per
 /// byte of markdown, plus room for a short comment's markup. Ordinary
@@ -113,12 +131,63 @@ pub fn markdown_to_html(markdown: &str) -> String {
     // reference definition can be used many times).
     let cap = max_html_bytes(markdown.len());
     if unsafe_html.len() <= cap {
-        let clean = SANITIZER.clean(&unsafe_html).to_string();
+        let clean = SANITIZER.clean(&break_long_text(&unsafe_html)).to_string();
         if clean.len() <= cap {
             return clean;
         }
     }
-    SANITIZER.clean(&plain_text_html(markdown)).to_string()
+    SANITIZER
+        .clean(&break_long_text(&plain_text_html(markdown)))
+        .to_string()
+}
+
+/// Cuts the text between tags into runs of at most [`TEXT_RUN`] bytes with
+/// [`RUN_BREAK`], never inside a character reference or a character. The
+/// sanitizer's serializer then scans at most one run per character it
+/// escapes, instead of the rest of a text up to 64 KiB long; the output is
+/// the same, as the break leaves nothing behind. Expects HTML as
+/// pulldown-cmark writes it (attribute values in double quotes, `<` and `>`
+/// in text escaped).
+fn break_long_text(html: &str) -> std::borrow::Cow<'_, str> {
+    if html.len() <= TEXT_RUN {
+        return html.into();
+    }
+    let mut out = String::with_capacity(html.len() + html.len() / TEXT_RUN * RUN_BREAK.len());
+    let (mut in_tag, mut in_quotes, mut in_reference) = (false, false, false);
+    let mut run = 0;
+    let mut copied = 0;
+    for (i, byte) in html.bytes().enumerate() {
+        if in_tag {
+            match byte {
+                b'"' => in_quotes = !in_quotes,
+                b'>' if !in_quotes => in_tag = false,
+                _ => {}
+            }
+            continue;
+        }
+        if byte == b'<' {
+            in_tag = true;
+            run = 0;
+            continue;
+        }
+        if run >= TEXT_RUN && !in_reference && html.is_char_boundary(i) {
+            out.push_str(&html[copied..i]);
+            out.push_str(RUN_BREAK);
+            copied = i;
+            run = 0;
+        }
+        match byte {
+            b'&' => in_reference = true,
+            b';' => in_reference = false,
+            _ => {}
+        }
+        run += 1;
+    }
+    if copied == 0 {
+        return html.into();
+    }
+    out.push_str(&html[copied..]);
+    out.into()
 }
 
 /// Drops the start and end of every element nested deeper than
@@ -154,7 +223,7 @@ impl<'a, I: Iterator<Item = Event<'a>>> Iterator for Flatten<I> {
             match &event {
                 Event::Start(tag) => {
                     let elements = html_elements(tag);
-                    let keep = self.kept + elements <= MAX_NESTING;
+                    let keep = self.kept + elements <= MAX_NESTING && !too_long(tag);
                     self.open.push(if keep { elements } else { 0 });
                     if keep {
                         self.kept += elements;
@@ -190,6 +259,12 @@ impl<'a, I: Iterator<Item = Event<'a>>> Iterator for Flatten<I> {
             }
         }
     }
+}
+
+/// A link whose target is longer than [`MAX_LINK_BYTES`].
+fn too_long(tag: &Tag) -> bool {
+    matches!(tag, Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. }
+        if dest_url.len() > MAX_LINK_BYTES)
 }
 
 /// How many HTML elements the tag's start opens at once.
@@ -370,6 +445,55 @@ mod tests {
         assert!(html.contains("[x][1]"), "shown as text");
         let few = "[x][1] [y][1]\n\n[1]: https://example.com/a\n";
         assert!(markdown_to_html(few).contains("<a href=\"https://example.com/a\""));
+    }
+
+    #[test]
+    fn long_text_is_broken_into_runs_that_leave_nothing_behind() {
+        let text = format!("<p>{}</p>\n", "a &amp; b&lt;c ".repeat(400));
+        let broken = break_long_text(&text);
+        assert!(broken.contains(RUN_BREAK));
+        for run in broken.split(RUN_BREAK) {
+            let text_bytes = run
+                .split('<')
+                .map(|t| t.split_once('>').map_or(t, |(_, after)| after).len())
+                .max()
+                .unwrap_or(0);
+            assert!(text_bytes <= TEXT_RUN + 8, "{text_bytes}");
+        }
+        for piece in broken.split(RUN_BREAK).skip(1) {
+            assert!(
+                !piece.starts_with("amp;") && !piece.starts_with("lt;"),
+                "inside a reference: {piece:.20}"
+            );
+        }
+        assert_eq!(
+            SANITIZER.clean(&broken).to_string(),
+            SANITIZER.clean(&text).to_string(),
+            "the breaks are removed without a trace"
+        );
+        let attribute = format!(
+            "<p><a href=\"https://x.example/?{}\">x</a></p>",
+            "a=1&amp;".repeat(300)
+        );
+        assert_eq!(
+            break_long_text(&attribute),
+            attribute,
+            "attributes are left whole"
+        );
+        let multibyte = format!("<p>{}</p>", "é".repeat(2000));
+        assert!(break_long_text(&multibyte)
+            .split(RUN_BREAK)
+            .all(|p| !p.is_empty()));
+    }
+
+    #[test]
+    fn links_longer_than_the_bound_are_shown_as_text() {
+        let long = format!("https://example.com/{}", "a".repeat(MAX_LINK_BYTES));
+        let html = markdown_to_html(&format!("[see this]({long}) and <{long}>"));
+        assert!(!html.contains("<a "), "{html:.200}");
+        assert!(html.contains("see this"));
+        let fits = format!("https://example.com/{}", "a".repeat(100));
+        assert!(markdown_to_html(&format!("[see this]({fits})")).contains("<a href"));
     }
 
     #[test]

@@ -4,10 +4,13 @@
 //! than its length (nesting, emphasis runs, bracket runs, tables, ...)
 //! shows up at its worst. Checked:
 //! * the HTML is at most `render::max_html_bytes` of the input;
-//! * rendering takes under a second (about 15 µs per input byte; the
-//!   renderer needs well under 1 µs per byte on every input measured by
-//!   `bench/render.rs`, and the quadratic nesting it replaced needed
-//!   150 µs per byte).
+//! * the time grows linearly: 64 KiB take at most 8 times what 16 KiB of
+//!   the same pattern take (4 times is linear; the quadratic nesting the
+//!   renderer once had took 16 times), plus 50 ms for timer noise;
+//! * and under 5 s in any case. Fuzz builds are instrumented for coverage
+//!   and run tens of times slower than release builds (64 KiB of `&` take
+//!   0.7 s here and under 10 ms in `bench/render.rs`), so a fixed bound
+//!   tight enough to mean anything would fail on linear inputs.
 #![no_main]
 
 use std::time::{Duration, Instant};
@@ -17,7 +20,19 @@ use moderato::comments::render::{markdown_to_html, max_html_bytes};
 
 const COMMENT_BYTES: usize = 64 * 1024;
 const PATTERN_BYTES: usize = 256;
-const TIME_BOUND: Duration = Duration::from_secs(1);
+const GROWTH: u32 = 8;
+const NOISE: Duration = Duration::from_millis(50);
+const TIME_BOUND: Duration = Duration::from_secs(5);
+
+/// `pattern` repeated to `bytes` (on a character boundary).
+fn comment(pattern: &str, bytes: usize) -> String {
+    let mut markdown = pattern.repeat(bytes / pattern.len() + 1);
+    markdown.truncate(bytes);
+    while !markdown.is_char_boundary(markdown.len()) {
+        markdown.pop();
+    }
+    markdown
+}
 
 fuzz_target!(|data: &[u8]| {
     let Ok(pattern) = std::str::from_utf8(&data[..data.len().min(PATTERN_BYTES)]) else {
@@ -26,11 +41,12 @@ fuzz_target!(|data: &[u8]| {
     if pattern.is_empty() {
         return;
     }
-    let mut markdown = pattern.repeat(COMMENT_BYTES / pattern.len() + 1);
-    markdown.truncate(COMMENT_BYTES);
-    while !markdown.is_char_boundary(markdown.len()) {
-        markdown.pop();
-    }
+    let quarter = comment(pattern, COMMENT_BYTES / 4);
+    let started = Instant::now();
+    markdown_to_html(&quarter);
+    let took_quarter = started.elapsed();
+
+    let markdown = comment(pattern, COMMENT_BYTES);
     let started = Instant::now();
     let html = markdown_to_html(&markdown);
     let took = started.elapsed();
@@ -38,6 +54,12 @@ fuzz_target!(|data: &[u8]| {
         html.len() <= max_html_bytes(markdown.len()),
         "{} bytes of HTML from {} of markdown; pattern {pattern:?}",
         html.len(),
+        markdown.len()
+    );
+    assert!(
+        took <= took_quarter * GROWTH + NOISE,
+        "rendering took {took:?} for {} bytes but {took_quarter:?} for a quarter of them; \
+         pattern {pattern:?}",
         markdown.len()
     );
     assert!(
