@@ -27,10 +27,11 @@ const TIME_BOUND: Duration = Duration::from_secs(5);
 /// `pattern` repeated to `bytes` (on a character boundary).
 fn comment(pattern: &str, bytes: usize) -> String {
     let mut markdown = pattern.repeat(bytes / pattern.len() + 1);
-    markdown.truncate(bytes);
-    while !markdown.is_char_boundary(markdown.len()) {
-        markdown.pop();
+    let mut end = bytes;
+    while !markdown.is_char_boundary(end) {
+        end -= 1;
     }
+    markdown.truncate(end);
     markdown
 }
 
