@@ -23,7 +23,7 @@ use crate::comments::CommentError;
 use crate::db::DbError;
 use crate::domain::ValidationError;
 use crate::moderation::ModerationError;
-use crate::spam::wordlists::AdminError;
+use crate::spam::admin::AdminError;
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -276,7 +276,7 @@ impl From<CommentError> for ApiError {
                 match until {
                     Some(at) => format!(
                         "you may not comment here until {}",
-                        crate::api::views::timestamp(at)
+                        crate::domain::timestamp(at)
                     ),
                     None => "you may not comment here".to_string(),
                 },

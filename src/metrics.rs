@@ -10,6 +10,7 @@
 use std::sync::LazyLock;
 
 use crate::db::{Db, DbError};
+use crate::domain::{CommentStatus, StatusCounts};
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
 };
@@ -136,17 +137,12 @@ pub async fn render(db: &Db) -> Result<String, DbError> {
 
 impl Metrics {
     /// The text exposition, with these gauge values.
-    pub fn render(&self, stored: &[(String, i64)], backlog: &[(String, i64)]) -> String {
+    pub fn render(&self, stored: &StatusCounts, backlog: &[(String, i64)]) -> String {
         self.comments_stored.reset();
-        for status in crate::domain::CommentStatus::ALL {
+        for &status in CommentStatus::ALL {
             self.comments_stored
                 .with_label_values(&[status.as_str()])
-                .set(0);
-        }
-        for (status, count) in stored {
-            self.comments_stored
-                .with_label_values(&[status.as_str()])
-                .set(*count);
+                .set(stored.get(status));
         }
         self.outbox_backlog.reset();
         for (topic, count) in backlog {
@@ -174,7 +170,11 @@ mod tests {
             .http_requests
             .with_label_values(&["/x", "GET", "200"])
             .inc();
-        let text = metrics.render(&[("pending".into(), 3)], &[("webhook".into(), 2)]);
+        let stored = StatusCounts {
+            pending: 3,
+            ..StatusCounts::default()
+        };
+        let text = metrics.render(&stored, &[("webhook".into(), 2)]);
         assert!(
             text.contains(
                 "moderato_http_requests_total{method=\"GET\",route=\"/x\",status=\"200\"} 1"

@@ -6,11 +6,11 @@
 use async_trait::async_trait;
 use serde_json::{json, Value};
 
-use crate::api::views::timestamp;
 use crate::auth::token;
 use crate::config::WebhookEndpoint;
 use crate::db::models::Comment;
 use crate::db::{self, AnyConnection, DbError};
+use crate::domain::timestamp;
 use crate::outbox::{self, Deliver};
 
 pub const TOPIC: &str = "webhook";

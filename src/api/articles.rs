@@ -4,7 +4,7 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
 use super::views::ArticleView;
-use crate::auth::Viewer;
+use crate::auth::SignedIn;
 use crate::comments::articles::{self, ArticleChanges};
 use crate::domain::ArticleKey;
 use crate::error::ApiError;
@@ -51,7 +51,7 @@ pub struct PutArticle {
     security(("bearer" = [])))]
 pub async fn put(
     state: web::Data<AppState>,
-    viewer: Viewer,
+    user: SignedIn,
     key: web::Path<String>,
     body: Json<PutArticle>,
 ) -> Result<HttpResponse, ApiError> {
@@ -66,7 +66,7 @@ pub async fn put(
         &state.db,
         &state.settings,
         &state.cache,
-        viewer.user(),
+        &user.0,
         key,
         changes,
     )

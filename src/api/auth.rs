@@ -5,8 +5,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use super::client::client_ip;
-use super::views::{timestamp, AccountView};
+use super::views::AccountView;
 use crate::auth::{self, Attempt, LoginOutcome, NewAccount, SignedIn};
+use crate::domain::{timestamp, CommentId, UserId};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -177,7 +178,7 @@ pub async fn export(state: web::Data<AppState>, user: SignedIn) -> Result<HttpRe
             id: c.id,
             article: a.key.clone(),
             parent_id: c.parent_id,
-            status: c.status().as_seen_by_author(),
+            status: c.status.as_seen_by_author(),
             body: c.body.clone(),
             author_name: c.author_name.clone(),
             author_url: c.author_url.clone(),
@@ -192,7 +193,7 @@ pub async fn export(state: web::Data<AppState>, user: SignedIn) -> Result<HttpRe
             id: export.user.id,
             email: export.user.email.clone(),
             name: export.user.name.clone(),
-            role: export.user.role(),
+            role: export.user.role,
             created_at: timestamp(export.user.created_at),
         },
         comments,
@@ -208,7 +209,7 @@ pub struct ExportView {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ExportedAccount {
-    id: i64,
+    id: UserId,
     email: String,
     name: String,
     role: crate::domain::Role,
@@ -217,9 +218,9 @@ pub struct ExportedAccount {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ExportedComment {
-    id: i64,
+    id: CommentId,
     article: String,
-    parent_id: Option<i64>,
+    parent_id: Option<CommentId>,
     status: crate::domain::CommentStatus,
     body: String,
     author_name: String,

@@ -13,7 +13,7 @@ use super::views::{ArticleView, AuthorComment, GuestSecrets, PublicComment};
 use crate::auth::Viewer;
 use crate::cache::PageKey;
 use crate::comments::{self, ArticleHint, EditAuth, GuestAuthor, Order, PageRequest, Submission};
-use crate::domain::ArticleKey;
+use crate::domain::{ArticleKey, CommentId};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -29,7 +29,7 @@ pub struct NewCommentBody {
     /// Markdown, at most `comments.max_body_bytes` (64 KiB by default).
     #[schema(min_length = 1, max_length = 65536)]
     body: String,
-    parent_id: Option<i64>,
+    parent_id: Option<CommentId>,
     author: Option<AuthorBody>,
     /// Title and URL of the page, used if this comment creates the article.
     article: Option<ArticleHintBody>,
@@ -174,7 +174,7 @@ pub async fn list(
     let cache_key = PageKey {
         article: key.as_str().to_string(),
         newest_first: order == Order::NewestFirst,
-        after: request.after,
+        after: request.after.map(|id| id.0),
         limit: request.limit,
     };
     let body = state
@@ -249,7 +249,7 @@ pub async fn edit(
     req: HttpRequest,
     state: web::Data<AppState>,
     viewer: Viewer,
-    id: web::Path<i64>,
+    id: web::Path<CommentId>,
     body: Json<EditBody>,
 ) -> Result<HttpResponse, ApiError> {
     let auth = EditAuth {
@@ -275,7 +275,7 @@ pub async fn delete(
     req: HttpRequest,
     state: web::Data<AppState>,
     viewer: Viewer,
-    id: web::Path<i64>,
+    id: web::Path<CommentId>,
 ) -> Result<HttpResponse, ApiError> {
     let auth = EditAuth {
         viewer: viewer.user(),

@@ -2,20 +2,24 @@
 
 use super::json::Json;
 use super::openapi::errors;
-use std::collections::HashMap;
 
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use super::views::{timestamp, AccountView, PublicComment};
+use super::views::{AccountView, PublicComment};
 use crate::auth::SignedIn;
+use crate::db::bans::Ban;
 use crate::db::comments::Order;
 use crate::db::models::{Article, Comment};
-use crate::db::moderation::{Ban, LogEntry};
-use crate::domain::{CommentStatus, Role};
+use crate::db::moderation::LogEntry;
+use crate::domain::timestamp;
+use crate::domain::{
+    BanId, BanKind, CommentId, CommentStatus, LogAction, LogEntryId, Role, StatusCounts, UserId,
+    Verdict,
+};
 use crate::error::ApiError;
-use crate::moderation::bans::{self, BanKind, NewBanRequest};
+use crate::moderation::bans::{self, NewBanRequest};
 use crate::moderation::commenters::{self, AccountChange, Commenter};
 use crate::moderation::decisions::{self, Action};
 use crate::moderation::queue::{self, AuthorRecord, QueueFilter, QueueItem};
@@ -43,7 +47,7 @@ pub struct AuthorDetail {
     name: String,
     email: Option<String>,
     url: Option<String>,
-    user_id: Option<i64>,
+    user_id: Option<UserId>,
     avatar: Option<String>,
     approved: i64,
     pending: i64,
@@ -56,13 +60,13 @@ pub struct AuthorDetail {
 /// A comment as a moderator sees it: everything, including why it was held.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ModerationComment {
-    id: i64,
+    id: CommentId,
     article: ArticleRef,
-    parent_id: Option<i64>,
+    parent_id: Option<CommentId>,
     status: CommentStatus,
     /// Pass back with a decision to detect a concurrent change.
     version: i64,
-    verdict: Option<String>,
+    verdict: Option<Verdict>,
     author: AuthorDetail,
     ip: Option<String>,
     user_agent: Option<String>,
@@ -108,19 +112,19 @@ impl ModerationComment {
             id: comment.id,
             article: ArticleRef::from(article),
             parent_id: comment.parent_id,
-            status: comment.status(),
+            status: comment.status,
             version: comment.version,
-            verdict: comment.verdict.clone(),
+            verdict: comment.verdict,
             author: AuthorDetail {
                 name: comment.author_name.clone(),
                 email: comment.author_email.clone(),
                 url: comment.author_url.clone(),
                 user_id: comment.user_id,
                 avatar: avatars.of(comment.author_email.as_deref()),
-                approved: author.approved,
-                pending: author.pending,
-                spam: author.spam,
-                trash: author.trash,
+                approved: author.counts.approved,
+                pending: author.counts.pending,
+                spam: author.counts.spam,
+                trash: author.counts.trash,
                 first_seen: author.first_seen.map(timestamp),
                 banned: author.banned,
             },
@@ -145,12 +149,12 @@ impl ModerationComment {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct LogView {
-    id: i64,
-    comment_id: Option<i64>,
-    moderator_id: Option<i64>,
-    action: String,
-    from_status: Option<String>,
-    to_status: Option<String>,
+    id: LogEntryId,
+    comment_id: Option<CommentId>,
+    moderator_id: Option<UserId>,
+    action: LogAction,
+    from_status: Option<CommentStatus>,
+    to_status: Option<CommentStatus>,
     reason: Option<String>,
     subject: Option<String>,
     created_at: String,
@@ -162,9 +166,9 @@ impl From<&LogEntry> for LogView {
             id: e.id,
             comment_id: e.comment_id,
             moderator_id: e.moderator_id,
-            action: e.action.clone(),
-            from_status: e.from_status.clone(),
-            to_status: e.to_status.clone(),
+            action: e.action,
+            from_status: e.from_status,
+            to_status: e.to_status,
             reason: e.reason.clone(),
             subject: e.subject.clone(),
             created_at: timestamp(e.created_at),
@@ -216,7 +220,7 @@ pub async fn list(
         cursor: q.cursor,
         limit: q.limit,
     };
-    let page = queue::list(&state.db, Some(&user.0), filter).await?;
+    let page = queue::list(&state.db, &user.0, filter).await?;
     Ok(HttpResponse::Ok().json(QueueView {
         comments: page
             .items
@@ -234,9 +238,9 @@ pub async fn list(
 pub async fn get(
     state: web::Data<AppState>,
     user: SignedIn,
-    id: web::Path<i64>,
+    id: web::Path<CommentId>,
 ) -> Result<HttpResponse, ApiError> {
-    let detail = queue::get(&state.db, Some(&user.0), id.into_inner()).await?;
+    let detail = queue::get(&state.db, &user.0, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(DetailView {
         comment: ModerationComment::from_item(&detail.item, &state.avatars),
         parent: detail
@@ -264,7 +268,7 @@ pub struct DecisionBody {
 pub async fn decide(
     state: web::Data<AppState>,
     user: SignedIn,
-    id: web::Path<i64>,
+    id: web::Path<CommentId>,
     body: Json<DecisionBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
@@ -277,7 +281,7 @@ pub async fn decide(
         body.version,
     )
     .await?;
-    let detail = queue::get(&state.db, Some(&user.0), comment.id).await?;
+    let detail = queue::get(&state.db, &user.0, comment.id).await?;
     Ok(HttpResponse::Ok().json(ModerationComment::from_item(&detail.item, &state.avatars)))
 }
 
@@ -285,7 +289,7 @@ pub async fn decide(
 #[serde(deny_unknown_fields)]
 pub struct BulkBody {
     #[schema(min_items = 1, max_items = 500)]
-    ids: Vec<i64>,
+    ids: Vec<CommentId>,
     action: Action,
     reason: Option<String>,
 }
@@ -307,49 +311,26 @@ pub async fn decide_bulk(
             .iter()
             .map(|c| DecidedView {
                 id: c.id,
-                status: c.status(),
+                status: c.status,
                 version: c.version,
             })
             .collect(),
     }))
 }
 
-/// Comment counts per status.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct StatusCountsView {
-    pending: i64,
-    approved: i64,
-    spam: i64,
-    trash: i64,
-    deleted: i64,
-}
-
-impl From<&HashMap<CommentStatus, i64>> for StatusCountsView {
-    fn from(counts: &HashMap<CommentStatus, i64>) -> Self {
-        let get = |s: CommentStatus| counts.get(&s).copied().unwrap_or(0);
-        StatusCountsView {
-            pending: get(CommentStatus::Pending),
-            approved: get(CommentStatus::Approved),
-            spam: get(CommentStatus::Spam),
-            trash: get(CommentStatus::Trash),
-            deleted: get(CommentStatus::Deleted),
-        }
-    }
-}
-
 /// Counts per status, overall and per article.
 #[utoipa::path(get, path = "/api/v1/moderation/summary", tag = "moderation",
     responses((status = 200, body = SummaryView), errors::BadRequest, errors::Unauthorized, errors::Forbidden, errors::Unavailable), security(("bearer" = [])))]
 pub async fn summary(state: web::Data<AppState>, user: SignedIn) -> Result<HttpResponse, ApiError> {
-    let summary = queue::summary(&state.db, Some(&user.0)).await?;
+    let summary = queue::summary(&state.db, &user.0).await?;
     Ok(HttpResponse::Ok().json(SummaryView {
-        overall: StatusCountsView::from(&summary.overall),
+        overall: summary.overall,
         articles: summary
             .articles
             .iter()
             .map(|(a, c)| ArticleCountsView {
                 article: ArticleRef::from(a),
-                counts: StatusCountsView::from(c),
+                counts: *c,
             })
             .collect(),
     }))
@@ -358,8 +339,8 @@ pub async fn summary(state: web::Data<AppState>, user: SignedIn) -> Result<HttpR
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct LogQuery {
-    moderator: Option<i64>,
-    comment: Option<i64>,
+    moderator: Option<UserId>,
+    comment: Option<CommentId>,
     cursor: Option<String>,
     /// Page size (the default page size when absent; at most the maximum).
     #[param(minimum = 1, maximum = 200)]
@@ -378,7 +359,7 @@ pub async fn log(
     let q = query.into_inner();
     let page = queue::log(
         &state.db,
-        Some(&user.0),
+        &user.0,
         q.moderator,
         q.comment,
         q.cursor,
@@ -419,10 +400,10 @@ impl From<&Commenter> for CommenterView {
             account: c.user.as_ref().map(AccountView::from),
             email: c.email.clone(),
             name: c.name.clone(),
-            approved: c.approved,
-            pending: c.pending,
-            spam: c.spam,
-            trash: c.trash,
+            approved: c.counts.approved,
+            pending: c.counts.pending,
+            spam: c.counts.spam,
+            trash: c.counts.trash,
             first_seen: c.first_seen.map(timestamp),
             last_seen: c.last_seen.map(timestamp),
             banned: c.banned,
@@ -439,7 +420,7 @@ pub async fn commenters(
     user: SignedIn,
     query: web::Query<CommentersQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let list = commenters::list(&state, Some(&user.0), query.into_inner().q).await?;
+    let list = commenters::list(&state, &user.0, query.into_inner().q).await?;
     Ok(HttpResponse::Ok().json(CommentersView {
         commenters: list.iter().map(CommenterView::from).collect(),
     }))
@@ -459,7 +440,7 @@ pub struct AccountBody {
 pub async fn update_account(
     state: web::Data<AppState>,
     user: SignedIn,
-    id: web::Path<i64>,
+    id: web::Path<UserId>,
     body: Json<AccountBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
@@ -467,20 +448,19 @@ pub async fn update_account(
         trusted: body.trusted,
         role: body.role,
     };
-    let updated =
-        commenters::update_account(&state, Some(&user.0), id.into_inner(), change).await?;
+    let updated = commenters::update_account(&state, &user.0, id.into_inner(), change).await?;
     Ok(HttpResponse::Ok().json(AccountView::from(&updated)))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct BanView {
-    id: i64,
-    kind: String,
+    id: BanId,
+    kind: BanKind,
     value: String,
     shadow: bool,
     reason: Option<String>,
     expires_at: Option<String>,
-    created_by: Option<i64>,
+    created_by: Option<UserId>,
     created_at: String,
     lifted_at: Option<String>,
     active: bool,
@@ -491,7 +471,7 @@ impl From<&Ban> for BanView {
         let now = crate::db::now_millis();
         BanView {
             id: b.id,
-            kind: b.kind.clone(),
+            kind: b.kind,
             value: b.value.clone(),
             shadow: b.shadow,
             reason: b.reason.clone(),
@@ -499,7 +479,7 @@ impl From<&Ban> for BanView {
             created_by: b.created_by,
             created_at: timestamp(b.created_at),
             lifted_at: b.lifted_at.map(timestamp),
-            active: bans::is_active(b, now),
+            active: b.is_active(now),
         }
     }
 }
@@ -530,7 +510,7 @@ pub async fn create_ban(
     body: Json<BanBody>,
 ) -> Result<HttpResponse, ApiError> {
     // Who may ban is settled before the request's details are looked at.
-    crate::auth::permissions::require_moderator(Some(&user.0))?;
+    crate::auth::permissions::require_moderator(&user.0)?;
     let body = body.into_inner();
     let request = NewBanRequest {
         kind: body.kind,
@@ -555,7 +535,7 @@ pub async fn list_bans(
     state: web::Data<AppState>,
     user: SignedIn,
 ) -> Result<HttpResponse, ApiError> {
-    let list = bans::list(&state, Some(&user.0)).await?;
+    let list = bans::list(&state, &user.0).await?;
     Ok(HttpResponse::Ok().json(BansView {
         bans: list.iter().map(BanView::from).collect(),
     }))
@@ -568,7 +548,7 @@ pub async fn list_bans(
 pub async fn lift_ban(
     state: web::Data<AppState>,
     user: SignedIn,
-    id: web::Path<i64>,
+    id: web::Path<BanId>,
 ) -> Result<HttpResponse, ApiError> {
     let ban = bans::lift(&state, &user.0, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(BanView::from(&ban)))
@@ -592,7 +572,7 @@ pub struct DetailView {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct DecidedView {
-    id: i64,
+    id: CommentId,
     status: CommentStatus,
     version: i64,
 }
@@ -605,12 +585,12 @@ pub struct BulkView {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ArticleCountsView {
     article: ArticleRef,
-    counts: StatusCountsView,
+    counts: StatusCounts,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct SummaryView {
-    overall: StatusCountsView,
+    overall: StatusCounts,
     /// Articles with comments, most pending first.
     articles: Vec<ArticleCountsView>,
 }

@@ -5,9 +5,11 @@ use super::openapi::errors;
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 
-use crate::auth::Viewer;
+use crate::auth::SignedIn;
+use crate::domain::{WordId, WordKind, WordList};
 use crate::error::ApiError;
-use crate::spam::wordlists::{self, Entry, EntryKind, List};
+use crate::spam::admin;
+use crate::spam::wordlists::Entry;
 use crate::state::AppState;
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -19,24 +21,24 @@ pub struct EntriesView {
 #[utoipa::path(get, path = "/api/v1/spam/wordlists", tag = "spam",
     responses((status = 200, body = EntriesView), errors::BadRequest, errors::Unauthorized, errors::Forbidden, errors::Unavailable),
     security(("bearer" = [])))]
-pub async fn list(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpResponse, ApiError> {
-    let entries = wordlists::list_entries(&state.db, viewer.user()).await?;
+pub async fn list(state: web::Data<AppState>, user: SignedIn) -> Result<HttpResponse, ApiError> {
+    let entries = admin::list_entries(&state.db, &user.0).await?;
     Ok(HttpResponse::Ok().json(EntriesView { entries }))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewEntry {
-    list: List,
+    list: WordList,
     /// `word` (the default), `regex` or `ip`.
     #[serde(default = "word")]
-    kind: EntryKind,
+    kind: WordKind,
     pattern: String,
     note: Option<String>,
 }
 
-fn word() -> EntryKind {
-    EntryKind::Word
+fn word() -> WordKind {
+    WordKind::Word
 }
 
 /// Adds a blocked or suspect entry. Admins only.
@@ -46,14 +48,14 @@ fn word() -> EntryKind {
     security(("bearer" = [])))]
 pub async fn add(
     state: web::Data<AppState>,
-    viewer: Viewer,
+    user: SignedIn,
     body: Json<NewEntry>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let entry = wordlists::add_entry(
+    let entry = admin::add_entry(
         &state.db,
         &state.spam.wordlists,
-        viewer.user(),
+        &user.0,
         body.list,
         body.kind,
         &body.pattern,
@@ -70,15 +72,9 @@ pub async fn add(
     security(("bearer" = [])))]
 pub async fn remove(
     state: web::Data<AppState>,
-    viewer: Viewer,
-    id: web::Path<i64>,
+    user: SignedIn,
+    id: web::Path<WordId>,
 ) -> Result<HttpResponse, ApiError> {
-    wordlists::remove_entry(
-        &state.db,
-        &state.spam.wordlists,
-        viewer.user(),
-        id.into_inner(),
-    )
-    .await?;
+    admin::remove_entry(&state.db, &state.spam.wordlists, &user.0, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

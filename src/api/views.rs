@@ -1,7 +1,6 @@
 //! The JSON shapes the API answers with. Public views never carry an email,
 //! an IP or a token hash; those appear only where the caller may see them.
 
-use chrono::{DateTime, SecondsFormat};
 use serde::Serialize;
 
 use crate::auth::AuthUser;
@@ -9,14 +8,7 @@ use crate::comments::articles::ArticleWithCount;
 use crate::comments::Avatars;
 use crate::config::Settings;
 use crate::db::models::{Article, Comment, User};
-use crate::domain::CommentStatus;
-
-/// Times are RFC 3339 in UTC with milliseconds.
-pub fn timestamp(millis: i64) -> String {
-    DateTime::from_timestamp_millis(millis)
-        .unwrap_or_default()
-        .to_rfc3339_opts(SecondsFormat::Millis, true)
-}
+use crate::domain::{timestamp, CommentId, CommentStatus, UserId};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ArticleView {
@@ -67,8 +59,8 @@ pub struct AuthorView {
 /// A comment as anyone reading the thread sees it.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct PublicComment {
-    pub id: i64,
-    pub parent_id: Option<i64>,
+    pub id: CommentId,
+    pub parent_id: Option<CommentId>,
     /// `null` for a deleted comment kept as a placeholder.
     pub author: Option<AuthorView>,
     pub body: String,
@@ -80,7 +72,7 @@ pub struct PublicComment {
 
 impl PublicComment {
     pub fn new(c: &Comment, avatars: &Avatars) -> Self {
-        let deleted = c.status() == CommentStatus::Deleted;
+        let deleted = c.status == CommentStatus::Deleted;
         PublicComment {
             id: c.id,
             parent_id: c.parent_id,
@@ -136,7 +128,7 @@ impl AuthorComment {
         AuthorComment {
             comment: PublicComment::new(comment, avatars),
             article: article_key.to_string(),
-            status: comment.status().as_seen_by_author(),
+            status: comment.status.as_seen_by_author(),
             edit_token: secrets.edit_token,
             author_token: secrets.author_token,
             editable_until: timestamp(comment.created_at.saturating_add(edit_window_ms)),
@@ -147,7 +139,7 @@ impl AuthorComment {
 /// The signed-in user's own account.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct AccountView {
-    pub id: i64,
+    pub id: UserId,
     pub email: String,
     pub name: String,
     pub role: crate::domain::Role,
@@ -160,7 +152,7 @@ impl From<&User> for AccountView {
             id: u.id,
             email: u.email.clone(),
             name: u.name.clone(),
-            role: u.role(),
+            role: u.role,
             trusted: u.trusted,
         }
     }

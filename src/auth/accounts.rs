@@ -7,7 +7,7 @@ use super::{token, AuthError, AuthUser, PasswordHasher};
 use crate::config::Settings;
 use crate::db::models::{NewSession, NewUser, User};
 use crate::db::{self, Db, DbError};
-use crate::domain::{AuthorName, Email, Password, Role, ValidationError};
+use crate::domain::{AuthorName, Email, Password, Role, UserId, ValidationError};
 use crate::ratelimit::{self, LimitError, Rule};
 
 /// A new account's details, as the client sent them.
@@ -66,7 +66,7 @@ pub async fn register(
     })?;
     match create_user(db, hasher, email, name, password, Role::Commenter).await {
         Ok(user) => {
-            tracing::info!(user_id = user.id, "account registered");
+            tracing::info!(user_id = %user.id, "account registered");
             Ok(())
         }
         Err(AuthError::EmailTaken) => {
@@ -95,7 +95,7 @@ pub async fn create_user(
             email: email.as_str(),
             name: name.as_str(),
             password_hash: &hash,
-            role: role.as_str(),
+            role,
             trusted: role.can_moderate(),
             created_at: now,
             updated_at: now,
@@ -228,7 +228,7 @@ pub async fn login(
             })
             .await
         {
-            tracing::warn!(error = %e, user_id = id, "could not upgrade a password hash");
+            tracing::warn!(error = %e, user_id = %id, "could not upgrade a password hash");
         }
     }
     let device_token = keyring.device_token(user.id);
@@ -245,7 +245,7 @@ pub async fn check_password(
     db: &Db,
     hasher: &PasswordHasher,
     settings: &Settings,
-    user_id: i64,
+    user_id: UserId,
     password: String,
 ) -> Result<(), AuthError> {
     let password = Password::for_login(password, settings.auth.max_password_bytes)?;
@@ -313,7 +313,7 @@ pub async fn change_password(
         })
         .await?;
     tracing::info!(
-        user_id = id,
+        user_id = %id,
         other_sessions_ended = ended,
         "password changed"
     );
@@ -352,7 +352,7 @@ async fn start_session(
         .map_err(AuthError::from)
     })
     .await?;
-    tracing::info!(user_id, "session started");
+    tracing::info!(%user_id, "session started");
     Ok(LoginOutcome {
         user,
         token: issued.token,

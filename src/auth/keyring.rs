@@ -6,6 +6,7 @@
 //! same values and they survive restarts. Each use is a separate HMAC
 //! domain (`purpose`), so a value made for one use is worthless for another.
 
+use crate::domain::UserId;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
@@ -88,21 +89,21 @@ impl Keyring {
     /// `<nonce>.<mac>`. Sign-in attempts presenting it are counted apart
     /// from everyone else's, so guessing at an account from elsewhere does
     /// not lock its owner out.
-    pub fn device_token(&self, user_id: i64) -> String {
+    pub fn device_token(&self, user_id: UserId) -> String {
         let mut nonce = [0u8; 16];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
         let nonce = URL_SAFE_NO_PAD.encode(nonce);
-        let mac = self.mac("device", &[&user_id.to_be_bytes(), nonce.as_bytes()]);
+        let mac = self.mac("device", &[&user_id.0.to_be_bytes(), nonce.as_bytes()]);
         format!("{nonce}.{}", URL_SAFE_NO_PAD.encode(mac))
     }
 
     /// The device token's nonce, when it was made for `user_id`.
-    pub fn device_of<'t>(&self, user_id: i64, token: &'t str) -> Option<&'t str> {
+    pub fn device_of<'t>(&self, user_id: UserId, token: &'t str) -> Option<&'t str> {
         let (nonce, mac) = token.split_once('.')?;
         if nonce.len() > 64 {
             return None;
         }
-        let expected = self.mac("device", &[&user_id.to_be_bytes(), nonce.as_bytes()]);
+        let expected = self.mac("device", &[&user_id.0.to_be_bytes(), nonce.as_bytes()]);
         constant_time_eq(URL_SAFE_NO_PAD.encode(expected).as_bytes(), mac.as_bytes())
             .then_some(nonce)
     }
@@ -154,13 +155,19 @@ mod tests {
     #[test]
     fn device_tokens_belong_to_one_account() {
         let k = keyring(1);
-        let token = k.device_token(7);
-        let nonce = k.device_of(7, &token).expect("valid for its account");
+        let token = k.device_token(UserId(7));
+        let nonce = k
+            .device_of(UserId(7), &token)
+            .expect("valid for its account");
         assert!(token.starts_with(nonce));
-        assert!(k.device_of(8, &token).is_none());
-        assert!(keyring(2).device_of(7, &token).is_none());
-        assert!(k.device_of(7, "nonce.forged").is_none());
-        assert!(k.device_of(7, "no-dot").is_none());
-        assert_ne!(k.device_token(7), token, "each sign-in makes a new one");
+        assert!(k.device_of(UserId(8), &token).is_none());
+        assert!(keyring(2).device_of(UserId(7), &token).is_none());
+        assert!(k.device_of(UserId(7), "nonce.forged").is_none());
+        assert!(k.device_of(UserId(7), "no-dot").is_none());
+        assert_ne!(
+            k.device_token(UserId(7)),
+            token,
+            "each sign-in makes a new one"
+        );
     }
 }

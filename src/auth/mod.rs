@@ -17,7 +17,7 @@ pub use password::{HashError, PasswordHasher};
 
 use crate::db::models::User;
 use crate::db::DbError;
-use crate::domain::{Role, ValidationError};
+use crate::domain::{Role, UserId, ValidationError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
@@ -52,7 +52,7 @@ impl From<diesel::result::Error> for AuthError {
 /// A signed-in caller, as established from their session.
 #[derive(Debug, Clone)]
 pub struct AuthUser {
-    pub id: i64,
+    pub id: UserId,
     pub email: String,
     pub name: String,
     pub role: Role,
@@ -68,7 +68,7 @@ pub struct AuthUser {
 impl AuthUser {
     fn from_user(user: User, credential: Credential, session_hash: String) -> Self {
         AuthUser {
-            role: user.role(),
+            role: user.role,
             id: user.id,
             email: user.email,
             name: user.name,

@@ -5,23 +5,17 @@ use super::{AuthError, AuthUser};
 use crate::db::models::Comment;
 use crate::domain::Role;
 
-pub fn require_signed_in(viewer: Option<&AuthUser>) -> Result<&AuthUser, AuthError> {
-    viewer.ok_or(AuthError::NotSignedIn)
-}
-
-pub fn require_admin(viewer: Option<&AuthUser>) -> Result<&AuthUser, AuthError> {
-    let user = require_signed_in(viewer)?;
+pub fn require_admin(user: &AuthUser) -> Result<(), AuthError> {
     if user.role == Role::Admin {
-        Ok(user)
+        Ok(())
     } else {
         Err(AuthError::Forbidden("this needs an admin"))
     }
 }
 
-pub fn require_moderator(viewer: Option<&AuthUser>) -> Result<&AuthUser, AuthError> {
-    let user = require_signed_in(viewer)?;
+pub fn require_moderator(user: &AuthUser) -> Result<(), AuthError> {
     if user.role.can_moderate() {
-        Ok(user)
+        Ok(())
     } else {
         Err(AuthError::Forbidden("this needs a moderator"))
     }

@@ -38,7 +38,7 @@ pub async fn put(
     db: &Db,
     settings: &Settings,
     cache: &PublicCache,
-    viewer: Option<&AuthUser>,
+    viewer: &AuthUser,
     key: ArticleKey,
     changes: ArticleChanges,
 ) -> Result<(ArticleWithCount, bool), CommentError> {

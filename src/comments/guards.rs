@@ -16,7 +16,7 @@ use super::CommentError;
 use crate::config::Settings;
 use crate::db::comments::{DuplicateProbe, Writer};
 use crate::db::{self, AnyConnection, Db};
-use crate::domain::Fingerprint;
+use crate::domain::{ArticleId, CommentId, Fingerprint};
 
 use crate::ratelimit::{self, Rule};
 
@@ -69,7 +69,7 @@ impl Guards {
         action: Action,
         actor: &Actor<'_>,
         fingerprint: &Fingerprint,
-        editing: Option<i64>,
+        editing: Option<CommentId>,
         now: i64,
     ) -> Guards {
         let name = action.as_str();
@@ -126,7 +126,7 @@ impl Guards {
     pub fn peek(
         &self,
         conn: &mut AnyConnection,
-        article_id: Option<i64>,
+        article_id: Option<ArticleId>,
         now: i64,
     ) -> Result<(), CommentError> {
         if let Some(retry_after_secs) = ratelimit::peek_in(conn, &self.limits, now)? {
@@ -158,7 +158,7 @@ impl Guards {
     pub fn check_duplicate(
         &self,
         conn: &mut AnyConnection,
-        article_id: Option<i64>,
+        article_id: Option<ArticleId>,
     ) -> Result<(), CommentError> {
         let Some(probe) = &self.duplicate else {
             return Ok(());
@@ -179,7 +179,7 @@ impl Guards {
 /// guard sees those comments too. Runs once per start; a no-op once done.
 pub async fn backfill_fingerprints(db: Db) {
     const BATCH: i64 = 500;
-    let mut after = 0;
+    let mut after = CommentId(0);
     let mut filled = 0usize;
     loop {
         let batch = db

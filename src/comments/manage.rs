@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::guards::{Action, Actor, Guards};
-use super::submit::{candidate_from, history_from};
+use super::submit::candidate_from;
 use super::{render, ClientInfo, CommentError};
 use crate::auth::{permissions, token, AuthUser};
 use crate::cache;
@@ -12,9 +12,8 @@ use crate::db::comments::{BodyUpdate, Writer};
 use crate::db::models::{Article, Comment};
 use crate::db::moderation::NewLogEntry;
 use crate::db::{self, Db};
-use crate::domain::{CommentBody, CommentStatus};
-use crate::moderation::bans;
-use crate::spam::{AccountFacts, History, Policy};
+use crate::domain::{CommentBody, CommentId, CommentStatus, LogAction, StatusCounts};
+use crate::spam::{AccountFacts, Policy};
 use crate::state::AppState;
 use crate::webhooks;
 
@@ -37,10 +36,10 @@ impl EditAuth<'_> {
     }
 }
 
-async fn load(db: &Db, id: i64) -> Result<Comment, CommentError> {
+async fn load(db: &Db, id: CommentId) -> Result<Comment, CommentError> {
     db.read(move |conn| db::comments::find(conn, id).map_err(CommentError::from))
         .await?
-        .filter(|c| c.status() != CommentStatus::Deleted)
+        .filter(|c| c.status != CommentStatus::Deleted)
         .ok_or(CommentError::NotFound)
 }
 
@@ -54,11 +53,11 @@ pub struct Edited {
 /// (spammers post something clean and edit the links in later); an edit can
 /// move a comment towards review or spam, never back. Edits pass the same
 /// guards as new comments (flood, rate limits, duplicates, bans).
-#[tracing::instrument(skip_all, fields(comment_id = id))]
+#[tracing::instrument(skip_all, fields(comment_id = %id))]
 pub async fn edit(
     state: &AppState,
     auth: EditAuth<'_>,
-    id: i64,
+    id: CommentId,
     body: &str,
     client: ClientInfo,
 ) -> Result<Edited, CommentError> {
@@ -69,7 +68,7 @@ pub async fn edit(
         .db
         .read(move |conn| {
             let Some(comment) =
-                db::comments::find(conn, id)?.filter(|c| c.status() != CommentStatus::Deleted)
+                db::comments::find(conn, id)?.filter(|c| c.status != CommentStatus::Deleted)
             else {
                 return Err(CommentError::NotFound);
             };
@@ -81,7 +80,7 @@ pub async fn edit(
     if !auth.is_author(&current) {
         return Err(CommentError::NotAuthor);
     }
-    if current.status() == CommentStatus::Trash {
+    if current.status == CommentStatus::Trash {
         return Err(CommentError::NotEditable);
     }
     let window = i64::try_from(settings.comments.edit_window.as_millis()).unwrap_or(i64::MAX);
@@ -121,12 +120,10 @@ pub async fn edit(
                 // A guest's edit token proves this comment is theirs, not
                 // that every comment under its email is.
                 let history = match user_id {
-                    Some(_) => {
-                        history_from(db::comments::history(conn, user_id, email.as_deref())?)
-                    }
-                    None => History::default(),
+                    Some(_) => db::comments::history(conn, user_id, email.as_deref())?,
+                    None => StatusCounts::default(),
                 };
-                let ban = bans::find_active(conn, user_id, email.as_deref(), client.ip)?;
+                let ban = db::bans::find_active(conn, user_id, email.as_deref(), client.ip, now)?;
                 if ban.as_ref().is_none_or(|b| b.shadow) {
                     guards.peek(conn, Some(article_id), now)?;
                 }
@@ -146,7 +143,7 @@ pub async fn edit(
     if let Some(viewer) = viewer {
         candidate.account = Some(AccountFacts {
             id: viewer.id,
-            role: viewer.role.as_str().to_string(),
+            role: viewer.role,
             trusted,
             created_at: viewer.created_at,
         });
@@ -156,14 +153,14 @@ pub async fn edit(
         trusted,
         // The comment being edited counts: an approved comment's typo fix
         // is not a first comment.
-        approved_before: history.approved > 0 || current.status() == CommentStatus::Approved,
+        approved_before: history.approved > 0 || current.status == CommentStatus::Approved,
     };
     let decision = state
         .spam
         .pipeline
         .evaluate(Arc::new(candidate), policy)
         .await;
-    let mut status = more_severe(current.status(), decision.status);
+    let mut status = more_severe(current.status, decision.status);
     if ban.is_some() {
         // Shadow-banned: whatever they write stays out of sight.
         status = CommentStatus::Spam;
@@ -177,7 +174,7 @@ pub async fn edit(
 
     let hooks = state.webhooks.clone();
     let article_key = article.key.clone();
-    let current_was_public = current.status() == CommentStatus::Approved;
+    let current_was_public = current.status == CommentStatus::Approved;
     let updated = state
         .db
         .write(move |conn| {
@@ -197,19 +194,19 @@ pub async fn edit(
             };
             // An edit that sends a comment to review or spam is announced
             // like any other move.
-            if updated.status() != current.status() {
-                if let Some(event) = webhooks::event_for(updated.status()) {
+            if updated.status != current.status {
+                if let Some(event) = webhooks::event_for(updated.status) {
                     hooks.enqueue(conn, event, webhooks::comment_data(&updated, &article_key))?;
                 }
             }
-            if current.status() == CommentStatus::Approved {
+            if current.status == CommentStatus::Approved {
                 cache::notify_in(conn, Some(&article_key))?;
             }
             Ok::<_, CommentError>(Some(updated))
         })
         .await?
         .ok_or(CommentError::Conflict)?;
-    if updated.status() == CommentStatus::Approved || current_was_public {
+    if updated.status == CommentStatus::Approved || current_was_public {
         state.cache.invalidate(&article.key);
     }
     state.outbox.wake();
@@ -234,8 +231,12 @@ fn more_severe(a: CommentStatus, b: CommentStatus) -> CommentStatus {
     }
 }
 
-#[tracing::instrument(skip_all, fields(comment_id = id))]
-pub async fn delete(state: &AppState, auth: EditAuth<'_>, id: i64) -> Result<(), CommentError> {
+#[tracing::instrument(skip_all, fields(comment_id = %id))]
+pub async fn delete(
+    state: &AppState,
+    auth: EditAuth<'_>,
+    id: CommentId,
+) -> Result<(), CommentError> {
     let current = load(&state.db, id).await?;
     let by_author = auth.is_author(&current);
     if !by_author && !permissions::is_moderator(auth.viewer) {
@@ -256,9 +257,9 @@ pub async fn delete(state: &AppState, auth: EditAuth<'_>, id: i64) -> Result<(),
                     &NewLogEntry {
                         comment_id: Some(id),
                         moderator_id: Some(moderator_id),
-                        action: "delete",
-                        from_status: Some(current.status().as_str()),
-                        to_status: Some(CommentStatus::Deleted.as_str()),
+                        action: LogAction::Delete,
+                        from_status: Some(current.status),
+                        to_status: Some(CommentStatus::Deleted),
                         reason: None,
                         subject: None,
                         created_at: now,
@@ -269,7 +270,7 @@ pub async fn delete(state: &AppState, auth: EditAuth<'_>, id: i64) -> Result<(),
                 .map(|a| a.key)
                 .unwrap_or_default();
             let mut deleted = current.clone();
-            deleted.status = CommentStatus::Deleted.as_str().to_string();
+            deleted.status = CommentStatus::Deleted;
             deleted.body.clear();
             deleted.html.clear();
             hooks.enqueue(

@@ -11,16 +11,16 @@ use super::{render, CommentError};
 use crate::auth::{token, AuthUser};
 use crate::cache;
 use crate::config::Settings;
+use crate::db::bans::Ban;
 use crate::db::comments::Writer;
 use crate::db::models::{Article, Comment, NewArticle, NewComment};
-use crate::db::moderation::Ban;
 use crate::db::{self};
 use crate::domain::{
-    ArticleKey, AuthorName, CommentBody, CommentStatus, Email, Title, ValidationError, WebUrl,
+    ArticleId, ArticleKey, AuthorName, CommentBody, CommentId, CommentStatus, Email, StatusCounts,
+    Title, UserId, ValidationError, WebUrl,
 };
 use crate::metrics::METRICS;
-use crate::moderation::bans;
-use crate::spam::{self, AccountFacts, ArticleFacts, Candidate, History, Policy};
+use crate::spam::{self, AccountFacts, ArticleFacts, Candidate, Policy};
 use crate::state::AppState;
 use crate::webhooks;
 
@@ -28,7 +28,7 @@ use crate::webhooks;
 #[derive(Debug, Default)]
 pub struct Submission {
     pub body: String,
-    pub parent_id: Option<i64>,
+    pub parent_id: Option<CommentId>,
     pub author: Option<GuestAuthor>,
     pub article: Option<ArticleHint>,
     /// The value of the honeypot field, when the form sent one.
@@ -73,7 +73,7 @@ pub struct Submitted {
 
 /// Who wrote the comment, validated.
 pub(super) struct Author {
-    pub user_id: Option<i64>,
+    pub user_id: Option<UserId>,
     pub account: Option<AccountFacts>,
     pub trusted: bool,
     pub name: String,
@@ -102,7 +102,7 @@ const MAX_HEADER_KEPT: usize = 512;
 struct Context {
     article: Option<Article>,
     parent: Option<Comment>,
-    history: History,
+    history: StatusCounts,
     ban: Option<Ban>,
 }
 
@@ -197,7 +197,7 @@ pub async fn submit(
         _ => None,
     };
     let new_comment = NewComment {
-        article_id: 0,
+        article_id: ArticleId(0),
         parent_id,
         user_id: author.user_id,
         author_name: author.name,
@@ -205,7 +205,7 @@ pub async fn submit(
         author_url: author.url,
         body: body.into_inner(),
         html,
-        status: decision.status.as_str().to_string(),
+        status: decision.status,
         edit_token_hash: issued.as_ref().map(|t| t.hash.clone()),
         ip: client.ip.map(|ip| ip.to_string()),
         user_agent: candidate.user_agent.clone(),
@@ -222,7 +222,7 @@ pub async fn submit(
         hint,
     };
     let (comment, article, queued) = store(state, guards, placing, new_comment, now).await?;
-    if comment.status() == CommentStatus::Approved {
+    if comment.status == CommentStatus::Approved {
         state.cache.invalidate(&article.key);
     }
     // Each wake is a poll of the outbox table: under a burst of comments
@@ -234,7 +234,7 @@ pub async fn submit(
         .comments
         .with_label_values(&[comment.status.as_str()])
         .inc();
-    tracing::info!(comment_id = comment.id, status = %comment.status, score = comment.spam_score, "comment stored");
+    tracing::info!(comment_id = %comment.id, status = %comment.status, score = comment.spam_score, "comment stored");
     Ok(Submitted {
         comment,
         article,
@@ -247,7 +247,7 @@ async fn load_context(
     state: &AppState,
     key: &ArticleKey,
     author: &Author,
-    parent_id: Option<i64>,
+    parent_id: Option<CommentId>,
     ip: Option<IpAddr>,
     guards: &Guards,
     now: i64,
@@ -265,11 +265,11 @@ async fn load_context(
                 None => None,
             };
             let history = if proven {
-                history_from(db::comments::history(conn, user_id, email.as_deref())?)
+                db::comments::history(conn, user_id, email.as_deref())?
             } else {
-                History::default()
+                StatusCounts::default()
             };
-            let ban = bans::find_active(conn, user_id, email.as_deref(), ip)?;
+            let ban = db::bans::find_active(conn, user_id, email.as_deref(), ip, now)?;
             if ban.as_ref().is_none_or(|b| b.shadow) {
                 // Fail fast on what the transaction will decide anyway.
                 guards.peek(conn, article.as_ref().map(|a| a.id), now)?;
@@ -290,7 +290,7 @@ fn check(
     settings: &Settings,
     context: &Context,
     hint: &Hint,
-    parent_id: Option<i64>,
+    parent_id: Option<CommentId>,
     now: i64,
 ) -> Result<(), CommentError> {
     if let Some(ban) = context.ban.as_ref().filter(|b| !b.shadow) {
@@ -307,7 +307,7 @@ fn check(
     }
     if let Some(id) = parent_id {
         let belongs = matches!((&context.parent, &context.article), (Some(p), Some(a))
-            if p.article_id == a.id && p.status() == CommentStatus::Approved);
+            if p.article_id == a.id && p.status == CommentStatus::Approved);
         if !belongs {
             return Err(ValidationError::new(
                 "parent_id",
@@ -374,7 +374,7 @@ async fn store(
             let comment = db::comments::insert(conn, &new_comment)?;
             let data = webhooks::comment_data(&comment, &article.key);
             let mut queued = hooks.enqueue(conn, webhooks::COMMENT_CREATED, data.clone())?;
-            match comment.status() {
+            match comment.status {
                 CommentStatus::Pending => {
                     queued += hooks.enqueue(conn, webhooks::COMMENT_HELD, data)?
                 }
@@ -388,21 +388,6 @@ async fn store(
             Ok((comment, article, queued))
         })
         .await
-}
-
-/// Counts per status into a [`History`].
-pub(super) fn history_from(rows: Vec<(String, i64)>) -> History {
-    let mut history = History::default();
-    for (status, count) in rows {
-        match status.parse::<CommentStatus>() {
-            Ok(CommentStatus::Approved) => history.approved = count,
-            Ok(CommentStatus::Pending) => history.pending = count,
-            Ok(CommentStatus::Spam) => history.spam = count,
-            Ok(CommentStatus::Trash) => history.trash = count,
-            _ => {}
-        }
-    }
-    history
 }
 
 pub(super) fn resolve_author(
@@ -425,7 +410,7 @@ pub(super) fn resolve_author(
             user_id: Some(user.id),
             account: Some(AccountFacts {
                 id: user.id,
-                role: user.role.as_str().to_string(),
+                role: user.role,
                 trusted,
                 created_at: user.created_at,
             }),
@@ -549,7 +534,7 @@ pub(super) fn bounded(value: &str) -> String {
 }
 
 /// Rebuilds the candidate a stored comment was (or would now be) scored as.
-pub fn candidate_from(comment: &Comment, article: &Article, history: History) -> Candidate {
+pub fn candidate_from(comment: &Comment, article: &Article, history: StatusCounts) -> Candidate {
     Candidate {
         body: comment.body.clone(),
         author_name: comment.author_name.clone(),

@@ -7,7 +7,7 @@ use crate::cache::PublicCache;
 use crate::config::Settings;
 use crate::db::models::{Article, Comment};
 use crate::db::{self, Db};
-use crate::domain::{ArticleKey, ValidationError};
+use crate::domain::{ArticleKey, CommentId, ValidationError};
 
 pub use crate::db::comments::Order;
 
@@ -31,7 +31,7 @@ pub struct PageRequest {
     pub order: Order,
     pub limit: u32,
     /// The last id of the previous page.
-    pub after: Option<i64>,
+    pub after: Option<CommentId>,
 }
 
 impl PageRequest {
@@ -101,10 +101,10 @@ pub async fn public_page(
 }
 
 /// Cursors are opaque to clients; today they hold the last id seen.
-fn parse_cursor(raw: &str) -> Result<i64, CommentError> {
-    raw.parse::<i64>()
+fn parse_cursor(raw: &str) -> Result<CommentId, CommentError> {
+    raw.parse::<u64>()
         .ok()
-        .filter(|id| *id >= 0)
+        .and_then(|_| raw.parse::<CommentId>().ok())
         .ok_or_else(|| ValidationError::new("cursor", "is not a cursor this server issued").into())
 }
 

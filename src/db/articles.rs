@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use super::models::{Article, ArticleUpdate, NewArticle};
 use super::schema::{articles, comments};
 use super::AnyConnection;
-use crate::domain::CommentStatus;
+use crate::domain::{ArticleId, CommentStatus};
 
 pub fn find_by_key(conn: &mut AnyConnection, key: &str) -> QueryResult<Option<Article>> {
     articles::table
@@ -15,7 +15,7 @@ pub fn find_by_key(conn: &mut AnyConnection, key: &str) -> QueryResult<Option<Ar
         .optional()
 }
 
-pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<Article>> {
+pub fn find(conn: &mut AnyConnection, id: ArticleId) -> QueryResult<Option<Article>> {
     articles::table
         .find(id)
         .select(Article::as_select())
@@ -48,7 +48,11 @@ pub fn find_or_insert(
     }
 }
 
-pub fn update(conn: &mut AnyConnection, id: i64, changes: &ArticleUpdate) -> QueryResult<Article> {
+pub fn update(
+    conn: &mut AnyConnection,
+    id: ArticleId,
+    changes: &ArticleUpdate,
+) -> QueryResult<Article> {
     diesel::update(articles::table.find(id))
         .set(changes)
         .get_result::<Article>(conn)
@@ -64,7 +68,7 @@ pub fn approved_counts(
         .left_join(
             comments::table.on(comments::article_id
                 .eq(articles::id)
-                .and(comments::status.eq(CommentStatus::Approved.as_str()))),
+                .and(comments::status.eq(CommentStatus::Approved))),
         )
         .filter(articles::key.eq_any(keys))
         .group_by(articles::key)
@@ -72,15 +76,15 @@ pub fn approved_counts(
         .load(conn)
 }
 
-pub fn approved_count(conn: &mut AnyConnection, article_id: i64) -> QueryResult<i64> {
+pub fn approved_count(conn: &mut AnyConnection, article_id: ArticleId) -> QueryResult<i64> {
     comments::table
         .filter(comments::article_id.eq(article_id))
-        .filter(comments::status.eq(CommentStatus::Approved.as_str()))
+        .filter(comments::status.eq(CommentStatus::Approved))
         .count()
         .get_result(conn)
 }
 
-pub fn find_many(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<Article>> {
+pub fn find_many(conn: &mut AnyConnection, ids: &[ArticleId]) -> QueryResult<Vec<Article>> {
     articles::table
         .filter(articles::id.eq_any(ids))
         .select(Article::as_select())

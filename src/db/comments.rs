@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use super::models::{Article, Comment, NewComment};
 use super::schema::{articles, commenter_stats, comments, comments_search};
 use super::{AnyConnection, Backend};
-use crate::domain::CommentStatus;
+use crate::domain::{ArticleId, CommentId, CommentStatus, StatusCounts, UserId};
 
 pub fn insert(conn: &mut AnyConnection, new: &NewComment) -> QueryResult<Comment> {
     diesel::insert_into(comments::table)
@@ -13,7 +13,7 @@ pub fn insert(conn: &mut AnyConnection, new: &NewComment) -> QueryResult<Comment
         .get_result::<Comment>(conn)
 }
 
-pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<Comment>> {
+pub fn find(conn: &mut AnyConnection, id: CommentId) -> QueryResult<Option<Comment>> {
     comments::table
         .find(id)
         .select(Comment::as_select())
@@ -33,9 +33,9 @@ pub enum Order {
 /// previous page, so each page costs the same however deep it is.
 pub fn public_page(
     conn: &mut AnyConnection,
-    article_id: i64,
+    article_id: ArticleId,
     order: Order,
-    after: Option<i64>,
+    after: Option<CommentId>,
     limit: i64,
 ) -> QueryResult<Vec<Comment>> {
     let replies = diesel::alias!(comments as replies);
@@ -46,18 +46,19 @@ pub fn public_page(
                     .field(comments::parent_id)
                     .eq(comments::id.nullable()),
             )
-            .filter(replies.field(comments::status).eq_any([
-                CommentStatus::Approved.as_str(),
-                CommentStatus::Deleted.as_str(),
-            ])),
+            .filter(
+                replies
+                    .field(comments::status)
+                    .eq_any([CommentStatus::Approved, CommentStatus::Deleted]),
+            ),
     );
     let mut query = comments::table
         .filter(comments::article_id.eq(article_id))
         .filter(
             comments::status
-                .eq(CommentStatus::Approved.as_str())
+                .eq(CommentStatus::Approved)
                 .or(comments::status
-                    .eq(CommentStatus::Deleted.as_str())
+                    .eq(CommentStatus::Deleted)
                     .and(has_public_reply)),
         )
         .select(Comment::as_select())
@@ -94,7 +95,7 @@ pub fn update_body(
     current: &Comment,
     update: &BodyUpdate<'_>,
 ) -> QueryResult<Option<Comment>> {
-    let status_changed_at = if current.status() == update.status {
+    let status_changed_at = if current.status == update.status {
         current.status_changed_at
     } else {
         update.at
@@ -108,7 +109,7 @@ pub fn update_body(
         comments::body.eq(update.body),
         comments::html.eq(update.html),
         comments::fingerprint.eq(update.fingerprint),
-        comments::status.eq(update.status.as_str()),
+        comments::status.eq(update.status),
         comments::edited_at.eq(update.at),
         comments::status_changed_at.eq(status_changed_at),
         comments::spam_score.eq(update.spam_score),
@@ -121,10 +122,10 @@ pub fn update_body(
 
 /// Marks a comment deleted and erases what it said. The row stays, so
 /// replies keep their parent and the thread its shape.
-pub fn mark_deleted(conn: &mut AnyConnection, id: i64, now: i64) -> QueryResult<usize> {
+pub fn mark_deleted(conn: &mut AnyConnection, id: CommentId, now: i64) -> QueryResult<usize> {
     diesel::update(comments::table.find(id))
         .set((
-            comments::status.eq(CommentStatus::Deleted.as_str()),
+            comments::status.eq(CommentStatus::Deleted),
             comments::body.eq(""),
             comments::html.eq(""),
             comments::edit_token_hash.eq(None::<String>),
@@ -138,7 +139,7 @@ pub fn mark_deleted(conn: &mut AnyConnection, id: i64, now: i64) -> QueryResult<
 /// account, by email for a guest, by name for a guest who gave no email.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Writer {
-    Account(i64),
+    Account(UserId),
     Guest(String),
     Anonymous(String),
 }
@@ -148,14 +149,14 @@ pub enum Writer {
 pub struct DuplicateProbe {
     pub fingerprint: String,
     /// `None` when the comment creates its article.
-    pub article_id: Option<i64>,
+    pub article_id: Option<ArticleId>,
     pub writer: Writer,
     pub ip: Option<String>,
     /// Also a duplicate: the same text by the same writer, or from the same
     /// address, on any article since this time.
     pub across_articles_since: Option<i64>,
     /// An edit is no duplicate of the comment it edits.
-    pub except_id: Option<i64>,
+    pub except_id: Option<CommentId>,
 }
 
 /// Whether a comment other than `except_id`, not deleted, with the same
@@ -175,8 +176,8 @@ pub fn duplicate_exists(conn: &mut AnyConnection, probe: &DuplicateProbe) -> Que
     let same_text = || {
         let query = comments::table
             .filter(comments::fingerprint.eq(probe.fingerprint.clone()))
-            .filter(comments::status.ne(CommentStatus::Deleted.as_str()))
-            .filter(comments::id.ne(probe.except_id.unwrap_or(0)))
+            .filter(comments::status.ne(CommentStatus::Deleted))
+            .filter(comments::id.ne(probe.except_id.unwrap_or(CommentId(0))))
             .select(comments::id)
             .into_boxed();
         let user_id = comments::user_id + 0_i64;
@@ -216,8 +217,8 @@ pub fn duplicate_exists(conn: &mut AnyConnection, probe: &DuplicateProbe) -> Que
     };
     let from_address = comments::table
         .filter(comments::fingerprint.eq(probe.fingerprint.clone()))
-        .filter(comments::status.ne(CommentStatus::Deleted.as_str()))
-        .filter(comments::id.ne(probe.except_id.unwrap_or(0)))
+        .filter(comments::status.ne(CommentStatus::Deleted))
+        .filter(comments::id.ne(probe.except_id.unwrap_or(CommentId(0))))
         .filter(comments::created_at.ge(since))
         .filter(comments::ip.concat("").eq(ip))
         .select(comments::id)
@@ -230,20 +231,24 @@ pub fn duplicate_exists(conn: &mut AnyConnection, probe: &DuplicateProbe) -> Que
 /// order from `after`: `(id, body)`.
 pub fn without_fingerprint(
     conn: &mut AnyConnection,
-    after: i64,
+    after: CommentId,
     limit: i64,
-) -> QueryResult<Vec<(i64, String)>> {
+) -> QueryResult<Vec<(CommentId, String)>> {
     comments::table
         .filter(comments::id.gt(after))
         .filter(comments::fingerprint.is_null())
-        .filter(comments::status.ne(CommentStatus::Deleted.as_str()))
+        .filter(comments::status.ne(CommentStatus::Deleted))
         .order(comments::id.asc())
         .select((comments::id, comments::body))
         .limit(limit)
         .load(conn)
 }
 
-pub fn set_fingerprint(conn: &mut AnyConnection, id: i64, fingerprint: &str) -> QueryResult<usize> {
+pub fn set_fingerprint(
+    conn: &mut AnyConnection,
+    id: CommentId,
+    fingerprint: &str,
+) -> QueryResult<usize> {
     diesel::update(comments::table.find(id))
         .set(comments::fingerprint.eq(fingerprint))
         .execute(conn)
@@ -253,24 +258,19 @@ pub fn set_fingerprint(conn: &mut AnyConnection, id: i64, fingerprint: &str) -> 
 /// by email for a guest (one lookup in the stats the triggers keep).
 pub fn history(
     conn: &mut AnyConnection,
-    user_id: Option<i64>,
+    user_id: Option<UserId>,
     email: Option<&str>,
-) -> QueryResult<Vec<(String, i64)>> {
+) -> QueryResult<StatusCounts> {
     let Some(key) = author_key(user_id, email) else {
-        return Ok(Vec::new());
+        return Ok(StatusCounts::default());
     };
-    let stats = commenter_stats::table
+    Ok(commenter_stats::table
         .find(key)
         .select(CommenterStats::as_select())
         .first(conn)
         .optional()?
-        .unwrap_or_default();
-    Ok(vec![
-        (CommentStatus::Approved.as_str().to_string(), stats.approved),
-        (CommentStatus::Pending.as_str().to_string(), stats.pending),
-        (CommentStatus::Spam.as_str().to_string(), stats.spam),
-        (CommentStatus::Trash.as_str().to_string(), stats.trash),
-    ])
+        .map(|stats| stats.counts())
+        .unwrap_or_default())
 }
 
 diesel::define_sql_function! {
@@ -281,7 +281,7 @@ diesel::define_sql_function! {
 /// Who a moderator is looking for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthorFilter {
-    User(i64),
+    User(UserId),
     Email(String),
     Ip(String),
 }
@@ -290,12 +290,12 @@ pub enum AuthorFilter {
 #[derive(Debug, Clone)]
 pub struct QueueQuery {
     pub status: CommentStatus,
-    pub article_id: Option<i64>,
+    pub article_id: Option<ArticleId>,
     pub author: Option<AuthorFilter>,
     /// Lower-cased text to find in the body or author fields.
     pub search: Option<String>,
     pub order: Order,
-    pub after: Option<i64>,
+    pub after: Option<CommentId>,
     pub limit: i64,
 }
 
@@ -393,8 +393,8 @@ fn indexed_ids(
     conn: &mut AnyConnection,
     phrase: &str,
     order: Order,
-    bound: Option<i64>,
-) -> QueryResult<Vec<i64>> {
+    bound: Option<CommentId>,
+) -> QueryResult<Vec<CommentId>> {
     let mut query = comments_search::table
         .select(comments_search::rowid)
         .filter(Match::new(
@@ -419,9 +419,9 @@ fn indexed_ids(
 enum Narrowing {
     None,
     /// Rows up to this id in the page's order (the last of the window).
-    Window(i64),
+    Window(CommentId),
     /// Rows among these ids (found by the trigram index).
-    Ids(Vec<i64>),
+    Ids(Vec<CommentId>),
 }
 
 type AnyBackend = <AnyConnection as diesel::Connection>::Backend;
@@ -439,7 +439,7 @@ type QueueQueryOf<'a> = diesel::dsl::IntoBoxed<
 fn queue_query(q: &QueueQuery, narrowing: Narrowing) -> QueueQueryOf<'_> {
     let mut query = comments::table
         .inner_join(articles::table)
-        .filter(comments::status.eq(q.status.as_str()))
+        .filter(comments::status.eq(q.status))
         .into_boxed();
     if let Some(article_id) = q.article_id {
         query = query.filter(comments::article_id.eq(article_id));
@@ -501,7 +501,7 @@ fn load_queue(
 /// The id of the last row of the search window: the queue's rows past the
 /// cursor, in the page's order, without the search. `None` when there are
 /// fewer rows than the window holds.
-fn queue_window_edge(conn: &mut AnyConnection, q: &QueueQuery) -> QueryResult<Option<i64>> {
+fn queue_window_edge(conn: &mut AnyConnection, q: &QueueQuery) -> QueryResult<Option<CommentId>> {
     let unsearched = QueueQuery {
         search: None,
         ..q.clone()
@@ -514,51 +514,10 @@ fn queue_window_edge(conn: &mut AnyConnection, q: &QueueQuery) -> QueryResult<Op
         .optional()
 }
 
-/// Rows of `(author key, status, count, first and last comment time)`.
-pub type StatusCounts<K> = Vec<(Option<K>, String, i64, Option<i64>, Option<i64>)>;
-
-/// Per account: `(user_id, status, count, first, last)`.
-pub fn history_of_users(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<StatusCounts<i64>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    comments::table
-        .filter(comments::user_id.eq_any(ids))
-        .group_by((comments::user_id, comments::status))
-        .select((
-            comments::user_id,
-            comments::status,
-            diesel::dsl::count_star(),
-            diesel::dsl::min(comments::created_at),
-            diesel::dsl::max(comments::created_at),
-        ))
-        .load(conn)
-}
-
-/// Per guest email: `(email, status, count, first, last)`.
-pub fn history_of_emails(
-    conn: &mut AnyConnection,
-    emails: &[String],
-) -> QueryResult<StatusCounts<String>> {
-    if emails.is_empty() {
-        return Ok(Vec::new());
-    }
-    comments::table
-        .filter(comments::user_id.is_null())
-        .filter(comments::author_email.eq_any(emails))
-        .group_by((comments::author_email, comments::status))
-        .select((
-            comments::author_email,
-            comments::status,
-            diesel::dsl::count_star(),
-            diesel::dsl::min(comments::created_at),
-            diesel::dsl::max(comments::created_at),
-        ))
-        .load(conn)
-}
-
 /// Comment counts per article and status.
-pub fn counts_by_article(conn: &mut AnyConnection) -> QueryResult<Vec<(i64, String, i64)>> {
+pub fn counts_by_article(
+    conn: &mut AnyConnection,
+) -> QueryResult<Vec<(ArticleId, CommentStatus, i64)>> {
     comments::table
         .group_by((comments::article_id, comments::status))
         .select((
@@ -570,7 +529,10 @@ pub fn counts_by_article(conn: &mut AnyConnection) -> QueryResult<Vec<(i64, Stri
 }
 
 /// The ids of comments a commenter posted (by account, email or IP).
-pub fn ids_by_author(conn: &mut AnyConnection, author: &AuthorFilter) -> QueryResult<Vec<i64>> {
+pub fn ids_by_author(
+    conn: &mut AnyConnection,
+    author: &AuthorFilter,
+) -> QueryResult<Vec<CommentId>> {
     let query = comments::table.select(comments::id).into_boxed();
     match author {
         AuthorFilter::User(id) => query.filter(comments::user_id.eq(*id)).load(conn),
@@ -583,14 +545,14 @@ pub fn ids_by_author(conn: &mut AnyConnection, author: &AuthorFilter) -> QueryRe
 
 /// Every comment with an IP address, as `(id, ip)` (for matching IP ranges,
 /// which SQL cannot do portably).
-pub fn ids_with_ip(conn: &mut AnyConnection) -> QueryResult<Vec<(i64, Option<String>)>> {
+pub fn ids_with_ip(conn: &mut AnyConnection) -> QueryResult<Vec<(CommentId, Option<String>)>> {
     comments::table
         .filter(comments::ip.is_not_null())
         .select((comments::id, comments::ip))
         .load(conn)
 }
 
-pub fn find_many(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<Comment>> {
+pub fn find_many(conn: &mut AnyConnection, ids: &[CommentId]) -> QueryResult<Vec<Comment>> {
     comments::table
         .filter(comments::id.eq_any(ids))
         .order(comments::id.asc())
@@ -607,7 +569,7 @@ pub fn guests(
 ) -> QueryResult<
     Vec<(
         Option<String>,
-        String,
+        CommentStatus,
         i64,
         Option<i64>,
         Option<i64>,
@@ -641,7 +603,7 @@ pub fn guests(
 }
 
 /// All of an account's comments, oldest first (for the data export).
-pub fn by_user(conn: &mut AnyConnection, user_id: i64) -> QueryResult<Vec<(Comment, Article)>> {
+pub fn by_user(conn: &mut AnyConnection, user_id: UserId) -> QueryResult<Vec<(Comment, Article)>> {
     comments::table
         .inner_join(articles::table)
         .filter(comments::user_id.eq(user_id))
@@ -651,7 +613,7 @@ pub fn by_user(conn: &mut AnyConnection, user_id: i64) -> QueryResult<Vec<(Comme
 }
 
 /// Removes the author's identity from their comments, keeping the text.
-pub fn anonymize_user(conn: &mut AnyConnection, user_id: i64, now: i64) -> QueryResult<usize> {
+pub fn anonymize_user(conn: &mut AnyConnection, user_id: UserId, now: i64) -> QueryResult<usize> {
     diesel::update(comments::table.filter(comments::user_id.eq(user_id)))
         .set((
             comments::user_id.eq(None::<i64>),
@@ -671,12 +633,12 @@ pub fn anonymize_user(conn: &mut AnyConnection, user_id: i64, now: i64) -> Query
 /// stay as placeholders) and removes their identity.
 pub fn delete_user_comments(
     conn: &mut AnyConnection,
-    user_id: i64,
+    user_id: UserId,
     now: i64,
 ) -> QueryResult<usize> {
     diesel::update(comments::table.filter(comments::user_id.eq(user_id)))
         .set((
-            comments::status.eq(CommentStatus::Deleted.as_str()),
+            comments::status.eq(CommentStatus::Deleted),
             comments::body.eq(""),
             comments::html.eq(""),
             comments::spam_report.eq(None::<String>),
@@ -695,7 +657,7 @@ pub fn purge_status(
 ) -> QueryResult<usize> {
     diesel::delete(
         comments::table
-            .filter(comments::status.eq(status.as_str()))
+            .filter(comments::status.eq(status))
             .filter(comments::status_changed_at.lt(before)),
     )
     .execute(conn)
@@ -723,11 +685,12 @@ pub fn erase_client_data(conn: &mut AnyConnection, before: i64) -> QueryResult<u
 }
 
 /// Comment counts per status, across all articles.
-pub fn counts_by_status(conn: &mut AnyConnection) -> QueryResult<Vec<(String, i64)>> {
+pub fn counts_by_status(conn: &mut AnyConnection) -> QueryResult<StatusCounts> {
     comments::table
         .group_by(comments::status)
         .select((comments::status, diesel::dsl::count_star()))
         .load(conn)
+        .map(StatusCounts::from_rows)
 }
 
 /// A commenter's counts by status, kept by triggers (see the
@@ -745,9 +708,21 @@ pub struct CommenterStats {
     pub last_seen: i64,
 }
 
+impl CommenterStats {
+    pub fn counts(&self) -> StatusCounts {
+        StatusCounts {
+            pending: self.pending,
+            approved: self.approved,
+            spam: self.spam,
+            trash: self.trash,
+            deleted: self.deleted,
+        }
+    }
+}
+
 /// The key a commenter's stats are kept under: their account, or their
 /// email as a guest; `None` for an anonymous guest.
-pub fn author_key(user_id: Option<i64>, email: Option<&str>) -> Option<String> {
+pub fn author_key(user_id: Option<UserId>, email: Option<&str>) -> Option<String> {
     match (user_id, email) {
         (Some(id), _) => Some(format!("u:{id}")),
         (None, Some(email)) => Some(format!("e:{email}")),
@@ -774,7 +749,7 @@ mod tests {
     use crate::db::models::NewArticle;
     use crate::db::{run_migrations, ConnectionManager, DatabaseUrl};
 
-    fn comment(article_id: i64, n: usize, body: String, status: CommentStatus) -> NewComment {
+    fn comment(article_id: ArticleId, n: usize, body: String, status: CommentStatus) -> NewComment {
         NewComment {
             article_id,
             parent_id: None,
@@ -785,7 +760,7 @@ mod tests {
             fingerprint: None,
             html: body.clone(),
             body,
-            status: status.as_str().to_string(),
+            status,
             edit_token_hash: None,
             ip: None,
             user_agent: None,
@@ -828,13 +803,13 @@ mod tests {
             }
         });
         for writer in [
-            Writer::Account(7),
+            Writer::Account(UserId(7)),
             Writer::Guest("a@example.com".into()),
             Writer::Anonymous("Someone".into()),
         ] {
             let probe = DuplicateProbe {
                 fingerprint: "abc".into(),
-                article_id: Some(1),
+                article_id: Some(ArticleId(1)),
                 writer,
                 ip: Some("192.0.2.1".into()),
                 across_articles_since: Some(0),
@@ -859,12 +834,12 @@ mod tests {
     }
 
     /// The queue's matches for `text`, found by reading every row.
-    fn every_match(conn: &mut AnyConnection, status: CommentStatus, text: &str) -> Vec<i64> {
+    fn every_match(conn: &mut AnyConnection, status: CommentStatus, text: &str) -> Vec<CommentId> {
         comments::table
-            .filter(comments::status.eq(status.as_str()))
+            .filter(comments::status.eq(status))
             .select((comments::id, comments::body, comments::author_name))
             .order(comments::id.desc())
-            .load::<(i64, String, String)>(conn)
+            .load::<(CommentId, String, String)>(conn)
             .unwrap()
             .into_iter()
             .filter(|(_, body, name)| {

@@ -7,6 +7,7 @@
 
 pub mod articles;
 pub mod backup;
+pub mod bans;
 pub mod comments;
 mod connection;
 pub mod keys;
@@ -263,9 +264,7 @@ fn lock_id(key: &str) -> i64 {
 }
 
 /// Milliseconds since the Unix epoch: how every time is stored.
-pub fn now_millis() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
+pub use crate::domain::now_millis;
 
 /// Whether a diesel error is a unique-constraint violation (a conflict the
 /// caller should answer with 409, not a failure).

@@ -4,27 +4,19 @@
 use diesel::prelude::*;
 
 use super::schema::{articles, comments, sessions, users};
-use crate::domain::{CommentStatus, Role};
+use crate::domain::{ArticleId, CommentId, CommentStatus, Role, SessionId, UserId, Verdict};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users)]
 pub struct User {
-    pub id: i64,
+    pub id: UserId,
     pub email: String,
     pub name: String,
     pub password_hash: String,
-    pub role: String,
+    pub role: Role,
     pub trusted: bool,
     pub created_at: i64,
     pub updated_at: i64,
-}
-
-impl User {
-    /// The stored role; a value the schema's CHECK allows always parses, and
-    /// anything else is treated as the least powerful role.
-    pub fn role(&self) -> Role {
-        self.role.parse().unwrap_or(Role::Commenter)
-    }
 }
 
 #[derive(Debug, Insertable)]
@@ -33,7 +25,7 @@ pub struct NewUser<'a> {
     pub email: &'a str,
     pub name: &'a str,
     pub password_hash: &'a str,
-    pub role: &'a str,
+    pub role: Role,
     pub trusted: bool,
     pub created_at: i64,
     pub updated_at: i64,
@@ -42,8 +34,8 @@ pub struct NewUser<'a> {
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = sessions)]
 pub struct Session {
-    pub id: i64,
-    pub user_id: i64,
+    pub id: SessionId,
+    pub user_id: UserId,
     pub token_hash: String,
     pub created_at: i64,
     pub expires_at: i64,
@@ -52,7 +44,7 @@ pub struct Session {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = sessions)]
 pub struct NewSession<'a> {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub token_hash: &'a str,
     pub created_at: i64,
     pub expires_at: i64,
@@ -61,7 +53,7 @@ pub struct NewSession<'a> {
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = articles)]
 pub struct Article {
-    pub id: i64,
+    pub id: ArticleId,
     pub key: String,
     pub title: Option<String>,
     pub url: Option<String>,
@@ -95,16 +87,16 @@ pub struct ArticleUpdate {
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = comments)]
 pub struct Comment {
-    pub id: i64,
-    pub article_id: i64,
-    pub parent_id: Option<i64>,
-    pub user_id: Option<i64>,
+    pub id: CommentId,
+    pub article_id: ArticleId,
+    pub parent_id: Option<CommentId>,
+    pub user_id: Option<UserId>,
     pub author_name: String,
     pub author_email: Option<String>,
     pub author_url: Option<String>,
     pub body: String,
     pub html: String,
-    pub status: String,
+    pub status: CommentStatus,
     pub edit_token_hash: Option<String>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
@@ -115,30 +107,23 @@ pub struct Comment {
     pub version: i64,
     pub spam_score: Option<f64>,
     pub spam_report: Option<String>,
-    pub verdict: Option<String>,
+    pub verdict: Option<Verdict>,
     pub learned_text: Option<String>,
     pub fingerprint: Option<String>,
-}
-
-impl Comment {
-    /// The stored status; the schema's CHECK keeps it one of the five.
-    pub fn status(&self) -> CommentStatus {
-        self.status.parse().unwrap_or(CommentStatus::Pending)
-    }
 }
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = comments)]
 pub struct NewComment {
-    pub article_id: i64,
-    pub parent_id: Option<i64>,
-    pub user_id: Option<i64>,
+    pub article_id: ArticleId,
+    pub parent_id: Option<CommentId>,
+    pub user_id: Option<UserId>,
     pub author_name: String,
     pub author_email: Option<String>,
     pub author_url: Option<String>,
     pub body: String,
     pub html: String,
-    pub status: String,
+    pub status: CommentStatus,
     pub edit_token_hash: Option<String>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,

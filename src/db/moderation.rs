@@ -3,19 +3,19 @@
 use diesel::prelude::*;
 
 use super::models::Comment;
-use super::schema::{bans, comments, moderation_log};
+use super::schema::{comments, moderation_log};
 use super::AnyConnection;
-use crate::domain::CommentStatus;
+use crate::domain::{CommentId, CommentStatus, LogAction, LogEntryId, UserId, Verdict};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = moderation_log)]
 pub struct LogEntry {
-    pub id: i64,
-    pub comment_id: Option<i64>,
-    pub moderator_id: Option<i64>,
-    pub action: String,
-    pub from_status: Option<String>,
-    pub to_status: Option<String>,
+    pub id: LogEntryId,
+    pub comment_id: Option<CommentId>,
+    pub moderator_id: Option<UserId>,
+    pub action: LogAction,
+    pub from_status: Option<CommentStatus>,
+    pub to_status: Option<CommentStatus>,
     pub reason: Option<String>,
     pub subject: Option<String>,
     pub created_at: i64,
@@ -24,11 +24,11 @@ pub struct LogEntry {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = moderation_log)]
 pub struct NewLogEntry<'a> {
-    pub comment_id: Option<i64>,
-    pub moderator_id: Option<i64>,
-    pub action: &'a str,
-    pub from_status: Option<&'a str>,
-    pub to_status: Option<&'a str>,
+    pub comment_id: Option<CommentId>,
+    pub moderator_id: Option<UserId>,
+    pub action: LogAction,
+    pub from_status: Option<CommentStatus>,
+    pub to_status: Option<CommentStatus>,
     pub reason: Option<&'a str>,
     pub subject: Option<&'a str>,
     pub created_at: i64,
@@ -44,9 +44,9 @@ pub fn log(conn: &mut AnyConnection, entry: &NewLogEntry<'_>) -> QueryResult<usi
 /// previous page.
 pub fn log_page(
     conn: &mut AnyConnection,
-    moderator: Option<i64>,
-    comment: Option<i64>,
-    before: Option<i64>,
+    moderator: Option<UserId>,
+    comment: Option<CommentId>,
+    before: Option<LogEntryId>,
     limit: i64,
 ) -> QueryResult<Vec<LogEntry>> {
     let mut query = moderation_log::table
@@ -67,7 +67,10 @@ pub fn log_page(
 }
 
 /// Every logged decision about one comment, oldest first.
-pub fn log_for_comment(conn: &mut AnyConnection, comment_id: i64) -> QueryResult<Vec<LogEntry>> {
+pub fn log_for_comment(
+    conn: &mut AnyConnection,
+    comment_id: CommentId,
+) -> QueryResult<Vec<LogEntry>> {
     moderation_log::table
         .filter(moderation_log::comment_id.eq(comment_id))
         .order(moderation_log::id.asc())
@@ -78,14 +81,14 @@ pub fn log_for_comment(conn: &mut AnyConnection, comment_id: i64) -> QueryResult
 /// The status a comment had before it was last put in the trash.
 pub fn status_before_trash(
     conn: &mut AnyConnection,
-    comment_id: i64,
-) -> QueryResult<Option<String>> {
+    comment_id: CommentId,
+) -> QueryResult<Option<CommentStatus>> {
     moderation_log::table
         .filter(moderation_log::comment_id.eq(comment_id))
-        .filter(moderation_log::to_status.eq(CommentStatus::Trash.as_str()))
+        .filter(moderation_log::to_status.eq(CommentStatus::Trash))
         .order(moderation_log::id.desc())
         .select(moderation_log::from_status)
-        .first::<Option<String>>(conn)
+        .first::<Option<CommentStatus>>(conn)
         .optional()
         .map(Option::flatten)
 }
@@ -97,7 +100,7 @@ pub fn set_status(
     conn: &mut AnyConnection,
     current: &Comment,
     to: CommentStatus,
-    verdict: Option<(&str, &str)>,
+    verdict: Option<(Verdict, &str)>,
     now: i64,
 ) -> QueryResult<Option<Comment>> {
     let target = comments::table
@@ -105,11 +108,11 @@ pub fn set_status(
         .filter(comments::version.eq(current.version));
     let (verdict, learned_text) = match verdict {
         Some((v, text)) => (Some(v), Some(text)),
-        None => (current.verdict.as_deref(), current.learned_text.as_deref()),
+        None => (current.verdict, current.learned_text.as_deref()),
     };
     diesel::update(target)
         .set((
-            comments::status.eq(to.as_str()),
+            comments::status.eq(to),
             comments::status_changed_at.eq(now),
             comments::verdict.eq(verdict),
             comments::learned_text.eq(learned_text),
@@ -117,67 +120,4 @@ pub fn set_status(
         ))
         .get_result::<Comment>(conn)
         .optional()
-}
-
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = bans)]
-pub struct Ban {
-    pub id: i64,
-    pub kind: String,
-    pub value: String,
-    pub shadow: bool,
-    pub reason: Option<String>,
-    pub expires_at: Option<i64>,
-    pub created_by: Option<i64>,
-    pub created_at: i64,
-    pub lifted_at: Option<i64>,
-    pub lifted_by: Option<i64>,
-}
-
-#[derive(Debug, Insertable)]
-#[diesel(table_name = bans)]
-pub struct NewBan<'a> {
-    pub kind: &'a str,
-    pub value: &'a str,
-    pub shadow: bool,
-    pub reason: Option<&'a str>,
-    pub expires_at: Option<i64>,
-    pub created_by: Option<i64>,
-    pub created_at: i64,
-}
-
-pub fn insert_ban(conn: &mut AnyConnection, new: &NewBan<'_>) -> QueryResult<Ban> {
-    diesel::insert_into(bans::table)
-        .values(new)
-        .get_result::<Ban>(conn)
-}
-
-/// Bans in force at `now`.
-pub fn active_bans(conn: &mut AnyConnection, now: i64) -> QueryResult<Vec<Ban>> {
-    bans::table
-        .filter(bans::lifted_at.is_null())
-        .filter(bans::expires_at.is_null().or(bans::expires_at.gt(now)))
-        .order(bans::id.asc())
-        .select(Ban::as_select())
-        .load(conn)
-}
-
-/// Every ban, newest first (lifted and expired ones included).
-pub fn all_bans(conn: &mut AnyConnection, limit: i64) -> QueryResult<Vec<Ban>> {
-    bans::table
-        .order(bans::id.desc())
-        .limit(limit)
-        .select(Ban::as_select())
-        .load(conn)
-}
-
-pub fn lift_ban(conn: &mut AnyConnection, id: i64, by: i64, now: i64) -> QueryResult<Option<Ban>> {
-    diesel::update(
-        bans::table
-            .filter(bans::id.eq(id))
-            .filter(bans::lifted_at.is_null()),
-    )
-    .set((bans::lifted_at.eq(now), bans::lifted_by.eq(by)))
-    .get_result::<Ban>(conn)
-    .optional()
 }

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::{spam_features, spam_globals, spam_state, spam_words};
 use super::{AnyConnection, Backend};
+use crate::domain::{WordId, WordKind, WordList};
 
 pub const WORDLISTS: &str = "wordlists";
 pub const MODEL: &str = "model";
@@ -12,9 +13,9 @@ pub const MODEL: &str = "model";
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = spam_words)]
 pub struct WordRow {
-    pub id: i64,
-    pub list: String,
-    pub kind: String,
+    pub id: WordId,
+    pub list: WordList,
+    pub kind: WordKind,
     pub pattern: String,
     pub note: Option<String>,
     pub created_at: i64,
@@ -23,8 +24,8 @@ pub struct WordRow {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = spam_words)]
 pub struct NewWord<'a> {
-    pub list: &'a str,
-    pub kind: &'a str,
+    pub list: WordList,
+    pub kind: WordKind,
     pub pattern: &'a str,
     pub note: Option<&'a str>,
     pub created_at: i64,
@@ -43,7 +44,7 @@ pub fn insert_word(conn: &mut AnyConnection, new: &NewWord<'_>) -> QueryResult<W
         .get_result::<WordRow>(conn)
 }
 
-pub fn delete_word(conn: &mut AnyConnection, id: i64) -> QueryResult<usize> {
+pub fn delete_word(conn: &mut AnyConnection, id: WordId) -> QueryResult<usize> {
     diesel::delete(spam_words::table.find(id)).execute(conn)
 }
 

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use super::models::{NewSession, NewUser, Session, User};
 use super::schema::{sessions, users};
 use super::AnyConnection;
+use crate::domain::{Role, UserId};
 
 pub fn insert(conn: &mut AnyConnection, new: &NewUser<'_>) -> QueryResult<User> {
     diesel::insert_into(users::table)
@@ -20,7 +21,7 @@ pub fn find_by_email(conn: &mut AnyConnection, email: &str) -> QueryResult<Optio
         .optional()
 }
 
-pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<User>> {
+pub fn find(conn: &mut AnyConnection, id: UserId) -> QueryResult<Option<User>> {
     users::table
         .find(id)
         .select(User::as_select())
@@ -30,7 +31,7 @@ pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<User>> {
 
 pub fn set_password_hash(
     conn: &mut AnyConnection,
-    id: i64,
+    id: UserId,
     hash: &str,
     now: i64,
 ) -> QueryResult<usize> {
@@ -94,7 +95,7 @@ pub fn search(
 
 pub fn set_trusted(
     conn: &mut AnyConnection,
-    id: i64,
+    id: UserId,
     trusted: bool,
     now: i64,
 ) -> QueryResult<Option<User>> {
@@ -106,8 +107,8 @@ pub fn set_trusted(
 
 pub fn set_role(
     conn: &mut AnyConnection,
-    id: i64,
-    role: &str,
+    id: UserId,
+    role: Role,
     now: i64,
 ) -> QueryResult<Option<User>> {
     diesel::update(users::table.find(id))
@@ -116,18 +117,18 @@ pub fn set_role(
         .optional()
 }
 
-pub fn delete(conn: &mut AnyConnection, id: i64) -> QueryResult<usize> {
+pub fn delete(conn: &mut AnyConnection, id: UserId) -> QueryResult<usize> {
     diesel::delete(users::table.find(id)).execute(conn)
 }
 
-pub fn delete_sessions_of(conn: &mut AnyConnection, user_id: i64) -> QueryResult<usize> {
+pub fn delete_sessions_of(conn: &mut AnyConnection, user_id: UserId) -> QueryResult<usize> {
     diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id))).execute(conn)
 }
 
 /// Ends every session of an account but the one with `keep_hash`.
 pub fn delete_other_sessions(
     conn: &mut AnyConnection,
-    user_id: i64,
+    user_id: UserId,
     keep_hash: &str,
 ) -> QueryResult<usize> {
     diesel::delete(

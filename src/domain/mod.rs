@@ -3,17 +3,25 @@
 //! a `javascript:` author URL.
 
 mod article_key;
+mod counts;
 mod email;
 mod enums;
+mod ids;
 mod password;
 mod text;
+mod time;
 mod web_url;
 
 pub use article_key::ArticleKey;
+pub use counts::StatusCounts;
 pub use email::Email;
-pub use enums::{CommentStatus, Role, UnknownVariant};
+pub use enums::{
+    BanKind, CommentStatus, LogAction, Role, UnknownVariant, Verdict, WordKind, WordList,
+};
+pub use ids::{ArticleId, BanId, CommentId, LogEntryId, SessionId, UserId, WordId};
 pub use password::Password;
 pub use text::{AuthorName, CommentBody, Fingerprint, Title};
+pub use time::{now_millis, timestamp};
 pub use web_url::WebUrl;
 
 /// Why a field was refused; `field` names it as the client sent it

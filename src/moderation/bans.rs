@@ -6,85 +6,20 @@
 use std::net::IpAddr;
 
 use ipnet::IpNet;
-use serde::{Deserialize, Serialize};
 
 use super::decisions::clean_reason;
 use super::ModerationError;
 use crate::auth::{permissions, AuthUser};
 use crate::cache;
+use crate::db::bans::{Ban, NewBan};
 use crate::db::comments::AuthorFilter;
-use crate::db::moderation::{Ban, NewBan, NewLogEntry};
+use crate::db::moderation::NewLogEntry;
 use crate::db::{self, AnyConnection};
-use crate::domain::{CommentStatus, Email, ValidationError};
+use crate::domain::{
+    timestamp, BanId, BanKind, CommentId, CommentStatus, Email, LogAction, UserId, ValidationError,
+};
 use crate::state::AppState;
 use crate::webhooks;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum BanKind {
-    User,
-    Email,
-    Ip,
-}
-
-impl BanKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BanKind::User => "user",
-            BanKind::Email => "email",
-            BanKind::Ip => "ip",
-        }
-    }
-}
-
-/// Bans in force, ready to match commenters against.
-pub struct ActiveBans {
-    bans: Vec<(Ban, Option<IpNet>)>,
-}
-
-impl ActiveBans {
-    pub fn new(bans: Vec<Ban>) -> Self {
-        let bans = bans
-            .into_iter()
-            .map(|b| {
-                let net = (b.kind == "ip")
-                    .then(|| b.value.parse::<IpNet>().ok())
-                    .flatten();
-                (b, net)
-            })
-            .collect();
-        ActiveBans { bans }
-    }
-
-    /// The first ban matching this account, email or address.
-    pub fn find(
-        &self,
-        user_id: Option<i64>,
-        email: Option<&str>,
-        ip: Option<IpAddr>,
-    ) -> Option<&Ban> {
-        self.bans
-            .iter()
-            .find(|(ban, net)| match ban.kind.as_str() {
-                "user" => user_id.is_some_and(|id| ban.value == id.to_string()),
-                "email" => email.is_some_and(|e| ban.value.eq_ignore_ascii_case(e)),
-                "ip" => matches!((net, ip), (Some(net), Some(ip)) if net.contains(&ip)),
-                _ => false,
-            })
-            .map(|(ban, _)| ban)
-    }
-}
-
-/// The ban matching a commenter now, if any (the submission path asks).
-pub fn find_active(
-    conn: &mut AnyConnection,
-    user_id: Option<i64>,
-    email: Option<&str>,
-    ip: Option<IpAddr>,
-) -> Result<Option<Ban>, db::DbError> {
-    let active = ActiveBans::new(db::moderation::active_bans(conn, db::now_millis())?);
-    Ok(active.find(user_id, email, ip).cloned())
-}
 
 /// A ban as the client asks for it.
 pub struct NewBanRequest {
@@ -160,11 +95,6 @@ pub fn expiry(
     Ok(Some(at))
 }
 
-/// Whether a ban is in force at `now`: not lifted, and not expired.
-pub fn is_active(ban: &Ban, now: i64) -> bool {
-    ban.lifted_at.is_none() && ban.expires_at.is_none_or(|at| at > now)
-}
-
 /// The normalised value a ban matches on.
 fn normalise(kind: BanKind, value: &str) -> Result<String, ValidationError> {
     let value = value.trim();
@@ -195,7 +125,7 @@ pub async fn create(
     moderator: &AuthUser,
     request: NewBanRequest,
 ) -> Result<(Ban, usize), ModerationError> {
-    permissions::require_moderator(Some(moderator))?;
+    permissions::require_moderator(moderator)?;
     let value = normalise(request.kind, &request.value)?;
     let reason = clean_reason(request.reason)?;
     let now = db::now_millis();
@@ -213,23 +143,25 @@ pub async fn create(
         .write(move |conn| {
             let target = match kind {
                 BanKind::User => Some(
-                    db::users::find(conn, value.parse().unwrap_or(-1))?.ok_or_else(|| {
-                        ModerationError::Invalid(ValidationError::new(
-                            "value",
-                            "no account with this id",
-                        ))
-                    })?,
+                    db::users::find(conn, value.parse().unwrap_or(UserId(-1)))?.ok_or_else(
+                        || {
+                            ModerationError::Invalid(ValidationError::new(
+                                "value",
+                                "no account with this id",
+                            ))
+                        },
+                    )?,
                 ),
                 BanKind::Email => db::users::find_by_email(conn, &value)?,
                 BanKind::Ip => None,
             };
             if let Some(target) = &target {
-                permissions::may_act_on(&actor, target.role())?;
+                permissions::may_act_on(&actor, target.role)?;
             }
-            let ban = db::moderation::insert_ban(
+            let ban = db::bans::insert(
                 conn,
                 &NewBan {
-                    kind: kind.as_str(),
+                    kind,
                     value: &value,
                     shadow: request.shadow,
                     reason: reason.as_deref(),
@@ -244,7 +176,7 @@ pub async fn create(
                 &NewLogEntry {
                     comment_id: None,
                     moderator_id: Some(moderator_id),
-                    action: "ban",
+                    action: LogAction::Ban,
                     from_status: None,
                     to_status: None,
                     reason: reason.as_deref(),
@@ -262,7 +194,7 @@ pub async fn create(
                 webhooks::COMMENTER_BANNED,
                 serde_json::json!({"ban": {
                     "id": ban.id, "kind": ban.kind, "value": ban.value, "shadow": ban.shadow,
-                    "reason": ban.reason, "expires_at": ban.expires_at.map(crate::api::views::timestamp),
+                    "reason": ban.reason, "expires_at": ban.expires_at.map(timestamp),
                     "comments_trashed": trashed,
                 }}),
             )?;
@@ -276,7 +208,7 @@ pub async fn create(
         state.cache.invalidate_all();
     }
     state.outbox.wake();
-    tracing::info!(moderator_id, ban_id = ban.id, kind = %ban.kind, trashed, "commenter banned");
+    tracing::info!(%moderator_id, ban_id = %ban.id, kind = %ban.kind, trashed, "commenter banned");
     Ok((ban, trashed))
 }
 
@@ -285,16 +217,19 @@ pub async fn create(
 fn trash_everything(
     conn: &mut AnyConnection,
     hooks: &webhooks::Webhooks,
-    moderator_id: i64,
+    moderator_id: UserId,
     ban: &Ban,
     now: i64,
 ) -> Result<usize, ModerationError> {
-    let ids: Vec<i64> = match ban.kind.as_str() {
-        "user" => {
-            db::comments::ids_by_author(conn, &AuthorFilter::User(ban.value.parse().unwrap_or(-1)))?
+    let ids: Vec<CommentId> = match ban.kind {
+        BanKind::User => db::comments::ids_by_author(
+            conn,
+            &AuthorFilter::User(ban.value.parse().unwrap_or(UserId(-1))),
+        )?,
+        BanKind::Email => {
+            db::comments::ids_by_author(conn, &AuthorFilter::Email(ban.value.clone()))?
         }
-        "email" => db::comments::ids_by_author(conn, &AuthorFilter::Email(ban.value.clone()))?,
-        _ => {
+        BanKind::Ip => {
             let net: IpNet = ban
                 .value
                 .parse()
@@ -314,7 +249,7 @@ fn trash_everything(
     let mut trashed = 0;
     for chunk in ids.chunks(500) {
         for comment in db::comments::find_many(conn, chunk)? {
-            let from = comment.status();
+            let from = comment.status;
             if matches!(
                 from,
                 CommentStatus::Trash | CommentStatus::Spam | CommentStatus::Deleted
@@ -331,9 +266,9 @@ fn trash_everything(
                 &NewLogEntry {
                     comment_id: Some(comment.id),
                     moderator_id: Some(moderator_id),
-                    action: "trash",
-                    from_status: Some(from.as_str()),
-                    to_status: Some(CommentStatus::Trash.as_str()),
+                    action: LogAction::Trash,
+                    from_status: Some(from),
+                    to_status: Some(CommentStatus::Trash),
                     reason: Some(&reason),
                     subject: None,
                     created_at: now,
@@ -354,34 +289,35 @@ fn trash_everything(
 }
 
 /// Every ban, newest first.
-pub async fn list(
-    state: &AppState,
-    viewer: Option<&AuthUser>,
-) -> Result<Vec<Ban>, ModerationError> {
+pub async fn list(state: &AppState, viewer: &AuthUser) -> Result<Vec<Ban>, ModerationError> {
     permissions::require_moderator(viewer)?;
     state
         .db
-        .read(|conn| db::moderation::all_bans(conn, 1000).map_err(ModerationError::from))
+        .read(|conn| db::bans::all(conn, 1000).map_err(ModerationError::from))
         .await
 }
 
 /// Lifts a ban.
-pub async fn lift(state: &AppState, moderator: &AuthUser, id: i64) -> Result<Ban, ModerationError> {
-    permissions::require_moderator(Some(moderator))?;
+pub async fn lift(
+    state: &AppState,
+    moderator: &AuthUser,
+    id: BanId,
+) -> Result<Ban, ModerationError> {
+    permissions::require_moderator(moderator)?;
     let moderator_id = moderator.id;
     let now = db::now_millis();
     state
         .db
         .write(move |conn| {
-            let ban = db::moderation::lift_ban(conn, id, moderator_id, now)?
-                .ok_or(ModerationError::NotFound)?;
+            let ban =
+                db::bans::lift(conn, id, moderator_id, now)?.ok_or(ModerationError::NotFound)?;
             let subject = format!("{}:{}", ban.kind, ban.value);
             db::moderation::log(
                 conn,
                 &NewLogEntry {
                     comment_id: None,
                     moderator_id: Some(moderator_id),
-                    action: "unban",
+                    action: LogAction::Unban,
                     from_status: None,
                     to_status: None,
                     reason: None,
@@ -397,39 +333,6 @@ pub async fn lift(state: &AppState, moderator: &AuthUser, id: i64) -> Result<Ban
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn ban(kind: &str, value: &str) -> Ban {
-        Ban {
-            id: 1,
-            kind: kind.into(),
-            value: value.into(),
-            shadow: false,
-            reason: None,
-            expires_at: None,
-            created_by: None,
-            created_at: 0,
-            lifted_at: None,
-            lifted_by: None,
-        }
-    }
-
-    #[test]
-    fn bans_match_accounts_emails_and_ranges() {
-        let active = ActiveBans::new(vec![
-            ban("user", "7"),
-            ban("email", "spam@example.com"),
-            ban("ip", "203.0.113.0/24"),
-        ]);
-        assert!(active.find(Some(7), None, None).is_some());
-        assert!(active.find(Some(8), None, None).is_none());
-        assert!(active.find(None, Some("SPAM@example.com"), None).is_some());
-        assert!(active
-            .find(None, None, Some("203.0.113.200".parse().unwrap()))
-            .is_some());
-        assert!(active
-            .find(None, None, Some("203.0.114.1".parse().unwrap()))
-            .is_none());
-    }
 
     #[test]
     fn ban_ends_are_checked_and_capped() {

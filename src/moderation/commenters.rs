@@ -2,17 +2,17 @@
 //! roles, and (for commenters themselves) exporting their data and
 //! deleting their account.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
-use super::bans::ActiveBans;
 use super::ModerationError;
 use crate::auth::{permissions, AuthUser};
 use crate::cache;
 use crate::config::OnAccountDelete;
+use crate::db::bans::ActiveBans;
 use crate::db::models::{Article, Comment, User};
 use crate::db::moderation::NewLogEntry;
 use crate::db::{self, DbError};
-use crate::domain::{CommentStatus, Role, ValidationError};
+use crate::domain::{LogAction, Role, StatusCounts, UserId, ValidationError};
 use crate::state::AppState;
 
 /// One commenter: an account, or a guest known by email.
@@ -21,10 +21,7 @@ pub struct Commenter {
     pub user: Option<User>,
     pub email: String,
     pub name: String,
-    pub approved: i64,
-    pub pending: i64,
-    pub spam: i64,
-    pub trash: i64,
+    pub counts: StatusCounts,
     pub first_seen: Option<i64>,
     pub last_seen: Option<i64>,
     pub banned: bool,
@@ -32,10 +29,11 @@ pub struct Commenter {
 
 pub const MAX_LISTED: i64 = 100;
 
-/// Accounts and guest identities matching `q` (in name or email).
+/// Accounts and guest identities matching `q` (in name or email). An
+/// account's counts come from the stats the database keeps per commenter.
 pub async fn list(
     state: &AppState,
-    viewer: Option<&AuthUser>,
+    viewer: &AuthUser,
     q: Option<String>,
 ) -> Result<Vec<Commenter>, ModerationError> {
     permissions::require_moderator(viewer)?;
@@ -47,31 +45,28 @@ pub async fn list(
     state
         .db
         .read(move |conn| {
-            let bans = ActiveBans::new(db::moderation::active_bans(conn, now)?);
+            let bans = ActiveBans::new(db::bans::active(conn, now)?);
             let users = db::users::search(conn, search.as_deref(), MAX_LISTED)?;
-            let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
-            let mut counts: BTreeMap<i64, [i64; 4]> = BTreeMap::new();
-            let mut seen: BTreeMap<i64, (Option<i64>, Option<i64>)> = BTreeMap::new();
-            for (user, status, count, first, last) in db::comments::history_of_users(conn, &ids)? {
-                let Some(user) = user else { continue };
-                add(counts.entry(user).or_default(), &status, count);
-                let entry = seen.entry(user).or_default();
-                entry.0 = min_opt(entry.0, first);
-                entry.1 = entry.1.max(last);
-            }
+            let keys: Vec<String> = users
+                .iter()
+                .filter_map(|u| db::comments::author_key(Some(u.id), None))
+                .collect();
+            let stats: HashMap<String, db::comments::CommenterStats> =
+                db::comments::stats_of(conn, &keys)?
+                    .into_iter()
+                    .map(|s| (s.author_key.clone(), s))
+                    .collect();
             let mut out: Vec<Commenter> = users
                 .into_iter()
                 .map(|user| {
-                    let c = counts.get(&user.id).copied().unwrap_or_default();
+                    let stats =
+                        db::comments::author_key(Some(user.id), None).and_then(|k| stats.get(&k));
                     Commenter {
                         email: user.email.clone(),
                         name: user.name.clone(),
-                        approved: c[0],
-                        pending: c[1],
-                        spam: c[2],
-                        trash: c[3],
-                        first_seen: seen.get(&user.id).and_then(|s| s.0),
-                        last_seen: seen.get(&user.id).and_then(|s| s.1),
+                        counts: stats.map(|s| s.counts()).unwrap_or_default(),
+                        first_seen: stats.map(|s| s.first_seen),
+                        last_seen: stats.map(|s| s.last_seen),
                         banned: bans.find(Some(user.id), Some(&user.email), None).is_some(),
                         user: Some(user),
                     }
@@ -87,16 +82,11 @@ pub async fn list(
                     banned: bans.find(None, Some(&email), None).is_some(),
                     email,
                     name: String::new(),
-                    approved: 0,
-                    pending: 0,
-                    spam: 0,
-                    trash: 0,
+                    counts: StatusCounts::default(),
                     first_seen: None,
                     last_seen: None,
                 });
-                let mut c = [entry.approved, entry.pending, entry.spam, entry.trash];
-                add(&mut c, &status, count);
-                [entry.approved, entry.pending, entry.spam, entry.trash] = c;
+                entry.counts.add(status, count);
                 entry.first_seen = min_opt(entry.first_seen, first);
                 entry.last_seen = entry.last_seen.max(last);
                 if entry.name.is_empty() {
@@ -107,16 +97,6 @@ pub async fn list(
             Ok::<_, ModerationError>(out)
         })
         .await
-}
-
-fn add(counts: &mut [i64; 4], status: &str, count: i64) {
-    match status.parse::<CommentStatus>() {
-        Ok(CommentStatus::Approved) => counts[0] += count,
-        Ok(CommentStatus::Pending) => counts[1] += count,
-        Ok(CommentStatus::Spam) => counts[2] += count,
-        Ok(CommentStatus::Trash) => counts[3] += count,
-        _ => {}
-    }
 }
 
 fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
@@ -134,13 +114,13 @@ pub struct AccountChange {
 
 pub async fn update_account(
     state: &AppState,
-    viewer: Option<&AuthUser>,
-    id: i64,
+    actor: &AuthUser,
+    id: UserId,
     change: AccountChange,
 ) -> Result<User, ModerationError> {
-    let actor = permissions::require_moderator(viewer)?;
+    permissions::require_moderator(actor)?;
     if change.role.is_some() {
-        permissions::require_admin(viewer)?;
+        permissions::require_admin(actor)?;
         if actor.id == id {
             return Err(ModerationError::NotActionable(
                 "admins cannot change their own role (ask another admin)".into(),
@@ -154,7 +134,7 @@ pub async fn update_account(
         .db
         .write(move |conn| {
             let mut user = db::users::find(conn, id)?.ok_or(ModerationError::NotFound)?;
-            permissions::may_act_on(&actor, user.role())?;
+            permissions::may_act_on(&actor, user.role)?;
             let subject = format!("user:{id}");
             if let Some(trusted) = change.trusted.filter(|t| *t != user.trusted) {
                 user = db::users::set_trusted(conn, id, trusted, now)?
@@ -162,20 +142,24 @@ pub async fn update_account(
                 log_account(
                     conn,
                     actor_id,
-                    if trusted { "trust" } else { "untrust" },
+                    if trusted {
+                        LogAction::Trust
+                    } else {
+                        LogAction::Untrust
+                    },
                     &subject,
                     None,
                     now,
                 )?;
             }
-            if let Some(role) = change.role.filter(|r| *r != user.role()) {
-                let from = user.role.clone();
-                user = db::users::set_role(conn, id, role.as_str(), now)?
-                    .ok_or(ModerationError::NotFound)?;
+            if let Some(role) = change.role.filter(|r| *r != user.role) {
+                let from = user.role;
+                user =
+                    db::users::set_role(conn, id, role, now)?.ok_or(ModerationError::NotFound)?;
                 log_account(
                     conn,
                     actor_id,
-                    "role",
+                    LogAction::Role,
                     &subject,
                     Some(&format!("{from} -> {role}")),
                     now,
@@ -188,8 +172,8 @@ pub async fn update_account(
 
 fn log_account(
     conn: &mut db::AnyConnection,
-    actor: i64,
-    action: &str,
+    actor: UserId,
+    action: LogAction,
     subject: &str,
     reason: Option<&str>,
     now: i64,
@@ -255,6 +239,6 @@ pub async fn delete_account(
         })
         .await?;
     state.cache.invalidate_all();
-    tracing::info!(user_id = id, comments = affected, mode = ?mode, "account deleted at its owner's request");
+    tracing::info!(user_id = %id, comments = affected, mode = ?mode, "account deleted at its owner's request");
     Ok(affected)
 }

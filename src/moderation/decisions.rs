@@ -14,8 +14,10 @@ use crate::comments::candidate_from;
 use crate::db::models::{Article, Comment};
 use crate::db::moderation::NewLogEntry;
 use crate::db::{self, AnyConnection};
-use crate::domain::{CommentStatus, ValidationError};
-use crate::spam::{learned, History, Prior, Spam, Verdict};
+use crate::domain::{
+    CommentId, CommentStatus, LogAction, StatusCounts, UserId, ValidationError, Verdict,
+};
+use crate::spam::{learned, Prior, Spam};
 use crate::state::AppState;
 use crate::webhooks::{self, Webhooks};
 
@@ -45,6 +47,17 @@ impl Action {
         }
     }
 
+    /// How the moderation log records it.
+    pub fn logged_as(self) -> LogAction {
+        match self {
+            Action::Approve => LogAction::Approve,
+            Action::Spam => LogAction::Spam,
+            Action::NotSpam => LogAction::NotSpam,
+            Action::Trash => LogAction::Trash,
+            Action::Restore => LogAction::Restore,
+        }
+    }
+
     fn verdict(self) -> Option<Verdict> {
         match self {
             Action::Spam => Some(Verdict::Spam),
@@ -64,21 +77,6 @@ struct Step {
     article: Article,
     target: CommentStatus,
     previous_verdict: Option<Verdict>,
-}
-
-fn parse_verdict(v: Option<&str>) -> Option<Verdict> {
-    match v {
-        Some("spam") => Some(Verdict::Spam),
-        Some("ham") => Some(Verdict::Ham),
-        _ => None,
-    }
-}
-
-fn verdict_text(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Spam => "spam",
-        Verdict::Ham => "ham",
-    }
 }
 
 pub fn clean_reason(reason: Option<String>) -> Result<Option<String>, ValidationError> {
@@ -109,7 +107,7 @@ pub fn clean_reason(reason: Option<String>) -> Result<Option<String>, Validation
 pub async fn decide(
     state: &AppState,
     moderator: &AuthUser,
-    id: i64,
+    id: CommentId,
     action: Action,
     reason: Option<String>,
     expected_version: Option<i64>,
@@ -122,11 +120,11 @@ pub async fn decide(
 pub async fn decide_bulk(
     state: &AppState,
     moderator: &AuthUser,
-    ids: Vec<i64>,
+    ids: Vec<CommentId>,
     action: Action,
     reason: Option<String>,
 ) -> Result<Vec<Comment>, ModerationError> {
-    permissions::require_moderator(Some(moderator))?;
+    permissions::require_moderator(moderator)?;
     if ids.is_empty() {
         return Err(ValidationError::new("ids", "give at least one comment id").into());
     }
@@ -141,12 +139,12 @@ pub async fn decide_bulk(
 async fn apply(
     state: &AppState,
     moderator: &AuthUser,
-    mut ids: Vec<i64>,
+    mut ids: Vec<CommentId>,
     action: Action,
     reason: Option<String>,
     expected_version: Option<i64>,
 ) -> Result<Vec<Comment>, ModerationError> {
-    permissions::require_moderator(Some(moderator))?;
+    permissions::require_moderator(moderator)?;
     let reason = clean_reason(reason)?;
     ids.sort_unstable();
     ids.dedup();
@@ -196,7 +194,7 @@ async fn apply(
     }
     state.outbox.wake();
     tracing::info!(
-        moderator_id,
+        %moderator_id,
         action = action.as_str(),
         count = decided.len(),
         "moderation decision"
@@ -208,7 +206,7 @@ async fn apply(
 /// decision if any cannot take the action.
 fn plan(
     conn: &mut AnyConnection,
-    ids: &[i64],
+    ids: &[CommentId],
     action: Action,
     expected_version: Option<i64>,
 ) -> Result<Vec<Step>, ModerationError> {
@@ -218,7 +216,7 @@ fn plan(
     }
     let mut steps = Vec::with_capacity(comments.len());
     for comment in comments {
-        let current = comment.status();
+        let current = comment.status;
         if current == CommentStatus::Deleted {
             return Err(ModerationError::NotActionable(format!(
                 "comment {} was deleted; there is nothing left to moderate",
@@ -231,7 +229,6 @@ fn plan(
             Action::Trash => CommentStatus::Trash,
             Action::Restore if current == CommentStatus::Trash => {
                 db::moderation::status_before_trash(conn, comment.id)?
-                    .and_then(|s| s.parse().ok())
                     .filter(|s| *s != CommentStatus::Trash && *s != CommentStatus::Deleted)
                     .unwrap_or(CommentStatus::Pending)
             }
@@ -243,10 +240,8 @@ fn plan(
             }
         };
         if let Some(expected) = expected_version {
-            let already_done = current == target
-                && action
-                    .verdict()
-                    .is_none_or(|v| parse_verdict(comment.verdict.as_deref()) == Some(v));
+            let already_done =
+                current == target && action.verdict().is_none_or(|v| comment.verdict == Some(v));
             if expected != comment.version && !already_done {
                 return Err(ModerationError::Conflict {
                     id: comment.id,
@@ -257,7 +252,7 @@ fn plan(
         let article = db::articles::find(conn, comment.article_id)?
             .ok_or(ModerationError::CommentNotFound(comment.id))?;
         steps.push(Step {
-            previous_verdict: parse_verdict(comment.verdict.as_deref()),
+            previous_verdict: comment.verdict,
             comment,
             article,
             target,
@@ -273,7 +268,7 @@ fn execute(
     conn: &mut AnyConnection,
     spam: &Arc<Spam>,
     hooks: &Arc<Webhooks>,
-    moderator_id: i64,
+    moderator_id: UserId,
     step: Step,
     action: Action,
     reason: Option<&str>,
@@ -286,18 +281,18 @@ fn execute(
         target,
         previous_verdict,
     } = step;
-    let from = comment.status();
+    let from = comment.status;
     let verdict = action.verdict();
     let verdict_changes = verdict.is_some_and(|v| Some(v) != previous_verdict);
     if from == target && !verdict_changes {
         // Already so: nothing to change, nothing to log twice.
         return Ok((comment, false));
     }
-    let candidate = candidate_from(&comment, &article, History::default());
+    let candidate = candidate_from(&comment, &article, StatusCounts::default());
     let learned_text = learned::text_of(&candidate);
     let stored_verdict = verdict
         .filter(|_| verdict_changes)
-        .map(|v| (verdict_text(v), learned_text.as_str()));
+        .map(|v| (v, learned_text.as_str()));
     let Some(updated) = db::moderation::set_status(conn, &comment, target, stored_verdict, now)?
     else {
         // Changed by someone else since it was read (possible on
@@ -305,14 +300,13 @@ fn execute(
         // this action would put it, the two agreed: nothing to do.
         let fresh = db::comments::find(conn, comment.id)?
             .ok_or(ModerationError::CommentNotFound(comment.id))?;
-        let agreed = fresh.status() == target
-            && verdict.is_none_or(|v| parse_verdict(fresh.verdict.as_deref()) == Some(v));
+        let agreed = fresh.status == target && verdict.is_none_or(|v| fresh.verdict == Some(v));
         if agreed {
             return Ok((fresh, false));
         }
         return Err(ModerationError::Conflict {
             id: comment.id,
-            current: fresh.status(),
+            current: fresh.status,
         });
     };
     db::moderation::log(
@@ -320,9 +314,9 @@ fn execute(
         &NewLogEntry {
             comment_id: Some(comment.id),
             moderator_id: Some(moderator_id),
-            action: action.as_str(),
-            from_status: Some(from.as_str()),
-            to_status: Some(target.as_str()),
+            action: action.logged_as(),
+            from_status: Some(from),
+            to_status: Some(target),
             reason,
             subject: None,
             created_at: now,

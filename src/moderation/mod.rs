@@ -10,7 +10,7 @@ pub mod retention;
 
 use crate::auth::AuthError;
 use crate::db::DbError;
-use crate::domain::{CommentStatus, ValidationError};
+use crate::domain::{CommentId, CommentStatus, ValidationError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ModerationError {
@@ -19,12 +19,15 @@ pub enum ModerationError {
     #[error(transparent)]
     Auth(#[from] AuthError),
     #[error("comment {0} not found")]
-    CommentNotFound(i64),
+    CommentNotFound(CommentId),
     #[error("not found")]
     NotFound,
     /// Someone else changed the comment since the caller looked at it.
     #[error("comment {id} was changed meanwhile; it is now {current}")]
-    Conflict { id: i64, current: CommentStatus },
+    Conflict {
+        id: CommentId,
+        current: CommentStatus,
+    },
     /// The action makes no sense for the comment's current state.
     #[error("{0}")]
     NotActionable(String),

@@ -4,22 +4,21 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use super::bans::ActiveBans;
 use super::ModerationError;
 use crate::auth::{permissions, AuthUser};
+use crate::db::bans::ActiveBans;
 use crate::db::comments::{AuthorFilter, Order, QueueQuery};
 use crate::db::models::{Article, Comment};
 use crate::db::moderation::LogEntry;
 use crate::db::{self, Db};
-use crate::domain::{ArticleKey, CommentStatus, ValidationError};
+use crate::domain::{
+    ArticleId, ArticleKey, CommentId, CommentStatus, StatusCounts, UserId, ValidationError,
+};
 
 /// A commenter's record, shown beside each of their comments.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuthorRecord {
-    pub approved: i64,
-    pub pending: i64,
-    pub spam: i64,
-    pub trash: i64,
+    pub counts: StatusCounts,
     pub first_seen: Option<i64>,
     pub banned: bool,
 }
@@ -64,7 +63,7 @@ fn parse_author(raw: &str) -> Result<AuthorFilter, ValidationError> {
     if let Some(id) = raw
         .strip_prefix("user:")
         .or(Some(raw))
-        .and_then(|s| s.parse::<i64>().ok())
+        .and_then(|s| s.parse::<UserId>().ok())
     {
         return Ok(AuthorFilter::User(id));
     }
@@ -77,16 +76,16 @@ fn parse_author(raw: &str) -> Result<AuthorFilter, ValidationError> {
     Err(bad())
 }
 
-fn parse_cursor(raw: &str) -> Result<i64, ValidationError> {
-    raw.parse::<i64>()
+fn parse_cursor<Id: std::str::FromStr>(raw: &str) -> Result<Id, ValidationError> {
+    raw.parse::<u64>()
         .ok()
-        .filter(|id| *id >= 0)
+        .and_then(|_| raw.parse::<Id>().ok())
         .ok_or_else(|| ValidationError::new("cursor", "is not a cursor this server issued"))
 }
 
 pub async fn list(
     db: &Db,
-    viewer: Option<&AuthUser>,
+    viewer: &AuthUser,
     filter: QueueFilter,
 ) -> Result<QueuePage, ModerationError> {
     permissions::require_moderator(viewer)?;
@@ -170,9 +169,9 @@ pub async fn list(
 /// How a comment's author is identified for their record.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum AuthorKey {
-    User(i64),
+    User(UserId),
     Email(String),
-    Anonymous(i64),
+    Anonymous(CommentId),
 }
 
 fn author_key(c: &Comment) -> AuthorKey {
@@ -200,7 +199,7 @@ fn author_records<'a>(
         .into_iter()
         .map(|s| (s.author_key.clone(), s))
         .collect();
-    let active = ActiveBans::new(db::moderation::active_bans(conn, now)?);
+    let active = ActiveBans::new(db::bans::active(conn, now)?);
     let mut records: HashMap<AuthorKey, AuthorRecord> = HashMap::new();
     for comment in comments {
         let ip = comment.ip.as_deref().and_then(|ip| ip.parse().ok());
@@ -211,10 +210,7 @@ fn author_records<'a>(
         if let Some(s) = db::comments::author_key(comment.user_id, comment.author_email.as_deref())
             .and_then(|k| stats.get(&k))
         {
-            record.approved = s.approved;
-            record.pending = s.pending;
-            record.spam = s.spam;
-            record.trash = s.trash;
+            record.counts = s.counts();
             record.first_seen = Some(s.first_seen);
         }
         record.banned |= banned;
@@ -230,7 +226,7 @@ pub struct Detail {
     pub history: Vec<LogEntry>,
 }
 
-pub async fn get(db: &Db, viewer: Option<&AuthUser>, id: i64) -> Result<Detail, ModerationError> {
+pub async fn get(db: &Db, viewer: &AuthUser, id: CommentId) -> Result<Detail, ModerationError> {
     permissions::require_moderator(viewer)?;
     let now = db::now_millis();
     db.read(move |conn| {
@@ -260,45 +256,30 @@ pub async fn get(db: &Db, viewer: Option<&AuthUser>, id: i64) -> Result<Detail, 
 
 #[derive(Debug, Default)]
 pub struct Summary {
-    pub overall: HashMap<CommentStatus, i64>,
-    pub articles: Vec<(Article, HashMap<CommentStatus, i64>)>,
+    pub overall: StatusCounts,
+    pub articles: Vec<(Article, StatusCounts)>,
 }
 
-pub async fn summary(db: &Db, viewer: Option<&AuthUser>) -> Result<Summary, ModerationError> {
+pub async fn summary(db: &Db, viewer: &AuthUser) -> Result<Summary, ModerationError> {
     permissions::require_moderator(viewer)?;
     db.read(|conn| {
         let counts = db::comments::counts_by_article(conn)?;
-        let mut by_article: HashMap<i64, HashMap<CommentStatus, i64>> = HashMap::new();
-        let mut overall: HashMap<CommentStatus, i64> =
-            CommentStatus::ALL.iter().map(|s| (*s, 0)).collect();
+        let mut by_article: HashMap<ArticleId, StatusCounts> = HashMap::new();
+        let mut overall = StatusCounts::default();
         for (article_id, status, count) in counts {
-            if let Ok(status) = status.parse::<CommentStatus>() {
-                *by_article
-                    .entry(article_id)
-                    .or_default()
-                    .entry(status)
-                    .or_default() += count;
-                *overall.entry(status).or_default() += count;
-            }
+            by_article.entry(article_id).or_default().add(status, count);
+            overall.add(status, count);
         }
-        let ids: Vec<i64> = by_article.keys().copied().collect();
-        let mut articles: Vec<(Article, HashMap<CommentStatus, i64>)> =
-            db::articles::find_many(conn, &ids)?
-                .into_iter()
-                .map(|a| {
-                    let counts = by_article.remove(&a.id).unwrap_or_default();
-                    (a, counts)
-                })
-                .collect();
+        let ids: Vec<ArticleId> = by_article.keys().copied().collect();
+        let mut articles: Vec<(Article, StatusCounts)> = db::articles::find_many(conn, &ids)?
+            .into_iter()
+            .map(|a| {
+                let counts = by_article.remove(&a.id).unwrap_or_default();
+                (a, counts)
+            })
+            .collect();
         // Most waiting first: that is where moderators are needed.
-        articles.sort_by(|a, b| {
-            let pending = |c: &HashMap<CommentStatus, i64>| {
-                c.get(&CommentStatus::Pending).copied().unwrap_or(0)
-            };
-            pending(&b.1)
-                .cmp(&pending(&a.1))
-                .then(a.0.key.cmp(&b.0.key))
-        });
+        articles.sort_by(|a, b| b.1.pending.cmp(&a.1.pending).then(a.0.key.cmp(&b.0.key)));
         Ok(Summary { overall, articles })
     })
     .await
@@ -311,9 +292,9 @@ pub struct LogPage {
 
 pub async fn log(
     db: &Db,
-    viewer: Option<&AuthUser>,
-    moderator: Option<i64>,
-    comment: Option<i64>,
+    viewer: &AuthUser,
+    moderator: Option<UserId>,
+    comment: Option<CommentId>,
     cursor: Option<String>,
     limit: Option<u32>,
 ) -> Result<LogPage, ModerationError> {
@@ -348,8 +329,11 @@ mod tests {
 
     #[test]
     fn author_filters_are_recognised() {
-        assert_eq!(parse_author("42").unwrap(), AuthorFilter::User(42));
-        assert_eq!(parse_author("user:7").unwrap(), AuthorFilter::User(7));
+        assert_eq!(parse_author("42").unwrap(), AuthorFilter::User(UserId(42)));
+        assert_eq!(
+            parse_author("user:7").unwrap(),
+            AuthorFilter::User(UserId(7))
+        );
         assert_eq!(
             parse_author("Ada@Example.com").unwrap(),
             AuthorFilter::Email("ada@example.com".into())

@@ -10,7 +10,7 @@ use crate::cache::{self, PublicCache};
 use crate::config::RetentionSettings;
 use crate::db::moderation::NewLogEntry;
 use crate::db::{self, Db, DbError};
-use crate::domain::CommentStatus;
+use crate::domain::{CommentStatus, LogAction};
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
@@ -55,7 +55,7 @@ pub async fn purge(db: &Db, settings: &RetentionSettings, now: i64) -> Result<Pu
                     &NewLogEntry {
                         comment_id: None,
                         moderator_id: None,
-                        action: "purge",
+                        action: LogAction::Purge,
                         from_status: None,
                         to_status: None,
                         reason: Some(&summary),

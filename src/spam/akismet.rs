@@ -125,7 +125,7 @@ impl Akismet {
                 DateTime::from_timestamp_millis(c.created_at)
                     .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true)),
             ),
-            ("user_role", c.account.as_ref().map(|a| a.role.clone())),
+            ("user_role", c.account.as_ref().map(|a| a.role.to_string())),
             ("honeypot_field_name", s.honeypot_field_name.clone()),
             (
                 "hidden_honeypot_field",

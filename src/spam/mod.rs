@@ -12,6 +12,7 @@
 //! `build_scorer` (`pipeline.rs`), and a `[[spam.scorers]]` entry in the
 //! configuration.
 
+pub mod admin;
 mod akismet;
 pub mod classifier;
 pub mod eval;
@@ -29,6 +30,8 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::db::{AnyConnection, DbError};
+pub use crate::domain::Verdict;
+use crate::domain::{Role, StatusCounts, UserId};
 
 pub use learned::LearnedModel;
 pub use pipeline::{BuildError, Decision, Pipeline, Policy, Report, ScorerReport};
@@ -46,7 +49,7 @@ pub struct Candidate {
     pub account: Option<AccountFacts>,
     /// What this commenter (by account, or by email as a guest) has posted
     /// before and how it was judged.
-    pub history: History,
+    pub history: StatusCounts,
     pub article: ArticleFacts,
     pub ip: Option<IpAddr>,
     pub user_agent: Option<String>,
@@ -63,20 +66,12 @@ pub struct Candidate {
     pub prior_scores: Vec<(String, f64)>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct AccountFacts {
-    pub id: i64,
-    pub role: String,
+    pub id: UserId,
+    pub role: Role,
     pub trusted: bool,
     pub created_at: i64,
-}
-
-#[derive(Debug, Clone, Copy, Default, Serialize)]
-pub struct History {
-    pub approved: i64,
-    pub pending: i64,
-    pub spam: i64,
-    pub trash: i64,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -121,14 +116,6 @@ impl Assessment {
 pub struct Prior {
     pub verdict: Verdict,
     pub text: String,
-}
-
-/// A moderator's judgement of a comment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Verdict {
-    Spam,
-    Ham,
 }
 
 #[derive(Debug, Clone, thiserror::Error)]

@@ -13,87 +13,43 @@ use ipnet::IpNet;
 use regex::{Regex, RegexBuilder};
 use serde::{Deserialize, Serialize};
 
-use diesel::Connection;
-
 use super::pipeline::parse_settings;
 use super::{Assessment, Candidate, Rule, Scorer, ScorerError};
-use crate::auth::{permissions, AuthError, AuthUser};
-use crate::db::{self, AnyConnection, Db, DbError};
-use crate::domain::ValidationError;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum List {
-    Blocked,
-    Suspect,
-}
-
-impl List {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            List::Blocked => "blocked",
-            List::Suspect => "suspect",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<List> {
-        match s {
-            "blocked" => Some(List::Blocked),
-            "suspect" => Some(List::Suspect),
-            _ => None,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum EntryKind {
-    /// A word or phrase, matched case-insensitively as whole words.
-    Word,
-    /// A regular expression (Rust `regex` syntax; linear-time, so no
-    /// pattern can stall the server).
-    Regex,
-    /// An IP address or CIDR range, matched against the client's address.
-    Ip,
-}
-
-impl EntryKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EntryKind::Word => "word",
-            EntryKind::Regex => "regex",
-            EntryKind::Ip => "ip",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<EntryKind> {
-        match s {
-            "word" => Some(EntryKind::Word),
-            "regex" => Some(EntryKind::Regex),
-            "ip" => Some(EntryKind::Ip),
-            _ => None,
-        }
-    }
-}
+use crate::db::{self, AnyConnection, DbError};
+use crate::domain::{ValidationError, WordId, WordKind, WordList};
 
 /// One list entry as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[schema(as = WordListEntry)]
 pub struct Entry {
-    pub id: i64,
-    pub list: List,
-    pub kind: EntryKind,
+    pub id: WordId,
+    pub list: WordList,
+    pub kind: WordKind,
     pub pattern: String,
     pub note: Option<String>,
 }
 
 pub const MAX_PATTERN_BYTES: usize = 500;
+
+/// Reads every entry from the database.
+pub fn load(conn: &mut AnyConnection) -> Result<Vec<Entry>, DbError> {
+    Ok(db::spam::words(conn)?
+        .into_iter()
+        .map(|row| Entry {
+            id: row.id,
+            list: row.list,
+            kind: row.kind,
+            pattern: row.pattern,
+            note: row.note,
+        })
+        .collect())
+}
 /// Compiled size cap for one regex entry (the regex crate's own limit).
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
 
 /// Checks an entry before it is stored; returns the pattern as it will be
 /// kept (trimmed; IPs normalised).
-pub fn validate(kind: EntryKind, pattern: &str) -> Result<String, ValidationError> {
+pub fn validate(kind: WordKind, pattern: &str) -> Result<String, ValidationError> {
     let pattern = pattern.trim();
     if pattern.is_empty() {
         return Err(ValidationError::new("pattern", "must not be empty"));
@@ -111,13 +67,13 @@ pub fn validate(kind: EntryKind, pattern: &str) -> Result<String, ValidationErro
         ));
     }
     match kind {
-        EntryKind::Word => Ok(pattern.to_string()),
-        EntryKind::Regex => compile_regex(pattern)
+        WordKind::Word => Ok(pattern.to_string()),
+        WordKind::Regex => compile_regex(pattern)
             .map(|_| pattern.to_string())
             .map_err(|e| {
                 ValidationError::new("pattern", format!("is not a valid regular expression: {e}"))
             }),
-        EntryKind::Ip => parse_net(pattern).map(|n| n.to_string()).ok_or_else(|| {
+        WordKind::Ip => parse_net(pattern).map(|n| n.to_string()).ok_or_else(|| {
             ValidationError::new("pattern", "must be an IP address or a CIDR range")
         }),
     }
@@ -152,17 +108,17 @@ impl Matcher {
         let mut matcher = Matcher::default();
         for entry in entries {
             match entry.kind {
-                EntryKind::Word => words.push(regex::escape(&entry.pattern)),
-                EntryKind::Regex => match compile_regex(&entry.pattern) {
+                WordKind::Word => words.push(regex::escape(&entry.pattern)),
+                WordKind::Regex => match compile_regex(&entry.pattern) {
                     Ok(re) => matcher.patterns.push((re, entry.pattern.clone())),
                     Err(e) => {
-                        tracing::warn!(id = entry.id, error = %e, "skipping a word-list regex that no longer compiles")
+                        tracing::warn!(id = %entry.id, error = %e, "skipping a word-list regex that no longer compiles")
                     }
                 },
-                EntryKind::Ip => match parse_net(&entry.pattern) {
+                WordKind::Ip => match parse_net(&entry.pattern) {
                     Some(net) => matcher.nets.push(net),
                     None => {
-                        tracing::warn!(id = entry.id, "skipping an unparsable word-list IP entry")
+                        tracing::warn!(id = %entry.id, "skipping an unparsable word-list IP entry")
                     }
                 },
             }
@@ -221,7 +177,7 @@ pub struct WordLists {
 /// What matched: the list, the entry and the field it was found in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hit {
-    pub list: List,
+    pub list: WordList,
     pub matched: String,
     pub field: &'static str,
 }
@@ -236,8 +192,14 @@ impl WordLists {
 
     /// Replaces the compiled lists with these entries, at this version.
     pub fn replace(&self, entries: &[Entry], version: i64) {
-        let blocked: Vec<&Entry> = entries.iter().filter(|e| e.list == List::Blocked).collect();
-        let suspect: Vec<&Entry> = entries.iter().filter(|e| e.list == List::Suspect).collect();
+        let blocked: Vec<&Entry> = entries
+            .iter()
+            .filter(|e| e.list == WordList::Blocked)
+            .collect();
+        let suspect: Vec<&Entry> = entries
+            .iter()
+            .filter(|e| e.list == WordList::Suspect)
+            .collect();
         let compiled = Arc::new(Compiled {
             blocked: Matcher::build(&blocked),
             suspect: Matcher::build(&suspect),
@@ -275,8 +237,8 @@ impl WordLists {
         fields.extend(candidate.user_agent.as_deref().map(|u| ("user agent", u)));
         fields.extend(ip_text.as_deref().map(|ip| ("ip", ip)));
         for (list, matcher) in [
-            (List::Blocked, &compiled.blocked),
-            (List::Suspect, &compiled.suspect),
+            (WordList::Blocked, &compiled.blocked),
+            (WordList::Suspect, &compiled.suspect),
         ] {
             if let Some((matched, field)) = matcher.find(&fields, candidate.ip) {
                 return Some(Hit {
@@ -288,126 +250,6 @@ impl WordLists {
         }
         None
     }
-}
-
-/// Reads every entry from the database (rows the code does not understand
-/// are skipped with a warning rather than failing the load).
-pub fn load(conn: &mut AnyConnection) -> Result<Vec<Entry>, DbError> {
-    Ok(db::spam::words(conn)?
-        .into_iter()
-        .filter_map(|row| {
-            let entry =
-                List::parse(&row.list)
-                    .zip(EntryKind::parse(&row.kind))
-                    .map(|(list, kind)| Entry {
-                        id: row.id,
-                        list,
-                        kind,
-                        pattern: row.pattern.clone(),
-                        note: row.note.clone(),
-                    });
-            if entry.is_none() {
-                tracing::warn!(
-                    id = row.id,
-                    "skipping a word-list row of unknown list or kind"
-                );
-            }
-            entry
-        })
-        .collect())
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum AdminError {
-    #[error(transparent)]
-    Invalid(#[from] ValidationError),
-    #[error(transparent)]
-    Auth(#[from] AuthError),
-    #[error("this entry is already on the list")]
-    Duplicate,
-    #[error("no such entry")]
-    NotFound,
-    #[error(transparent)]
-    Db(#[from] DbError),
-}
-
-impl From<diesel::result::Error> for AdminError {
-    fn from(e: diesel::result::Error) -> Self {
-        AdminError::Db(DbError::from(e))
-    }
-}
-
-/// Every entry (admins only).
-pub async fn list_entries(db: &Db, viewer: Option<&AuthUser>) -> Result<Vec<Entry>, AdminError> {
-    permissions::require_admin(viewer)?;
-    Ok(db.read(load).await?)
-}
-
-/// Adds an entry (admins only) and applies it to this instance at once.
-pub async fn add_entry(
-    db: &Db,
-    lists: &WordLists,
-    viewer: Option<&AuthUser>,
-    list: List,
-    kind: EntryKind,
-    pattern: &str,
-    note: Option<String>,
-) -> Result<Entry, AdminError> {
-    permissions::require_admin(viewer)?;
-    let pattern = validate(kind, pattern)?;
-    let note = note
-        .map(|n| n.trim().chars().take(500).collect::<String>())
-        .filter(|n| !n.is_empty());
-    let now = db::now_millis();
-    let (entry, all, version) = db
-        .write(move |conn| {
-            let new = db::spam::NewWord {
-                list: list.as_str(),
-                kind: kind.as_str(),
-                pattern: &pattern,
-                note: note.as_deref(),
-                created_at: now,
-            };
-            let row = match conn.transaction(|c| db::spam::insert_word(c, &new)) {
-                Ok(row) => row,
-                Err(e) if db::is_unique_violation(&e) => return Err(AdminError::Duplicate),
-                Err(e) => return Err(e.into()),
-            };
-            let version = db::spam::bump_version(conn, db::spam::WORDLISTS)?;
-            let all = load(conn)?;
-            let entry = Entry {
-                id: row.id,
-                list,
-                kind,
-                pattern: row.pattern,
-                note: row.note,
-            };
-            Ok((entry, all, version))
-        })
-        .await?;
-    lists.replace(&all, version);
-    Ok(entry)
-}
-
-/// Removes an entry (admins only) and applies the change at once.
-pub async fn remove_entry(
-    db: &Db,
-    lists: &WordLists,
-    viewer: Option<&AuthUser>,
-    id: i64,
-) -> Result<(), AdminError> {
-    permissions::require_admin(viewer)?;
-    let (all, version) = db
-        .write(move |conn| {
-            if db::spam::delete_word(conn, id)? == 0 {
-                return Err(AdminError::NotFound);
-            }
-            let version = db::spam::bump_version(conn, db::spam::WORDLISTS)?;
-            Ok((load(conn)?, version))
-        })
-        .await?;
-    lists.replace(&all, version);
-    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -439,14 +281,18 @@ impl Scorer for WordListScorer {
     async fn score(&self, candidate: &Candidate) -> Result<Assessment, ScorerError> {
         Ok(match self.lists.check(candidate) {
             Some(hit) => Assessment {
-                score: if hit.list == List::Blocked { 1.0 } else { 0.5 },
+                score: if hit.list == WordList::Blocked {
+                    1.0
+                } else {
+                    0.5
+                },
                 reasons: vec![format!(
                     "{} entry \"{}\" in the {}",
                     hit.list.as_str(),
                     hit.matched,
                     hit.field
                 )],
-                rule: Some(if hit.list == List::Blocked {
+                rule: Some(if hit.list == WordList::Blocked {
                     Rule::Spam
                 } else {
                     Rule::Hold
@@ -461,9 +307,9 @@ impl Scorer for WordListScorer {
 mod tests {
     use super::*;
 
-    fn entry(id: i64, list: List, kind: EntryKind, pattern: &str) -> Entry {
+    fn entry(id: i64, list: WordList, kind: WordKind, pattern: &str) -> Entry {
         Entry {
-            id,
+            id: WordId(id),
             list,
             kind,
             pattern: pattern.into(),
@@ -475,12 +321,12 @@ mod tests {
         let lists = WordLists::empty();
         lists.replace(
             &[
-                entry(1, List::Blocked, EntryKind::Word, "viagra"),
-                entry(2, List::Blocked, EntryKind::Word, "cheap pills"),
-                entry(3, List::Suspect, EntryKind::Word, "casino"),
-                entry(4, List::Blocked, EntryKind::Regex, r"\bfree\s+money\b"),
-                entry(5, List::Blocked, EntryKind::Ip, "203.0.113.0/24"),
-                entry(6, List::Suspect, EntryKind::Word, "$$$"),
+                entry(1, WordList::Blocked, WordKind::Word, "viagra"),
+                entry(2, WordList::Blocked, WordKind::Word, "cheap pills"),
+                entry(3, WordList::Suspect, WordKind::Word, "casino"),
+                entry(4, WordList::Blocked, WordKind::Regex, r"\bfree\s+money\b"),
+                entry(5, WordList::Blocked, WordKind::Ip, "203.0.113.0/24"),
+                entry(6, WordList::Suspect, WordKind::Word, "$$$"),
             ],
             7,
         );
@@ -500,7 +346,7 @@ mod tests {
         let lists = lists();
         assert_eq!(
             lists.check(&body("Buy VIAGRA now")).unwrap().list,
-            List::Blocked
+            WordList::Blocked
         );
         assert_eq!(
             lists.check(&body("no cheap   pills")),
@@ -516,10 +362,13 @@ mod tests {
             None,
             "whole words only"
         );
-        assert_eq!(lists.check(&body("a casino.")).unwrap().list, List::Suspect);
+        assert_eq!(
+            lists.check(&body("a casino.")).unwrap().list,
+            WordList::Suspect
+        );
         assert_eq!(
             lists.check(&body("make $$$ fast")).unwrap().list,
-            List::Suspect
+            WordList::Suspect
         );
         assert_eq!(lists.version(), 7);
     }
@@ -546,22 +395,19 @@ mod tests {
     fn blocked_wins_over_suspect() {
         assert_eq!(
             lists().check(&body("casino viagra")).unwrap().list,
-            List::Blocked
+            WordList::Blocked
         );
     }
 
     #[test]
     fn entries_are_validated() {
-        assert!(validate(EntryKind::Regex, "(unclosed").is_err());
-        assert!(validate(EntryKind::Ip, "300.1.1.1").is_err());
-        assert_eq!(
-            validate(EntryKind::Ip, " 10.0.0.1 ").unwrap(),
-            "10.0.0.1/32"
-        );
-        assert!(validate(EntryKind::Word, "  ").is_err());
-        assert!(validate(EntryKind::Word, &"x".repeat(501)).is_err());
+        assert!(validate(WordKind::Regex, "(unclosed").is_err());
+        assert!(validate(WordKind::Ip, "300.1.1.1").is_err());
+        assert_eq!(validate(WordKind::Ip, " 10.0.0.1 ").unwrap(), "10.0.0.1/32");
+        assert!(validate(WordKind::Word, "  ").is_err());
+        assert!(validate(WordKind::Word, &"x".repeat(501)).is_err());
         assert!(
-            validate(EntryKind::Regex, "a{1000}{1000}").is_err(),
+            validate(WordKind::Regex, "a{1000}{1000}").is_err(),
             "over the size limit"
         );
     }

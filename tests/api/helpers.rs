@@ -289,7 +289,7 @@ impl TestApp {
         )
         .await;
         TestUser {
-            id: created.id,
+            id: created.id.0,
             email: email.to_string(),
             password,
             token: session["token"].as_str().expect("token").to_string(),
