@@ -127,7 +127,7 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| match build() {
 pub async fn render(db: &Db) -> Result<String, DbError> {
     let (stored, backlog) = db
         .read(|conn| {
-            let stored = crate::db::comments::counts_by_status(conn)?;
+            let stored = crate::db::stats::counts_by_status(conn)?;
             let backlog = crate::db::outbox::backlog_by_topic(conn)?;
             Ok::<_, DbError>((stored, backlog))
         })

@@ -120,7 +120,7 @@ pub async fn edit(
                 // A guest's edit token proves this comment is theirs, not
                 // that every comment under its email is.
                 let history = match user_id {
-                    Some(_) => db::comments::history(conn, user_id, email.as_deref())?,
+                    Some(_) => db::stats::history(conn, user_id, email.as_deref())?,
                     None => StatusCounts::default(),
                 };
                 let ban = db::bans::find_active(conn, user_id, email.as_deref(), client.ip, now)?;

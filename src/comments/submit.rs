@@ -265,7 +265,7 @@ async fn load_context(
                 None => None,
             };
             let history = if proven {
-                db::comments::history(conn, user_id, email.as_deref())?
+                db::stats::history(conn, user_id, email.as_deref())?
             } else {
                 StatusCounts::default()
             };

@@ -10,13 +10,18 @@ pub mod backup;
 pub mod bans;
 pub mod comments;
 mod connection;
+pub mod erasure;
 pub mod keys;
 pub mod models;
 pub mod moderation;
 pub mod outbox;
+pub mod queue;
 pub mod ratelimit;
 pub mod schema;
 pub mod spam;
+pub mod stats;
+#[cfg(test)]
+mod testing;
 pub mod users;
 mod workers;
 mod writer;

@@ -82,9 +82,9 @@ pub fn search(
         .select(User::as_select())
         .into_boxed();
     if let Some(text) = search {
-        let pattern = super::comments::like_pattern(text);
+        let pattern = super::queue::like_pattern(text);
         query = query.filter(
-            super::comments::lower(users::name)
+            super::queue::lower(users::name)
                 .like(pattern.clone())
                 .escape('\\')
                 .or(users::email.like(pattern).escape('\\')),

@@ -12,8 +12,8 @@ use super::ModerationError;
 use crate::auth::{permissions, AuthUser};
 use crate::cache;
 use crate::db::bans::{Ban, NewBan};
-use crate::db::comments::AuthorFilter;
 use crate::db::moderation::NewLogEntry;
+use crate::db::queue::AuthorFilter;
 use crate::db::{self, AnyConnection};
 use crate::domain::{
     timestamp, BanId, BanKind, CommentId, CommentStatus, Email, LogAction, UserId, ValidationError,

@@ -49,10 +49,10 @@ pub async fn list(
             let users = db::users::search(conn, search.as_deref(), MAX_LISTED)?;
             let keys: Vec<String> = users
                 .iter()
-                .filter_map(|u| db::comments::author_key(Some(u.id), None))
+                .filter_map(|u| db::stats::author_key(Some(u.id), None))
                 .collect();
-            let stats: HashMap<String, db::comments::CommenterStats> =
-                db::comments::stats_of(conn, &keys)?
+            let stats: HashMap<String, db::stats::CommenterStats> =
+                db::stats::stats_of(conn, &keys)?
                     .into_iter()
                     .map(|s| (s.author_key.clone(), s))
                     .collect();
@@ -60,7 +60,7 @@ pub async fn list(
                 .into_iter()
                 .map(|user| {
                     let stats =
-                        db::comments::author_key(Some(user.id), None).and_then(|k| stats.get(&k));
+                        db::stats::author_key(Some(user.id), None).and_then(|k| stats.get(&k));
                     Commenter {
                         email: user.email.clone(),
                         name: user.name.clone(),
@@ -74,7 +74,7 @@ pub async fn list(
                 .collect();
             let mut guests: BTreeMap<String, Commenter> = BTreeMap::new();
             for (email, status, count, first, last, name) in
-                db::comments::guests(conn, search.as_deref())?
+                db::queue::guests(conn, search.as_deref())?
             {
                 let Some(email) = email else { continue };
                 let entry = guests.entry(email.clone()).or_insert_with(|| Commenter {
@@ -228,8 +228,8 @@ pub async fn delete_account(
         .db
         .write(move |conn| {
             let affected = match mode {
-                OnAccountDelete::Anonymize => db::comments::anonymize_user(conn, id, now)?,
-                OnAccountDelete::Delete => db::comments::delete_user_comments(conn, id, now)?,
+                OnAccountDelete::Anonymize => db::erasure::anonymize_user(conn, id, now)?,
+                OnAccountDelete::Delete => db::erasure::delete_user_comments(conn, id, now)?,
             };
             db::users::delete_sessions_of(conn, id)?;
             db::users::delete(conn, id)?;

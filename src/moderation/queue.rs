@@ -7,9 +7,10 @@ use std::net::IpAddr;
 use super::ModerationError;
 use crate::auth::{permissions, AuthUser};
 use crate::db::bans::ActiveBans;
-use crate::db::comments::{AuthorFilter, Order, QueueQuery};
+use crate::db::comments::Order;
 use crate::db::models::{Article, Comment};
 use crate::db::moderation::LogEntry;
+use crate::db::queue::{AuthorFilter, QueueQuery};
 use crate::db::{self, Db};
 use crate::domain::{
     ArticleId, ArticleKey, CommentId, CommentStatus, StatusCounts, UserId, ValidationError,
@@ -139,7 +140,7 @@ pub async fn list(
             after,
             limit: i64::from(limit) + 1,
         };
-        let mut rows = db::comments::queue_page(conn, &query)?;
+        let mut rows = db::queue::queue_page(conn, &query)?;
         let next_cursor = if rows.len() > limit as usize {
             rows.truncate(limit as usize);
             rows.last().map(|(c, _)| c.id.to_string())
@@ -191,11 +192,11 @@ fn author_records<'a>(
 ) -> Result<HashMap<AuthorKey, AuthorRecord>, ModerationError> {
     let mut keys: Vec<String> = comments
         .clone()
-        .filter_map(|c| db::comments::author_key(c.user_id, c.author_email.as_deref()))
+        .filter_map(|c| db::stats::author_key(c.user_id, c.author_email.as_deref()))
         .collect();
     keys.sort();
     keys.dedup();
-    let stats: HashMap<String, db::comments::CommenterStats> = db::comments::stats_of(conn, &keys)?
+    let stats: HashMap<String, db::stats::CommenterStats> = db::stats::stats_of(conn, &keys)?
         .into_iter()
         .map(|s| (s.author_key.clone(), s))
         .collect();
@@ -207,7 +208,7 @@ fn author_records<'a>(
             .find(comment.user_id, comment.author_email.as_deref(), ip)
             .is_some();
         let record = records.entry(author_key(comment)).or_default();
-        if let Some(s) = db::comments::author_key(comment.user_id, comment.author_email.as_deref())
+        if let Some(s) = db::stats::author_key(comment.user_id, comment.author_email.as_deref())
             .and_then(|k| stats.get(&k))
         {
             record.counts = s.counts();
@@ -263,7 +264,7 @@ pub struct Summary {
 pub async fn summary(db: &Db, viewer: &AuthUser) -> Result<Summary, ModerationError> {
     permissions::require_moderator(viewer)?;
     db.read(|conn| {
-        let counts = db::comments::counts_by_article(conn)?;
+        let counts = db::stats::counts_by_article(conn)?;
         let mut by_article: HashMap<ArticleId, StatusCounts> = HashMap::new();
         let mut overall = StatusCounts::default();
         for (article_id, status, count) in counts {

@@ -33,13 +33,13 @@ pub async fn purge(db: &Db, settings: &RetentionSettings, now: i64) -> Result<Pu
         .write(move |conn| {
             let mut purged = Purged::default();
             if let Some(before) = spam_before {
-                purged.spam = db::comments::purge_status(conn, CommentStatus::Spam, before)?;
+                purged.spam = db::erasure::purge_status(conn, CommentStatus::Spam, before)?;
             }
             if let Some(before) = trash_before {
-                purged.trash = db::comments::purge_status(conn, CommentStatus::Trash, before)?;
+                purged.trash = db::erasure::purge_status(conn, CommentStatus::Trash, before)?;
             }
             if let Some(before) = ip_before {
-                purged.client_data = db::comments::erase_client_data(conn, before)?;
+                purged.client_data = db::erasure::erase_client_data(conn, before)?;
             }
             if purged.spam + purged.trash > 0 {
                 // A purged comment's replies move up a level in their thread.
