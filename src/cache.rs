@@ -165,7 +165,8 @@ pub struct PublicCache {
 }
 
 impl PublicCache {
-    /// A cache holding at most about `max_bytes` (see [`ArticleEntry::weight`]).
+    /// A cache holding at most about `max_bytes`, counting what each entry
+    /// holds (see `ArticleEntry::weight`).
     pub fn new(max_bytes: u64) -> Self {
         let articles = moka::sync::Cache::builder()
             .max_capacity(max_bytes)

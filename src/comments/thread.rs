@@ -89,8 +89,9 @@ pub async fn public_page<E: std::fmt::Display>(
             let key = key.clone();
             async move {
                 let page = read_page(db, key, request).await?;
-                // Taken before encoding: the page lapses no later than
-                // what `encode` saw holds.
+                // Taken before encoding, never after: a page encoded as
+                // open just before its article closed must still lapse at
+                // the closing time.
                 let read_at = db::now_millis();
                 let valid_until = page.article.as_ref().and_then(|article| {
                     articles::open_answer_holds_until(article, &settings.articles, read_at)
@@ -105,6 +106,7 @@ pub async fn public_page<E: std::fmt::Display>(
         .await
 }
 
+/// One page as stored, without the cache.
 async fn read_page(
     db: &Db,
     key: ArticleKey,
