@@ -37,10 +37,11 @@
 //! per-key compute lock, which [`PublicCache::invalidate`] takes too, so it
 //! never brings back an invalidated entry. (One entry per page instead
 //! would be weighed once, but invalidating an article would then have to
-//! find all its pages.) Between a fill and its re-insert, and for slots
-//! whose fill is running or failed, an entry holds a little more than moka
-//! counted: at most [`MAX_PAGES_PER_ARTICLE`] slots' bookkeeping, because an
-//! entry keeps no more pages than that.
+//! find all its pages.) What moka has not counted is small and short-lived:
+//! a page in the moment between its fill and the re-insert, and the
+//! bookkeeping of slots whose fill is running or failed until the entry's
+//! next re-insert, at most [`MAX_PAGES_PER_ARTICLE`] of them, since an entry
+//! keeps no more pages than that.
 
 use std::collections::HashMap;
 use std::future::Future;
