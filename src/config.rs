@@ -338,10 +338,54 @@ pub enum OnAccountDelete {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(from = "CacheKeys")]
 pub struct CacheSettings {
-    pub max_page_bytes: usize,
-    pub max_entries: usize,
+    /// What the cache holds at most, in bytes: pages, counts and their
+    /// bookkeeping together.
+    pub max_bytes: u64,
+    /// What to tell the operator about keys of older versions found in
+    /// their settings (logged at start-up).
+    pub old_keys: Vec<&'static str>,
+}
+
+/// `[cache]` as written. The layers are merged before they are read, so the
+/// old name of `max_bytes` cannot be a serde alias: the defaults always give
+/// `max_bytes`, and with an operator's `max_page_bytes` both would be
+/// present, a duplicate.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CacheKeys {
+    max_bytes: u64,
+    /// The old name of `max_bytes`, from when only pages were weighed. Only
+    /// an operator's settings can give it, so given, it wins.
+    #[serde(default)]
+    max_page_bytes: Option<u64>,
+    /// Once the bound on cached counts; the cache is bounded by bytes alone
+    /// now. Still accepted so that an existing file starts.
+    #[serde(default)]
+    max_entries: Option<serde::de::IgnoredAny>,
+}
+
+impl From<CacheKeys> for CacheSettings {
+    fn from(keys: CacheKeys) -> Self {
+        let mut old_keys = Vec::new();
+        if keys.max_page_bytes.is_some() {
+            old_keys.push(
+                "cache.max_page_bytes is read as cache.max_bytes, which now bounds pages and \
+                 counts together; rename it",
+            );
+        }
+        if keys.max_entries.is_some() {
+            old_keys.push(
+                "cache.max_entries is ignored: the cache is bounded by cache.max_bytes alone; \
+                 remove it",
+            );
+        }
+        CacheSettings {
+            max_bytes: keys.max_page_bytes.unwrap_or(keys.max_bytes),
+            old_keys,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -685,6 +729,19 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(msg.contains("trusted_proxies"), "{msg}");
+    }
+
+    #[test]
+    fn old_cache_keys_still_load_and_are_reported() {
+        let defaults = Settings::load(&Sources::default()).unwrap();
+        assert!(defaults.cache.old_keys.is_empty());
+        let s = load_with("[cache]\nmax_page_bytes = 1000\nmax_entries = 5\n").unwrap();
+        assert_eq!(s.cache.max_bytes, 1000);
+        assert_eq!(s.cache.old_keys.len(), 2, "{:?}", s.cache.old_keys);
+        let msg = load_with("[cache]\nmax_byte = 1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("cache.max_byte: unknown key"), "{msg}");
     }
 
     #[test]

@@ -103,10 +103,10 @@ impl Application {
                 .map_err(|e| StartupError::Other(e.to_string()))?,
         );
         let webhooks = Arc::new(Webhooks::new(settings.webhooks.endpoints.clone(), http));
-        let cache = Arc::new(PublicCache::new(
-            settings.cache.max_page_bytes,
-            settings.cache.max_entries,
-        ));
+        for notice in &settings.cache.old_keys {
+            tracing::warn!("{notice}");
+        }
+        let cache = Arc::new(PublicCache::new(settings.cache.max_bytes));
         if let Ok(url) = crate::db::DatabaseUrl::parse(&settings.database.url) {
             crate::cache::listen(&url, &cache);
         }

@@ -11,7 +11,6 @@ use serde::{Deserialize, Serialize};
 use super::client::client_info;
 use super::views::{ArticleView, AuthorComment, GuestSecrets, PublicComment};
 use crate::auth::Viewer;
-use crate::cache::PageKey;
 use crate::comments::{self, ArticleHint, EditAuth, GuestAuthor, Order, PageRequest, Submission};
 use crate::domain::{ArticleKey, CommentId};
 use crate::error::ApiError;
@@ -170,18 +169,14 @@ pub async fn list(
         SortParam::Newest => Order::NewestFirst,
     };
     let request = PageRequest::parse(&state.settings, order, query.limit, query.cursor.as_deref())?;
-    // Pages are cached as the JSON sent, and dropped when the thread changes.
-    let cache_key = PageKey {
-        article: key.as_str().to_string(),
-        newest_first: order == Order::NewestFirst,
-        after: request.after.map(|id| id.0),
-        limit: request.limit,
-    };
-    let body = state
-        .cache
-        .page_or_fill(cache_key, || async {
-            let page = comments::public_page(&state.db, key, request).await?;
-            let view = ThreadView {
+    let body = comments::public_page(
+        &state.db,
+        &state.cache,
+        &state.settings,
+        key,
+        request,
+        |page| {
+            serde_json::to_vec(&ThreadView {
                 article: page
                     .article
                     .as_ref()
@@ -191,13 +186,12 @@ pub async fn list(
                     .iter()
                     .map(|c| PublicComment::new(c, &state.avatars))
                     .collect(),
-                next_cursor: page.next_cursor,
+                next_cursor: page.next_cursor.clone(),
                 total: page.total,
-            };
-            let json = serde_json::to_vec(&view).map_err(|e| ApiError::internal(e.to_string()))?;
-            Ok::<_, ApiError>(Bytes::from(json))
-        })
-        .await?;
+            })
+        },
+    )
+    .await?;
     Ok(json_bytes(body))
 }
 

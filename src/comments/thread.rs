@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 
-use super::CommentError;
-use crate::cache::PublicCache;
+use super::{articles, CommentError};
+use crate::cache::{Bytes, Page, PageKey, PublicCache};
 use crate::config::Settings;
 use crate::db::models::{Article, Comment};
 use crate::db::{self, Db};
@@ -59,9 +59,55 @@ impl PageRequest {
     }
 }
 
-/// One page of public comments. An article nobody has commented on yet is an
-/// empty thread, not an error, so a page can always ask.
-pub async fn public_page(
+/// One page of public comments, as the bytes `encode` makes of it (the
+/// view sent), from the cache when it has them. An article nobody has
+/// commented on yet is an empty thread, not an error, so a page can always
+/// ask.
+///
+/// A cached page is dropped when its thread changes and, while it shows an
+/// open article that closes by age, when the article closes
+/// ([`articles::open_answer_holds_until`]). Whatever `encode` shows of the
+/// article's openness must come from [`articles::is_open`] at a time no
+/// earlier than its call.
+pub async fn public_page<E: std::fmt::Display>(
+    db: &Db,
+    cache: &PublicCache,
+    settings: &Settings,
+    key: ArticleKey,
+    request: PageRequest,
+    encode: impl Fn(&ThreadPage) -> Result<Vec<u8>, E>,
+) -> Result<Bytes, CommentError> {
+    let cache_key = PageKey {
+        article: key.as_str().to_string(),
+        newest_first: request.order == Order::NewestFirst,
+        after: request.after,
+        limit: request.limit,
+    };
+    let encode = &encode;
+    cache
+        .page_or_fill(&cache_key, db::now_millis(), || {
+            let key = key.clone();
+            async move {
+                let page = read_page(db, key, request).await?;
+                // Taken before encoding, never after: a page encoded as
+                // open just before its article closed must still lapse at
+                // the closing time.
+                let read_at = db::now_millis();
+                let valid_until = page.article.as_ref().and_then(|article| {
+                    articles::open_answer_holds_until(article, &settings.articles, read_at)
+                });
+                let body = encode(&page).map_err(|e| CommentError::Internal(e.to_string()))?;
+                Ok(Page {
+                    body: Bytes::from(body),
+                    valid_until,
+                })
+            }
+        })
+        .await
+}
+
+/// One page as stored, without the cache.
+async fn read_page(
     db: &Db,
     key: ArticleKey,
     request: PageRequest,
@@ -129,15 +175,12 @@ pub async fn counts(
     }
     cache
         .counts_or_fill(&keys, |missing| async move {
-            let mut fetched: HashMap<String, i64> =
-                missing.iter().map(|k| (k.clone(), 0)).collect();
-            let found = db
-                .read(move |conn| {
-                    db::articles::approved_counts(conn, &missing).map_err(CommentError::from)
-                })
-                .await?;
-            fetched.extend(found);
-            Ok(fetched)
+            // An article nobody commented on is left out, and counts 0.
+            db.read(move |conn| {
+                let found = db::articles::approved_counts(conn, &missing)?;
+                Ok::<_, CommentError>(found.into_iter().collect())
+            })
+            .await
         })
         .await
 }

@@ -76,3 +76,40 @@ async fn articles_close_by_themselves_after_close_after_days() {
     guest(&app, "new-post", ("Late", "late@example.com"), "anyone?").await;
     assert_eq!(app.thread("old-post").await["total"], 1);
 }
+
+#[tokio::test]
+async fn a_cached_thread_page_stops_saying_open_when_the_article_closes() {
+    let app = spawn_app_with("[articles]\nclose_after_days = 1").await;
+    app.guest_comment("closing-soon", "just in time").await;
+    // Backdated so that the article closes by age three seconds from now.
+    let closes_at = chrono::Utc::now().timestamp_millis() + 3000;
+    let created_at = closes_at - DAY_MS;
+    let updated = app
+        .state
+        .db
+        .write(move |conn| {
+            diesel::sql_query(format!(
+                "UPDATE articles SET created_at = {created_at} WHERE \"key\" = 'closing-soon'"
+            ))
+            .execute(conn)
+            .map_err(DbError::from)
+        })
+        .await
+        .expect("backdate");
+    assert_eq!(updated, 1);
+
+    // Read twice, so the second answer comes from the cache.
+    for _ in 0..2 {
+        assert_eq!(
+            app.thread("closing-soon").await["article"]["comments_open"],
+            true
+        );
+    }
+    let wait = closes_at + 200 - chrono::Utc::now().timestamp_millis();
+    tokio::time::sleep(std::time::Duration::from_millis(wait.max(0) as u64)).await;
+    assert_eq!(
+        app.thread("closing-soon").await["article"]["comments_open"],
+        false,
+        "a page cached while the article was open lapses when it closes"
+    );
+}
