@@ -25,8 +25,10 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use actix_web::web::Bytes;
+use secrecy::ExposeSecret;
 
 use crate::db::{AnyConnection, Backend, DatabaseUrl, DbError};
+use crate::telemetry::Chain;
 
 /// Which page of which thread, as asked.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -313,9 +315,9 @@ pub fn listen(url: &DatabaseUrl, cache: &std::sync::Arc<PublicCache>) {
     let spawned = std::thread::Builder::new()
         .name("cache-listener".into())
         .spawn(move || loop {
-            match listen_once(&url, &cache) {
+            match listen_once(url.expose_secret(), &cache) {
                 Ok(()) => return,
-                Err(e) => tracing::warn!(error = %e, "cache invalidation listener lost its connection; reconnecting"),
+                Err(e) => tracing::warn!(error = %Chain(&e), "cache invalidation listener lost its connection; reconnecting"),
             }
             let Some(cache) = cache.upgrade() else { return };
             // Whatever was announced while not listening is unknown.
@@ -324,22 +326,15 @@ pub fn listen(url: &DatabaseUrl, cache: &std::sync::Arc<PublicCache>) {
             std::thread::sleep(Duration::from_secs(1));
         });
     if let Err(e) = spawned {
-        tracing::error!(error = %e, "cannot start the cache invalidation listener");
+        tracing::error!(error = %Chain(&e), "cannot start the cache invalidation listener");
     }
 }
 
 /// Listens until the connection fails (an error) or the cache is gone (Ok).
-fn listen_once(
-    url: &str,
-    cache: &std::sync::Weak<PublicCache>,
-) -> Result<(), diesel::result::Error> {
+fn listen_once(url: &str, cache: &std::sync::Weak<PublicCache>) -> Result<(), DbError> {
     use diesel::{Connection, RunQueryDsl};
-    let mut conn = diesel::PgConnection::establish(url).map_err(|e| {
-        diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::ClosedConnection,
-            Box::new(e.to_string()),
-        )
-    })?;
+    let mut conn = diesel::PgConnection::establish(url)
+        .map_err(|e| DbError::unavailable_because("cannot connect", e))?;
     diesel::sql_query(format!("LISTEN {CHANNEL}")).execute(&mut conn)?;
     let mut idle = 0u32;
     let mut first = true;

@@ -15,7 +15,6 @@ use serde::{Deserialize, Serialize};
 
 use diesel::Connection;
 
-use super::pipeline::parse_settings;
 use super::{Assessment, Candidate, Rule, Scorer, ScorerError};
 use crate::auth::{permissions, AuthError, AuthUser};
 use crate::db::{self, AnyConnection, Db, DbError};
@@ -410,19 +409,14 @@ pub async fn remove_entry(
     Ok(())
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Settings {}
-
 /// The scorer over the shared lists.
 pub struct WordListScorer {
     lists: Arc<WordLists>,
 }
 
 impl WordListScorer {
-    pub fn new(settings: serde_json::Value, lists: Arc<WordLists>) -> Result<Self, String> {
-        let _: Settings = parse_settings(settings)?;
-        Ok(WordListScorer { lists })
+    pub fn new(lists: Arc<WordLists>) -> Self {
+        WordListScorer { lists }
     }
 }
 
