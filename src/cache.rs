@@ -52,10 +52,12 @@ use std::time::Duration;
 /// Cached bodies are the bytes the HTTP layer sends, shared without copying.
 pub use actix_web::web::Bytes;
 use moka::ops::compute::Op;
+use secrecy::ExposeSecret;
 use tokio::sync::OnceCell;
 
 use crate::db::{AnyConnection, Backend, DatabaseUrl, DbError};
 use crate::domain::CommentId;
+use crate::telemetry::Chain;
 
 /// Which page of which thread, as asked.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -386,9 +388,9 @@ pub fn listen(url: &DatabaseUrl, cache: &std::sync::Arc<PublicCache>) {
     let spawned = std::thread::Builder::new()
         .name("cache-listener".into())
         .spawn(move || loop {
-            match listen_once(&url, &cache) {
+            match listen_once(url.expose_secret(), &cache) {
                 Ok(()) => return,
-                Err(e) => tracing::warn!(error = %e, "cache invalidation listener lost its connection; reconnecting"),
+                Err(e) => tracing::warn!(error = %Chain(&e), "cache invalidation listener lost its connection; reconnecting"),
             }
             let Some(cache) = cache.upgrade() else { return };
             // Whatever was announced while not listening is unknown.
@@ -397,22 +399,15 @@ pub fn listen(url: &DatabaseUrl, cache: &std::sync::Arc<PublicCache>) {
             std::thread::sleep(Duration::from_secs(1));
         });
     if let Err(e) = spawned {
-        tracing::error!(error = %e, "cannot start the cache invalidation listener");
+        tracing::error!(error = %Chain(&e), "cannot start the cache invalidation listener");
     }
 }
 
 /// Listens until the connection fails (an error) or the cache is gone (Ok).
-fn listen_once(
-    url: &str,
-    cache: &std::sync::Weak<PublicCache>,
-) -> Result<(), diesel::result::Error> {
+fn listen_once(url: &str, cache: &std::sync::Weak<PublicCache>) -> Result<(), DbError> {
     use diesel::{Connection, RunQueryDsl};
-    let mut conn = diesel::PgConnection::establish(url).map_err(|e| {
-        diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::ClosedConnection,
-            Box::new(e.to_string()),
-        )
-    })?;
+    let mut conn = diesel::PgConnection::establish(url)
+        .map_err(|e| DbError::unavailable_because("cannot connect", e))?;
     diesel::sql_query(format!("LISTEN {CHANNEL}")).execute(&mut conn)?;
     let mut idle = 0u32;
     let mut first = true;

@@ -194,7 +194,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 async fn migrate(args: DbArgs) -> anyhow::Result<()> {
     let settings = Settings::load(&args.sources(Vec::new()))?;
     telemetry::init(&settings.log);
-    let url = DatabaseUrl::parse(&settings.database.url).map_err(anyhow::Error::msg)?;
+    let url = settings.database.url.clone();
     let manager = ConnectionManager::new(url.clone(), settings.database.sqlite.clone());
     let applied = tokio::task::spawn_blocking(move || {
         if let DatabaseUrl::Sqlite(path) = &url {
@@ -219,7 +219,7 @@ async fn migrate(args: DbArgs) -> anyhow::Result<()> {
 async fn backup(args: DbArgs, file: PathBuf) -> anyhow::Result<()> {
     let settings = Settings::load(&args.sources(Vec::new()))?;
     telemetry::init(&settings.log);
-    let url = DatabaseUrl::parse(&settings.database.url).map_err(anyhow::Error::msg)?;
+    let url = settings.database.url.clone();
     let DatabaseUrl::Sqlite(source) = &url else {
         bail!(
             "`moderato backup` copies SQLite databases; for PostgreSQL run \
@@ -350,12 +350,7 @@ async fn spam_eval(
     }
     let train = spam::eval::load_all(&train).map_err(anyhow::Error::msg)?;
     let test = spam::eval::load_all(&test).map_err(anyhow::Error::msg)?;
-    let kinds: Vec<&str> = settings
-        .spam
-        .scorers
-        .iter()
-        .map(|s| s.kind.as_str())
-        .collect();
+    let kinds: Vec<&str> = settings.spam.scorers.iter().map(|s| s.kind()).collect();
     println!(
         "pipeline: {} (thresholds: review {}, spam {}); {} mode; trained on {} comments, testing {}",
         kinds.join(", "),

@@ -2,7 +2,13 @@
 //! optional file named on the command line, then `MODERATO_SECTION__KEY`
 //! environment variables. Every struct rejects unknown keys, so a typo is an
 //! error naming the key rather than a silently ignored setting.
+//!
+//! Values are parsed as they are read (the database URL, proxy networks,
+//! origins, each scorer's settings), so the rest of the application never
+//! holds one that does not parse. Secrets are `SecretString`s: `Debug`
+//! prints them as redacted, so logging the settings never leaks one.
 
+use std::fmt;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -10,7 +16,9 @@ use std::time::Duration;
 use figment::providers::{Env, Format, Toml};
 use figment::Figment;
 use ipnet::IpNet;
-use serde::Deserialize;
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer};
 
 /// The defaults, compiled in so the binary runs from any directory.
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
@@ -49,11 +57,16 @@ pub struct ServerSettings {
     pub bind: String,
     pub workers: usize,
     pub max_request_bytes: usize,
-    pub trusted_proxies: Vec<String>,
-    pub cors_origins: Vec<String>,
+    /// Reverse proxies whose forwarding headers are believed; a bare IP is
+    /// a /32 or /128.
+    #[serde(deserialize_with = "networks")]
+    pub trusted_proxies: Vec<IpNet>,
+    pub cors_origins: Vec<Origin>,
     /// The origin browsers reach this server at, e.g.
-    /// `https://comments.example.org` (empty: taken from each request).
-    pub public_url: String,
+    /// `https://comments.example.org` (`""` in the file: taken from each
+    /// request).
+    #[serde(deserialize_with = "unset_if_empty")]
+    pub public_url: Option<Origin>,
     #[serde(with = "humantime_serde")]
     pub shutdown_timeout: Duration,
 }
@@ -61,7 +74,7 @@ pub struct ServerSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
-    pub url: String,
+    pub url: DatabaseUrl,
     pub max_connections: u32,
     #[serde(with = "humantime_serde")]
     pub acquire_timeout: Duration,
@@ -224,12 +237,74 @@ pub struct SpamSettings {
     pub scorers: Vec<ScorerSettings>,
 }
 
-/// One entry of `[[spam.scorers]]`: which scorer, how it counts, and its
-/// own settings (checked by the scorer when the pipeline is built).
+/// One entry of `[[spam.scorers]]`, told apart by its `kind`: each kind
+/// has a settings table of its own, so an unknown kind or a misspelt
+/// setting is refused when the configuration is read, naming the key.
+/// What the settings' values mean is checked when the scorer is built
+/// (`spam::Pipeline::build`), still at start-up.
+#[derive(Debug, Clone)]
+pub enum ScorerSettings {
+    Honeypot(ScorerEntry<HoneypotSettings>),
+    Wordlists(ScorerEntry<Option<NoSettings>>),
+    Links(ScorerEntry<Option<LinksSettings>>),
+    Learned(ScorerEntry<Option<NoSettings>>),
+    Akismet(ScorerEntry<AkismetSettings>),
+    Http(ScorerEntry<HttpScorerSettings>),
+}
+
+/// The `kind`s there are, as the configuration names them.
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum ScorerKind {
+    Honeypot,
+    Wordlists,
+    Links,
+    Learned,
+    Akismet,
+    Http,
+}
+
+/// Reads an entry as `#[serde(tag = "kind")]` would, but keeps the path
+/// of a key that is wrong: serde's tagged enums buffer the entry first,
+/// and an error from the buffer no longer says where it was
+/// (`spam.scorers.0: invalid type ...` instead of naming
+/// `settings.hold_at`). Reading from figment's own value keeps it.
+impl<'de> Deserialize<'de> for ScorerSettings {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let entry = <figment::value::Value as Deserialize>::deserialize(deserializer)?;
+        read_scorer(entry).map_err(|e| D::Error::custom(describe_figment_error(*e)))
+    }
+}
+
+fn read_scorer(entry: figment::value::Value) -> Result<ScorerSettings, Box<figment::Error>> {
+    use figment::value::Value;
+    /// Only the `kind`, the rest left for the kind's own type.
+    #[derive(Deserialize)]
+    struct Entry {
+        kind: ScorerKind,
+    }
+    let Entry { kind } = entry.deserialize()?;
+    let tag = entry.tag();
+    let mut rest = entry
+        .into_dict()
+        .ok_or_else(|| Box::new(figment::Error::from("expected a table".to_string())))?;
+    rest.remove("kind");
+    let rest = Value::Dict(tag, rest);
+    Ok(match kind {
+        ScorerKind::Honeypot => ScorerSettings::Honeypot(rest.deserialize()?),
+        ScorerKind::Wordlists => ScorerSettings::Wordlists(rest.deserialize()?),
+        ScorerKind::Links => ScorerSettings::Links(rest.deserialize()?),
+        ScorerKind::Learned => ScorerSettings::Learned(rest.deserialize()?),
+        ScorerKind::Akismet => ScorerSettings::Akismet(rest.deserialize()?),
+        ScorerKind::Http => ScorerSettings::Http(rest.deserialize()?),
+    })
+}
+
+/// What every scorer entry has besides its `kind`: how it counts, and its
+/// own `settings` (an `Option` for the kinds whose table may be left out).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ScorerSettings {
-    pub kind: String,
+pub struct ScorerEntry<S> {
     #[serde(default)]
     pub mode: ScorerMode,
     #[serde(default = "default_weight")]
@@ -238,8 +313,156 @@ pub struct ScorerSettings {
     pub timeout: Duration,
     #[serde(default)]
     pub on_error: OnError,
+    pub settings: S,
+}
+
+/// Applies `$body` to the entry of whichever kind `$scorer` is.
+macro_rules! with_entry {
+    ($scorer:expr, |$entry:ident| $body:expr) => {
+        match $scorer {
+            ScorerSettings::Honeypot($entry) => $body,
+            ScorerSettings::Wordlists($entry) => $body,
+            ScorerSettings::Links($entry) => $body,
+            ScorerSettings::Learned($entry) => $body,
+            ScorerSettings::Akismet($entry) => $body,
+            ScorerSettings::Http($entry) => $body,
+        }
+    };
+}
+
+impl ScorerSettings {
+    /// The `kind` as written in the configuration.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ScorerSettings::Honeypot(_) => "honeypot",
+            ScorerSettings::Wordlists(_) => "wordlists",
+            ScorerSettings::Links(_) => "links",
+            ScorerSettings::Learned(_) => "learned",
+            ScorerSettings::Akismet(_) => "akismet",
+            ScorerSettings::Http(_) => "http",
+        }
+    }
+
+    pub fn mode(&self) -> ScorerMode {
+        with_entry!(self, |entry| entry.mode)
+    }
+
+    pub fn weight(&self) -> f64 {
+        with_entry!(self, |entry| entry.weight)
+    }
+
+    pub fn timeout(&self) -> Duration {
+        with_entry!(self, |entry| entry.timeout)
+    }
+
+    pub fn on_error(&self) -> OnError {
+        with_entry!(self, |entry| entry.on_error)
+    }
+}
+
+/// The settings table of a scorer that has none: only `{}` is accepted.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoSettings {}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HoneypotSettings {
+    /// The JSON field of the comment form that must stay empty.
+    pub field: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LinksSettings {
+    /// Hold for a moderator at this many links or more; 0 never holds.
+    pub hold_at: usize,
+    /// Mark as spam at this many links or more; 0 never does.
+    pub spam_at: usize,
+}
+
+impl Default for LinksSettings {
+    /// WordPress holds a comment with 2 links or more by default.
+    fn default() -> Self {
+        LinksSettings {
+            hold_at: 2,
+            spam_at: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AkismetSettings {
+    pub api_key: SecretString,
+    /// The blog's front page URL, as registered with Akismet.
+    pub blog: String,
+    #[serde(default = "default_akismet_base_url")]
+    pub base_url: String,
+    #[serde(default = "default_akismet_lang")]
+    pub blog_lang: String,
+    #[serde(default = "default_akismet_charset")]
+    pub blog_charset: String,
+    /// Treat `X-akismet-pro-tip: discard` (blatant spam) as a hard spam rule.
+    #[serde(default = "yes")]
+    pub honour_discard: bool,
+    /// Mark every call as a test (Akismet then does not learn from it).
     #[serde(default)]
-    pub settings: serde_json::Map<String, serde_json::Value>,
+    pub is_test: bool,
+    /// The honeypot field name, sent along so Akismet can use it.
+    #[serde(default)]
+    pub honeypot_field_name: Option<String>,
+    #[serde(default)]
+    pub feedback: AkismetFeedback,
+    /// The score for Akismet's "spam" answer.
+    #[serde(default = "default_akismet_spam_score")]
+    pub spam_score: f64,
+    /// The score for Akismet's "not spam" answer.
+    #[serde(default = "default_akismet_ham_score")]
+    pub ham_score: f64,
+}
+
+/// Which moderators' verdicts are sent to Akismet.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AkismetFeedback {
+    /// Every verdict.
+    #[default]
+    All,
+    /// Only verdicts that correct what Akismet said.
+    Corrections,
+}
+
+fn default_akismet_base_url() -> String {
+    "https://rest.akismet.com".into()
+}
+fn default_akismet_lang() -> String {
+    "en".into()
+}
+fn default_akismet_charset() -> String {
+    "UTF-8".into()
+}
+fn yes() -> bool {
+    true
+}
+fn default_akismet_spam_score() -> f64 {
+    0.95
+}
+fn default_akismet_ham_score() -> f64 {
+    0.3
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpScorerSettings {
+    pub url: String,
+    /// When set, requests are signed with it.
+    #[serde(default)]
+    pub secret: Option<SecretString>,
+    /// Where moderators' verdicts are POSTed (through the outbox), if the
+    /// service learns from them.
+    #[serde(default)]
+    pub feedback_url: Option<String>,
 }
 
 fn default_weight() -> f64 {
@@ -296,10 +519,60 @@ pub struct WebhookSettings {
 #[serde(deny_unknown_fields)]
 pub struct WebhookEndpoint {
     pub url: String,
-    pub secret: String,
+    pub secret: SecretString,
     /// Events to send; empty means all of them.
     #[serde(default)]
-    pub events: Vec<String>,
+    pub events: Vec<WebhookEvent>,
+}
+
+/// What a webhook can announce, named as endpoints subscribe to it and as
+/// the `event` field of a delivery says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum WebhookEvent {
+    #[serde(rename = "comment.created")]
+    CommentCreated,
+    #[serde(rename = "comment.held")]
+    CommentHeld,
+    #[serde(rename = "comment.approved")]
+    CommentApproved,
+    #[serde(rename = "comment.spam")]
+    CommentSpam,
+    #[serde(rename = "comment.trashed")]
+    CommentTrashed,
+    #[serde(rename = "comment.deleted")]
+    CommentDeleted,
+    #[serde(rename = "commenter.banned")]
+    CommenterBanned,
+}
+
+impl WebhookEvent {
+    pub const ALL: [WebhookEvent; 7] = [
+        WebhookEvent::CommentCreated,
+        WebhookEvent::CommentHeld,
+        WebhookEvent::CommentApproved,
+        WebhookEvent::CommentSpam,
+        WebhookEvent::CommentTrashed,
+        WebhookEvent::CommentDeleted,
+        WebhookEvent::CommenterBanned,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WebhookEvent::CommentCreated => "comment.created",
+            WebhookEvent::CommentHeld => "comment.held",
+            WebhookEvent::CommentApproved => "comment.approved",
+            WebhookEvent::CommentSpam => "comment.spam",
+            WebhookEvent::CommentTrashed => "comment.trashed",
+            WebhookEvent::CommentDeleted => "comment.deleted",
+            WebhookEvent::CommenterBanned => "commenter.banned",
+        }
+    }
+}
+
+impl fmt::Display for WebhookEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -391,8 +664,10 @@ impl From<CacheKeys> for CacheSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MetricsSettings {
-    /// When set, `GET /metrics` needs `Authorization: Bearer <token>`.
-    pub token: String,
+    /// When set, `GET /metrics` needs `Authorization: Bearer <token>`
+    /// (`""` in the file: not set).
+    #[serde(deserialize_with = "unset_if_empty")]
+    pub token: Option<SecretString>,
     /// When set, `/metrics` is served on this address only.
     pub bind: String,
 }
@@ -504,7 +779,8 @@ impl Settings {
             return invalid("spam: need 0 <= review_threshold <= spam_threshold <= 1".into());
         }
         for (i, scorer) in spam.scorers.iter().enumerate() {
-            if !scorer.weight.is_finite() || scorer.weight < 0.0 {
+            let weight = scorer.weight();
+            if !weight.is_finite() || weight < 0.0 {
                 return invalid(format!("spam.scorers[{i}].weight must be a number >= 0"));
             }
         }
@@ -514,19 +790,9 @@ impl Settings {
             if !matches!(url.scheme(), "http" | "https") {
                 return invalid(format!("webhooks.endpoints[{i}].url must be http or https"));
             }
-            if hook.secret.len() < 16 {
+            if hook.secret.expose_secret().len() < 16 {
                 return invalid(format!(
                     "webhooks.endpoints[{i}].secret must be at least 16 bytes"
-                ));
-            }
-            if let Some(unknown) = hook
-                .events
-                .iter()
-                .find(|e| !crate::webhooks::EVENTS.contains(&e.as_str()))
-            {
-                return invalid(format!(
-                    "webhooks.endpoints[{i}].events: unknown event `{unknown}`; known: {}",
-                    crate::webhooks::EVENTS.join(", ")
                 ));
             }
         }
@@ -540,22 +806,10 @@ impl Settings {
             None,
         )
         .map_err(|e| ConfigError::Invalid(format!("auth.argon2: {e}")))?;
-        self.trusted_proxies()?;
-        for origin in &self.server.cors_origins {
-            if !is_origin(origin) {
-                return invalid(format!(
-                    "server.cors_origins: `{origin}` must be an origin like https://blog.example.com (scheme and host, optional port, no path)"
-                ));
+        if let Some(token) = &self.metrics.token {
+            if token.expose_secret().len() < 16 {
+                return invalid("metrics.token must be at least 16 bytes".into());
             }
-        }
-        if !self.server.public_url.is_empty() && !is_origin(&self.server.public_url) {
-            return invalid(format!(
-                "server.public_url: `{}` must be an origin like https://comments.example.org (scheme and host, optional port, no path)",
-                self.server.public_url
-            ));
-        }
-        if !self.metrics.token.is_empty() && self.metrics.token.len() < 16 {
-            return invalid("metrics.token must be at least 16 bytes".into());
         }
         if !self.metrics.bind.is_empty()
             && self.metrics.bind.parse::<std::net::SocketAddr>().is_err()
@@ -565,26 +819,7 @@ impl Settings {
                 self.metrics.bind
             ));
         }
-        crate::db::DatabaseUrl::parse(&self.database.url)
-            .map_err(|e| ConfigError::Invalid(format!("database.url: {e}")))?;
         Ok(())
-    }
-
-    /// `server.trusted_proxies` parsed into networks; a bare IP is a /32 or /128.
-    pub fn trusted_proxies(&self) -> Result<Vec<IpNet>, ConfigError> {
-        self.server
-            .trusted_proxies
-            .iter()
-            .map(|s| {
-                s.parse::<IpNet>()
-                    .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
-                    .map_err(|_| {
-                        ConfigError::Invalid(format!(
-                            "server.trusted_proxies: `{s}` is not an IP address or CIDR range"
-                        ))
-                    })
-            })
-            .collect()
     }
 
     /// Worker threads to start: the configured number, or one per core.
@@ -596,18 +831,142 @@ impl Settings {
     }
 }
 
-/// Whether `text` is a web origin as browsers send it: http(s), a host, an
-/// optional port, nothing else (no path, not even a trailing slash).
-fn is_origin(text: &str) -> bool {
-    url::Url::parse(text).ok().is_some_and(|u| {
-        matches!(u.scheme(), "http" | "https")
-            && u.host_str().is_some()
-            && u.path() == "/"
-            && u.query().is_none()
-            && u.fragment().is_none()
-            && u.username().is_empty()
-            && !text.ends_with('/')
-    })
+/// A parsed `database.url`: which database, and where.
+#[derive(Clone, Deserialize)]
+#[serde(try_from = "String")]
+pub enum DatabaseUrl {
+    /// `sqlite://relative/path.db` or `sqlite:///absolute/path.db`.
+    Sqlite(PathBuf),
+    /// `postgres://…` or `postgresql://…`, passed to libpq as is; secret,
+    /// since it may carry the password.
+    Postgres(SecretString),
+}
+
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> Result<DatabaseUrl, String> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err("sqlite:// needs a file path, e.g. sqlite://data/moderato.db".into());
+            }
+            return Ok(DatabaseUrl::Sqlite(PathBuf::from(path)));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DatabaseUrl::Postgres(url.into()));
+        }
+        Err("expected a URL starting with sqlite:// or postgres://".into())
+    }
+}
+
+impl TryFrom<String> for DatabaseUrl {
+    type Error = String;
+
+    fn try_from(url: String) -> Result<Self, String> {
+        DatabaseUrl::parse(&url)
+    }
+}
+
+/// Printing a URL must never print its password.
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{self}")
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DatabaseUrl::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
+            DatabaseUrl::Postgres(raw) => match url::Url::parse(raw.expose_secret()) {
+                Ok(mut parsed) => {
+                    if parsed.password().is_some() {
+                        let _ = parsed.set_password(Some("***"));
+                    }
+                    parsed.set_query(None);
+                    write!(f, "{parsed}")
+                }
+                Err(_) => write!(f, "postgres://(unparsable)"),
+            },
+        }
+    }
+}
+
+/// A web origin in the form browsers send in `Origin`:
+/// `scheme://host[:port]`, lower-case, the scheme's default port left out,
+/// no trailing slash; so it can be compared with that header as it is.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Origin(String);
+
+impl Origin {
+    /// Accepts an http(s) URL with a host, an optional port and nothing
+    /// else (a single trailing slash is the empty path, and dropped).
+    pub fn parse(text: &str) -> Result<Origin, String> {
+        let refused = || {
+            format!(
+                "`{text}` must be an origin like https://blog.example.com \
+                 (scheme and host, optional port, no path)"
+            )
+        };
+        let url = url::Url::parse(text).map_err(|_| refused())?;
+        let bare = matches!(url.scheme(), "http" | "https")
+            && url.host_str().is_some()
+            && url.path() == "/"
+            && url.query().is_none()
+            && url.fragment().is_none()
+            && url.username().is_empty()
+            && url.password().is_none();
+        if !bare {
+            return Err(refused());
+        }
+        Ok(Origin(url.origin().ascii_serialization()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Origin {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        Origin::parse(&text)
+    }
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Reads a list of IP networks; a bare address is a network of one.
+fn networks<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<IpNet>, D::Error> {
+    Vec::<String>::deserialize(deserializer)?
+        .iter()
+        .map(|text| {
+            text.parse::<IpNet>()
+                .or_else(|_| text.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| {
+                    D::Error::custom(format!("`{text}` is not an IP address or CIDR range"))
+                })
+        })
+        .collect()
+}
+
+/// Reads a string setting whose empty value, as the defaults spell it,
+/// means "not set".
+fn unset_if_empty<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: TryFrom<String>,
+    T::Error: fmt::Display,
+{
+    let text = String::deserialize(deserializer)?;
+    if text.is_empty() {
+        return Ok(None);
+    }
+    T::try_from(text).map(Some).map_err(D::Error::custom)
 }
 
 pub fn available_cores() -> usize {
@@ -671,7 +1030,9 @@ mod tests {
     fn defaults_load_without_any_file() {
         let s = Settings::load(&Sources::default()).expect("defaults must load");
         assert_eq!(s.server.bind, "127.0.0.1:8080");
-        assert_eq!(s.database.url, "sqlite://data/moderato.db");
+        assert!(
+            matches!(&s.database.url, DatabaseUrl::Sqlite(path) if path.as_path() == std::path::Path::new("data/moderato.db"))
+        );
         assert_eq!(s.database.sqlite.synchronous, SqliteSynchronous::Full);
         assert_eq!(s.comments.edit_window, Duration::from_secs(15 * 60));
         assert_eq!(s.auth.argon2.memory_kib, 19456);
@@ -750,5 +1111,229 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(msg.contains("database.url"), "{msg}");
+    }
+
+    #[test]
+    fn trusted_proxies_are_networks_and_a_bare_address_is_one_host() {
+        let s = load_with("[server]\ntrusted_proxies = [\"10.0.0.0/8\", \"127.0.0.1\", \"::1\"]\n")
+            .unwrap();
+        let expected: Vec<IpNet> = ["10.0.0.0/8", "127.0.0.1/32", "::1/128"]
+            .iter()
+            .map(|n| n.parse().unwrap())
+            .collect();
+        assert_eq!(s.server.trusted_proxies, expected);
+    }
+
+    #[test]
+    fn origins_are_kept_as_browsers_send_them() {
+        let s = load_with(
+            "[server]\ncors_origins = [\"HTTPS://Blog.Example.COM:443/\", \"http://localhost:8080\"]\n\
+             public_url = \"https://Comments.Example.org\"\n",
+        )
+        .unwrap();
+        let origins: Vec<&str> = s.server.cors_origins.iter().map(Origin::as_str).collect();
+        assert_eq!(
+            origins,
+            ["https://blog.example.com", "http://localhost:8080"]
+        );
+        assert_eq!(
+            s.server.public_url.as_ref().map(Origin::as_str),
+            Some("https://comments.example.org")
+        );
+        let unset = load_with("[server]\npublic_url = \"\"\n").unwrap();
+        assert_eq!(unset.server.public_url, None);
+    }
+
+    #[test]
+    fn what_is_not_an_origin_is_refused_naming_the_key() {
+        for bad in [
+            "https://blog.example/comments",
+            "https://blog.example/?x=1",
+            "https://user@blog.example",
+            "ftp://blog.example",
+            "blog.example",
+        ] {
+            let msg = load_with(&format!("[server]\ncors_origins = [\"{bad}\"]\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(msg.contains("server.cors_origins"), "{bad}: {msg}");
+            let msg = load_with(&format!("[server]\npublic_url = \"{bad}\"\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(msg.contains("server.public_url"), "{bad}: {msg}");
+        }
+    }
+
+    #[test]
+    fn database_urls_name_the_file_or_the_server() {
+        assert!(matches!(
+            DatabaseUrl::parse("sqlite://data/m.db"),
+            Ok(DatabaseUrl::Sqlite(path)) if path.as_path() == std::path::Path::new("data/m.db")
+        ));
+        assert!(matches!(
+            DatabaseUrl::parse("sqlite:///var/lib/m.db"),
+            Ok(DatabaseUrl::Sqlite(path)) if path.as_path() == std::path::Path::new("/var/lib/m.db")
+        ));
+        assert!(DatabaseUrl::parse("sqlite://").is_err());
+        for url in ["postgres://u@h/db", "postgresql://u@h/db"] {
+            assert!(matches!(
+                DatabaseUrl::parse(url),
+                Ok(DatabaseUrl::Postgres(_))
+            ));
+        }
+        assert!(DatabaseUrl::parse("mysql://u@h/db").is_err());
+        assert!(DatabaseUrl::parse("data/m.db").is_err());
+    }
+
+    #[test]
+    fn a_database_url_is_shown_without_its_password() {
+        let url = DatabaseUrl::parse("postgres://app:s3cret@db.example:5432/moderato").unwrap();
+        let shown = url.to_string();
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("db.example"), "{shown}");
+        assert!(!format!("{url:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn debug_output_of_the_settings_holds_no_secret() {
+        let s = load_with(
+            "[database]\nurl = \"postgres://app:db-password-1@db.example/moderato\"\n\
+             [metrics]\ntoken = \"metrics-token-0123456789\"\n\
+             [webhooks]\nendpoints = [{ url = \"https://hooks.example/x\", secret = \"webhook-secret-0123456789\" }]\n\
+             [[spam.scorers]]\nkind = \"akismet\"\nsettings = { api_key = \"akismet-key-0123\", blog = \"https://blog.example/\" }\n\
+             [[spam.scorers]]\nkind = \"http\"\nsettings = { url = \"https://score.example/\", secret = \"http-scorer-secret-0123\" }\n",
+        )
+        .unwrap();
+        let shown = format!("{s:?}");
+        for secret in [
+            "db-password-1",
+            "metrics-token-0123456789",
+            "webhook-secret-0123456789",
+            "akismet-key-0123",
+            "http-scorer-secret-0123",
+        ] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        // The settings are there, only the secrets are not shown.
+        assert!(shown.contains("hooks.example") && shown.contains("score.example"));
+        assert_eq!(
+            s.metrics.token.as_ref().map(|t| t.expose_secret()),
+            Some("metrics-token-0123456789")
+        );
+    }
+
+    #[test]
+    fn an_empty_metrics_token_is_none() {
+        let s = Settings::load(&Sources::default()).unwrap();
+        assert!(s.metrics.token.is_none());
+        let msg = load_with("[metrics]\ntoken = \"short\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("metrics.token"), "{msg}");
+    }
+
+    #[test]
+    fn webhook_events_are_parsed_and_unknown_ones_refused() {
+        let hook = |events: &str| {
+            format!(
+                "[webhooks]\nendpoints = [{{ url = \"https://hooks.example/x\", \
+                 secret = \"0123456789abcdef\", events = [{events}] }}]\n"
+            )
+        };
+        let s = load_with(&hook("\"comment.held\", \"commenter.banned\"")).unwrap();
+        assert_eq!(
+            s.webhooks.endpoints[0].events,
+            [WebhookEvent::CommentHeld, WebhookEvent::CommenterBanned]
+        );
+        for event in WebhookEvent::ALL {
+            let s = load_with(&hook(&format!("\"{event}\""))).unwrap();
+            assert_eq!(s.webhooks.endpoints[0].events, [event]);
+        }
+        let msg = load_with(&hook("\"comment.edited\""))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("webhooks.endpoints.0.events.0") && msg.contains("comment.edited"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn the_default_scorers_and_the_documented_examples_load() {
+        let s = Settings::load(&Sources::default()).unwrap();
+        let kinds: Vec<&str> = s.spam.scorers.iter().map(ScorerSettings::kind).collect();
+        assert_eq!(kinds, ["honeypot", "wordlists", "links", "learned"]);
+        match &s.spam.scorers[2] {
+            ScorerSettings::Links(entry) => {
+                assert_eq!(entry.settings.as_ref().map(|l| l.hold_at), Some(2))
+            }
+            other => panic!("{other:?}"),
+        }
+        // The commented-out entries of config/default.toml.
+        let s = load_with(
+            "[[spam.scorers]]\nkind = \"akismet\"\ntimeout = \"3s\"\n\
+             settings = { api_key = \"…\", blog = \"https://blog.example/\" }\n\
+             [[spam.scorers]]\nkind = \"http\"\nmode = \"shadow\"\n\
+             settings = { url = \"https://classifier.internal/score\", secret = \"…\" }\n\
+             [[spam.scorers]]\nkind = \"wordlists\"\nsettings = {}\n",
+        )
+        .unwrap();
+        let scorers = &s.spam.scorers;
+        assert_eq!(scorers[0].kind(), "akismet");
+        assert_eq!(scorers[0].timeout(), Duration::from_secs(3));
+        assert_eq!(scorers[1].mode(), ScorerMode::Shadow);
+        assert_eq!(scorers[2].weight(), 1.0);
+    }
+
+    #[test]
+    fn a_typo_in_a_scorer_setting_is_refused_naming_the_key() {
+        let msg = load_with(
+            "[[spam.scorers]]\nkind = \"links\"\nsettings = { hold_at = 2, spam_att = 5 }\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            msg.starts_with(
+                "configuration: spam.scorers.0: settings.spam_att: unknown key; \
+                 the keys here are hold_at, spam_at"
+            ),
+            "{msg}"
+        );
+        let msg = load_with("[[spam.scorers]]\nkind = \"links\"\nsettings = { hold_at = \"2\" }\n")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("spam.scorers.0: settings.hold_at"), "{msg}");
+        let msg = load_with("[[spam.scorers]]\nkind = \"learned\"\nweigth = 2\n")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("spam.scorers.0: weigth: unknown key"), "{msg}");
+        let msg = load_with("[[spam.scorers]]\nkind = \"learned\"\nsettings = { x = 1 }\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("spam.scorers.0: settings.x: unknown key"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_scorer_kind_is_refused_naming_the_key_and_the_kinds() {
+        let msg = load_with("[[spam.scorers]]\nkind = \"honeypott\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.starts_with(
+                "configuration: spam.scorers.0: kind: unknown value \"honeypott\"; \
+                 expected one of honeypot, wordlists, links, learned, akismet, http"
+            ),
+            "{msg}"
+        );
+        let msg = load_with("[[spam.scorers]]\nmode = \"shadow\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("spam.scorers.0: missing field `kind`"),
+            "{msg}"
+        );
     }
 }

@@ -10,8 +10,8 @@
 //!
 //! Every error answer has the shape
 //! `{"error": {"code": "...", "message": "...", "field": "..."}}` with a
-//! stable machine `code`. Causes of 5xx answers go to the log, never to the
-//! client.
+//! stable machine `code`. Causes of 5xx answers go to the log, with the
+//! whole chain of their sources, never to the client.
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
@@ -24,6 +24,11 @@ use crate::db::DbError;
 use crate::domain::ValidationError;
 use crate::moderation::ModerationError;
 use crate::spam::admin::AdminError;
+use crate::telemetry::Chain;
+
+/// Why a request failed on our side: an error with its sources, or a
+/// message.
+type Cause = Box<dyn std::error::Error + Send + Sync>;
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -35,7 +40,7 @@ pub struct ApiError {
     /// For 405: the methods the resource does accept.
     allow: Option<&'static str>,
     /// Logged, never sent.
-    cause: Option<String>,
+    cause: Option<Cause>,
 }
 
 /// The body of every error answer.
@@ -116,7 +121,7 @@ impl ApiError {
         e
     }
 
-    pub fn unavailable(cause: impl Into<String>) -> Self {
+    pub fn unavailable(cause: impl Into<Cause>) -> Self {
         let mut e = Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",
@@ -127,7 +132,7 @@ impl ApiError {
         e
     }
 
-    pub fn internal(cause: impl Into<String>) -> Self {
+    pub fn internal(cause: impl Into<Cause>) -> Self {
         let mut e = Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",
@@ -162,7 +167,7 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         if let Some(cause) = &self.cause {
             if self.status.is_server_error() {
-                tracing::error!(code = self.code, cause = %cause, "request failed");
+                tracing::error!(code = self.code, cause = %Chain(cause.as_ref()), "request failed");
             }
         }
         let mut builder = HttpResponse::build(self.status);
@@ -191,8 +196,8 @@ impl From<ValidationError> for ApiError {
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
         match e {
-            DbError::Unavailable(cause) => ApiError::unavailable(cause),
-            other => ApiError::internal(other.to_string()),
+            DbError::Unavailable { .. } => ApiError::unavailable(e),
+            other => ApiError::internal(other),
         }
     }
 }
@@ -202,7 +207,7 @@ impl From<AuthError> for ApiError {
         match e {
             AuthError::Invalid(v) => v.into(),
             AuthError::Db(d) => d.into(),
-            AuthError::Hash(h) => ApiError::internal(h.to_string()),
+            AuthError::Hash(h) => ApiError::internal(h),
             AuthError::InvalidCredentials => {
                 ApiError::unauthorized("invalid_credentials", "email or password is wrong")
             }
@@ -346,8 +351,42 @@ mod tests {
 
     #[test]
     fn unavailable_database_is_503_with_retry_after() {
-        let response = ApiError::from(DbError::Unavailable("timed out".into())).error_response();
+        let response = ApiError::from(DbError::unavailable("timed out")).error_response();
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert!(response.headers().contains_key(header::RETRY_AFTER));
+    }
+
+    #[actix_web::test]
+    async fn database_causes_are_kept_for_the_log_and_never_sent() {
+        use diesel::result::{DatabaseErrorKind, Error as DieselError};
+        let failed = |message: &str, kind| {
+            DbError::from(DieselError::DatabaseError(
+                kind,
+                Box::new(message.to_string()),
+            ))
+        };
+        let locked = failed(
+            "database is locked: users_by_email",
+            DatabaseErrorKind::Unknown,
+        );
+        assert!(matches!(locked, DbError::Unavailable { .. }));
+        let broken = failed(
+            "constraint users_by_email failed",
+            DatabaseErrorKind::CheckViolation,
+        );
+        assert!(matches!(broken, DbError::Query(_)));
+        for (error, status) in [
+            (locked, StatusCode::SERVICE_UNAVAILABLE),
+            (broken, StatusCode::INTERNAL_SERVER_ERROR),
+        ] {
+            assert!(Chain(&error).to_string().contains("users_by_email"));
+            let api = ApiError::from(error);
+            assert!(format!("{api:?}").contains("users_by_email"));
+            let response = api.error_response();
+            assert_eq!(response.status(), status);
+            let body = to_bytes(response.into_body()).await.unwrap();
+            let text = String::from_utf8(body.to_vec()).unwrap();
+            assert!(!text.contains("users_by_email"), "{text}");
+        }
     }
 }

@@ -14,6 +14,7 @@ use tokio::sync::Notify;
 use crate::db::outbox::{self as queries, NewMessage};
 use crate::db::{self, AnyConnection, Db, DbError};
 use crate::metrics::METRICS;
+use crate::telemetry::Chain;
 
 /// Feedback to a spam scorer; the target is the scorer's kind.
 pub const SPAM_FEEDBACK: &str = "spam_feedback";
@@ -90,7 +91,7 @@ pub async fn run_worker(db: Db, deliverer: Arc<dyn Deliver>, policy: RetryPolicy
         match deliver_due(&db, deliverer.as_ref(), &policy).await {
             Ok(handled) if handled as i64 == BATCH => continue,
             Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "outbox poll failed; will retry"),
+            Err(e) => tracing::warn!(error = %Chain(&e), "outbox poll failed; will retry"),
         }
         tokio::select! {
             _ = tokio::time::sleep(policy.poll_interval) => {}

@@ -12,7 +12,7 @@ use tracing_actix_web::TracingLogger;
 
 use crate::api::middleware::RequestTimer;
 use crate::auth::keyring::Keyring;
-use crate::auth::PasswordHasher;
+use crate::auth::{HashError, PasswordHasher};
 use crate::cache::PublicCache;
 use crate::comments::Avatars;
 use crate::config::Settings;
@@ -20,21 +20,37 @@ use crate::cpu::CpuPool;
 use crate::db::{self, Db, DbError};
 use crate::moderation::retention;
 use crate::outbox::{self, RetryPolicy, Waker};
-use crate::spam::Spam;
+use crate::spam::{BuildError, Spam};
 use crate::state::AppState;
+use crate::telemetry::Chain;
 use crate::webhooks::{Deliveries, Webhooks};
 
+/// What stops the application from starting; each keeps its cause.
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
-    #[error("cannot listen on {bind}: {source}")]
+    #[error("cannot listen on {bind}")]
     Bind {
         bind: String,
+        #[source]
         source: std::io::Error,
     },
-    #[error(transparent)]
+    #[error("cannot open the database")]
     Database(#[from] DbError),
-    #[error("{0}")]
-    Other(String),
+    #[error("cannot start the CPU pool")]
+    CpuPool(#[source] std::io::Error),
+    #[error("cannot set up password hashing")]
+    Passwords(#[source] HashError),
+    #[error("cannot build the HTTP client")]
+    HttpClient(#[source] reqwest::Error),
+    #[error("cannot set up the spam scorers")]
+    Spam(#[from] BuildError),
+    #[error("cannot load the spam word lists and model")]
+    SpamState(#[source] DbError),
+    #[error("cannot load the server's secret key")]
+    Keyring(#[source] DbError),
+    /// A start-up step run off the async workers panicked.
+    #[error("a start-up step failed")]
+    Task(#[from] tokio::task::JoinError),
 }
 
 pub struct Application {
@@ -72,24 +88,18 @@ fn metrics_server(
 impl Application {
     pub async fn build(settings: Settings) -> Result<Application, StartupError> {
         let settings = Arc::new(settings);
-        let trusted_proxies = settings
-            .trusted_proxies()
-            .map_err(|e| StartupError::Other(e.to_string()))?;
 
         // Both do blocking work (connecting and migrating; one argon2 hash).
         let db_settings = settings.database.clone();
-        let db = tokio::task::spawn_blocking(move || Db::connect(&db_settings))
-            .await
-            .map_err(|e| StartupError::Other(e.to_string()))??;
-        let cpu = CpuPool::start(crate::config::available_cores())
-            .map_err(|e| StartupError::Other(format!("cannot start the CPU pool: {e}")))?;
+        let db = tokio::task::spawn_blocking(move || Db::connect(&db_settings)).await??;
+        let cpu =
+            CpuPool::start(crate::config::available_cores()).map_err(StartupError::CpuPool)?;
         let argon = settings.auth.argon2.clone();
         let hasher_cpu = cpu.clone();
         let passwords =
             tokio::task::spawn_blocking(move || PasswordHasher::new(&argon, hasher_cpu))
-                .await
-                .map_err(|e| StartupError::Other(e.to_string()))?
-                .map_err(|e| StartupError::Other(e.to_string()))?;
+                .await?
+                .map_err(StartupError::Passwords)?;
 
         // One HTTP client for every outgoing call (scorers, feedback), so
         // connections are pooled.
@@ -97,21 +107,16 @@ impl Application {
             .timeout(settings.outbox.request_timeout)
             .user_agent(concat!("Moderato/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| StartupError::Other(format!("HTTP client: {e}")))?;
-        let spam = Arc::new(
-            Spam::build(&settings.spam, http.clone(), cpu.clone())
-                .map_err(|e| StartupError::Other(e.to_string()))?,
-        );
+            .map_err(StartupError::HttpClient)?;
+        let spam = Arc::new(Spam::build(&settings.spam, http.clone(), cpu.clone())?);
         let webhooks = Arc::new(Webhooks::new(settings.webhooks.endpoints.clone(), http));
         for notice in &settings.cache.old_keys {
             tracing::warn!("{notice}");
         }
         let cache = Arc::new(PublicCache::new(settings.cache.max_bytes));
-        if let Ok(url) = crate::db::DatabaseUrl::parse(&settings.database.url) {
-            crate::cache::listen(&url, &cache);
-        }
-        spam.refresh(&db).await?;
-        let keyring = Arc::new(Keyring::load(&db).await?);
+        crate::cache::listen(&settings.database.url, &cache);
+        spam.refresh(&db).await.map_err(StartupError::SpamState)?;
+        let keyring = Arc::new(Keyring::load(&db).await.map_err(StartupError::Keyring)?);
         let avatars = Avatars::new(settings.comments.avatars, keyring.clone());
 
         let listener =
@@ -119,16 +124,16 @@ impl Application {
                 bind: settings.server.bind.clone(),
                 source,
             })?;
-        let address = listener
-            .local_addr()
-            .map_err(|e| StartupError::Other(e.to_string()))?;
+        let address = listener.local_addr().map_err(|source| StartupError::Bind {
+            bind: settings.server.bind.clone(),
+            source,
+        })?;
 
         let state = web::Data::new(AppState {
             settings: settings.clone(),
             db,
             passwords,
             cpu,
-            trusted_proxies,
             spam,
             cache,
             webhooks,
@@ -273,7 +278,7 @@ async fn refresh_spam(state: web::Data<AppState>) {
     loop {
         tick.tick().await;
         if let Err(e) = state.spam.refresh(&state.db).await {
-            tracing::warn!(error = %e, "could not refresh spam word lists and model; will retry");
+            tracing::warn!(error = %Chain(&e), "could not refresh spam word lists and model; will retry");
         }
     }
 }
@@ -303,7 +308,7 @@ async fn housekeeping(db: Db, keep_outbox: Duration) {
                 )
             }
             Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "housekeeping failed; will retry"),
+            Err(e) => tracing::warn!(error = %Chain(&e), "housekeeping failed; will retry"),
         }
     }
 }

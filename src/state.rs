@@ -2,8 +2,6 @@
 
 use std::sync::Arc;
 
-use ipnet::IpNet;
-
 use crate::auth::keyring::Keyring;
 use crate::auth::PasswordHasher;
 use crate::cache::PublicCache;
@@ -21,8 +19,6 @@ pub struct AppState {
     pub passwords: PasswordHasher,
     /// Where CPU-heavy work runs (rendering, scoring, hashing).
     pub cpu: CpuPool,
-    /// `server.trusted_proxies`, parsed.
-    pub trusted_proxies: Vec<IpNet>,
     pub spam: Arc<Spam>,
     /// Thread pages and counts, as the public reads them.
     pub cache: Arc<PublicCache>,

@@ -1,5 +1,6 @@
 //! Logging: structured `tracing` events to stderr, as text or JSON. Each
 //! request runs in a span with its own request id ([`RequestSpan`]).
+//! Errors are logged with their causes ([`Chain`]).
 
 use std::io::IsTerminal as _;
 
@@ -41,6 +42,23 @@ fn directives(level: &str) -> String {
     }
 }
 
+/// Shows an error with every cause under it, outermost first:
+/// `outer: cause: cause`. An error's own message says what failed at its
+/// level; the causes say why, and a log without them is hard to act on.
+pub struct Chain<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut cause = self.0.source();
+        while let Some(error) = cause {
+            write!(f, ": {error}")?;
+            cause = error.source();
+        }
+        Ok(())
+    }
+}
+
 /// The span every request runs in: method, route pattern, path and request
 /// id, then the status. Not the query string (it can hold an email, e.g.
 /// the moderation queue's author filter), nor the client's address or user
@@ -77,7 +95,31 @@ impl RootSpanBuilder for RequestSpan {
 
 #[cfg(test)]
 mod tests {
-    use super::directives;
+    use super::{directives, Chain};
+
+    #[derive(Debug, thiserror::Error)]
+    enum Outer {
+        #[error("cannot load the settings")]
+        Load(#[source] Middle),
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot read settings.toml")]
+    struct Middle(#[source] std::io::Error);
+
+    #[test]
+    fn chain_shows_every_cause_outermost_first() {
+        let error = Outer::Load(Middle(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            "permission denied",
+        )));
+        assert_eq!(
+            Chain(&error).to_string(),
+            "cannot load the settings: cannot read settings.toml: permission denied"
+        );
+        let alone = std::io::Error::other("disk full");
+        assert_eq!(Chain(&alone).to_string(), "disk full");
+    }
 
     #[test]
     fn malformed_requests_are_logged_only_when_asked_for_detail() {

@@ -4,10 +4,12 @@
 //! is lost when the receiver or this process is down.
 
 use async_trait::async_trait;
+use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 
 use crate::auth::token;
 use crate::config::WebhookEndpoint;
+pub use crate::config::WebhookEvent;
 use crate::db::models::Comment;
 use crate::db::{self, AnyConnection, DbError};
 use crate::domain::timestamp;
@@ -15,23 +17,13 @@ use crate::outbox::{self, Deliver};
 
 pub const TOPIC: &str = "webhook";
 
-pub const COMMENT_CREATED: &str = "comment.created";
-pub const COMMENT_HELD: &str = "comment.held";
-pub const COMMENT_APPROVED: &str = "comment.approved";
-pub const COMMENT_SPAM: &str = "comment.spam";
-pub const COMMENT_TRASHED: &str = "comment.trashed";
-pub const COMMENT_DELETED: &str = "comment.deleted";
-pub const COMMENTER_BANNED: &str = "commenter.banned";
-
-pub const EVENTS: [&str; 7] = [
-    COMMENT_CREATED,
-    COMMENT_HELD,
-    COMMENT_APPROVED,
-    COMMENT_SPAM,
-    COMMENT_TRASHED,
-    COMMENT_DELETED,
-    COMMENTER_BANNED,
-];
+pub const COMMENT_CREATED: WebhookEvent = WebhookEvent::CommentCreated;
+pub const COMMENT_HELD: WebhookEvent = WebhookEvent::CommentHeld;
+pub const COMMENT_APPROVED: WebhookEvent = WebhookEvent::CommentApproved;
+pub const COMMENT_SPAM: WebhookEvent = WebhookEvent::CommentSpam;
+pub const COMMENT_TRASHED: WebhookEvent = WebhookEvent::CommentTrashed;
+pub const COMMENT_DELETED: WebhookEvent = WebhookEvent::CommentDeleted;
+pub const COMMENTER_BANNED: WebhookEvent = WebhookEvent::CommenterBanned;
 
 pub struct Webhooks {
     endpoints: Vec<WebhookEndpoint>,
@@ -48,18 +40,18 @@ impl Webhooks {
     pub fn enqueue(
         &self,
         conn: &mut AnyConnection,
-        event: &str,
+        event: WebhookEvent,
         data: Value,
     ) -> Result<usize, DbError> {
         let subscribed = self
             .endpoints
             .iter()
-            .filter(|e| e.events.is_empty() || e.events.iter().any(|x| x == event));
+            .filter(|e| e.events.is_empty() || e.events.contains(&event));
         let mut queued = 0;
         for endpoint in subscribed {
             let payload = json!({
                 "id": token::issue().hash[..32].to_string(),
-                "event": event,
+                "event": event.as_str(),
                 "occurred_at": timestamp(db::now_millis()),
                 "data": data,
             });
@@ -96,7 +88,7 @@ impl Webhooks {
             .header("x-moderato-timestamp", &time)
             .header(
                 "x-moderato-signature",
-                token::sign(&endpoint.secret, &time, &body),
+                token::sign(endpoint.secret.expose_secret(), &time, &body),
             )
             .body(body)
             .send()
@@ -111,7 +103,7 @@ impl Webhooks {
 }
 
 /// The event announcing that a comment moved to `status`.
-pub fn event_for(status: crate::domain::CommentStatus) -> Option<&'static str> {
+pub fn event_for(status: crate::domain::CommentStatus) -> Option<WebhookEvent> {
     use crate::domain::CommentStatus;
     match status {
         CommentStatus::Approved => Some(COMMENT_APPROVED),

@@ -66,7 +66,7 @@ pub async fn register(
         password: body.password,
         name: body.name,
     };
-    let ip = client_ip(&req, &state.trusted_proxies);
+    let ip = client_ip(&req, &state.settings.server.trusted_proxies);
     auth::register(&state.db, &state.passwords, &state.settings, account, ip).await?;
     Ok(HttpResponse::Accepted().json(RegisteredView {
         status: "accepted",
@@ -92,7 +92,7 @@ pub async fn login(
     let body = body.into_inner();
     let cookie = req.cookie(DEVICE_COOKIE);
     let attempt = Attempt {
-        ip: client_ip(&req, &state.trusted_proxies),
+        ip: client_ip(&req, &state.settings.server.trusted_proxies),
         device_token: body
             .device_token
             .as_deref()

@@ -19,7 +19,7 @@ pub fn client_info(req: &HttpRequest, state: &AppState) -> ClientInfo {
             .filter(|s| !s.is_empty())
     };
     ClientInfo {
-        ip: client_ip(req, &state.trusted_proxies),
+        ip: client_ip(req, &state.settings.server.trusted_proxies),
         user_agent: text(header::USER_AGENT),
         referrer: text(header::REFERER),
     }

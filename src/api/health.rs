@@ -1,6 +1,7 @@
 use super::openapi::errors;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
+use secrecy::ExposeSecret;
 use serde_json::json;
 
 use crate::auth::token;
@@ -36,15 +37,14 @@ pub async fn metrics(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let expected = &state.settings.metrics.token;
-    if !expected.is_empty() {
+    if let Some(expected) = &state.settings.metrics.token {
         let given = req
             .headers()
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .unwrap_or("");
-        if !token::hashes_equal(&token::hash(given), &token::hash(expected)) {
+        if !token::hashes_equal(&token::hash(given), &token::hash(expected.expose_secret())) {
             return Err(ApiError::unauthorized(
                 "metrics_token_required",
                 "send the metrics token as Authorization: Bearer <token>",

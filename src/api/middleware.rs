@@ -40,7 +40,7 @@ pub fn cors(settings: &Settings) -> Cors {
         .max_age(3600)
         .block_on_origin_mismatch(false);
     for origin in &settings.server.cors_origins {
-        cors = cors.allowed_origin(origin);
+        cors = cors.allowed_origin(origin.as_str());
     }
     cors
 }

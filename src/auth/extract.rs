@@ -110,21 +110,29 @@ fn same_origin_or_allowed(req: &HttpRequest, state: &AppState) -> bool {
     let Some(claimed) = claimed else {
         return false;
     };
-    claimed == own_origin(req, settings, &state.trusted_proxies)
-        || settings.server.cors_origins.contains(&claimed)
+    claimed == own_origin(req, settings)
+        || settings
+            .server
+            .cors_origins
+            .iter()
+            .any(|origin| origin.as_str() == claimed)
 }
 
 /// This server's origin as browsers see it: `server.public_url` when set;
 /// otherwise from the request, believing `Forwarded` / `X-Forwarded-Host` /
 /// `X-Forwarded-Proto` only from a trusted proxy (anyone else could name
 /// any host there and pass the check above).
-pub fn own_origin(req: &HttpRequest, settings: &Settings, trusted: &[ipnet::IpNet]) -> String {
-    if !settings.server.public_url.is_empty() {
-        return settings.server.public_url.clone();
+pub fn own_origin(req: &HttpRequest, settings: &Settings) -> String {
+    if let Some(public) = &settings.server.public_url {
+        return public.to_string();
     }
-    let from_proxy = req
-        .peer_addr()
-        .is_some_and(|peer| trusted.iter().any(|net| net.contains(&peer.ip())));
+    let from_proxy = req.peer_addr().is_some_and(|peer| {
+        settings
+            .server
+            .trusted_proxies
+            .iter()
+            .any(|net| net.contains(&peer.ip()))
+    });
     if from_proxy {
         let info = req.connection_info();
         return format!("{}://{}", info.scheme(), info.host());

@@ -42,7 +42,7 @@ impl Keyring {
             .await?;
         let mut key = [0u8; 32];
         hex::decode_to_slice(stored.trim(), &mut key).map_err(|e| {
-            DbError::Query(format!(
+            DbError::query_failed(format!(
                 "server_keys.{KEY_NAME} is not 32 bytes of hex: {e}"
             ))
         })?;

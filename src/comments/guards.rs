@@ -198,7 +198,7 @@ pub async fn backfill_fingerprints(db: Db) {
             }
             Ok(None) => break,
             Err(e) => {
-                tracing::warn!(error = %e, "could not fill in comment fingerprints; will retry at the next start");
+                tracing::warn!(error = %crate::telemetry::Chain(&e), "could not fill in comment fingerprints; will retry at the next start");
                 return;
             }
         }

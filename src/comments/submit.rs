@@ -504,7 +504,12 @@ fn is_on_the_blog(settings: &Settings, url: &str) -> bool {
         return false;
     };
     let origin = parsed.origin().ascii_serialization();
-    settings.server.cors_origins.contains(&origin) || settings.server.public_url == origin
+    let server = &settings.server;
+    server.cors_origins.iter().any(|o| o.as_str() == origin)
+        || server
+            .public_url
+            .as_ref()
+            .is_some_and(|o| o.as_str() == origin)
 }
 
 fn check_auto_create(settings: &Settings, hint: &Hint) -> Result<(), CommentError> {

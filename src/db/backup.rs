@@ -39,12 +39,12 @@ struct Check {
 pub fn sqlite(manager: &ConnectionManager, target: &Path) -> Result<Copied, DbError> {
     let target_text = target
         .to_str()
-        .ok_or_else(|| DbError::Query(format!("{} is not a UTF-8 path", target.display())))?
+        .ok_or_else(|| DbError::query_failed(format!("{} is not a UTF-8 path", target.display())))?
         .to_string();
     let mut conn = manager.establish()?;
     let AnyConnection::Sqlite(source) = &mut conn else {
-        return Err(DbError::Query(
-            "only SQLite databases are copied this way".into(),
+        return Err(DbError::query_failed(
+            "only SQLite databases are copied this way",
         ));
     };
     diesel::sql_query("VACUUM INTO ?")
@@ -53,11 +53,11 @@ pub fn sqlite(manager: &ConnectionManager, target: &Path) -> Result<Copied, DbEr
     drop(conn);
 
     let mut copy = SqliteConnection::establish(&target_text)
-        .map_err(|e| DbError::Unavailable(format!("cannot open the copy: {e}")))?;
+        .map_err(|e| DbError::unavailable_because("cannot open the copy", e))?;
     copy.batch_execute("PRAGMA query_only = ON")?;
     let check: Check = diesel::sql_query("PRAGMA integrity_check").get_result(&mut copy)?;
     if check.integrity_check != "ok" {
-        return Err(DbError::Query(format!(
+        return Err(DbError::query_failed(format!(
             "the copy failed its integrity check: {}",
             check.integrity_check
         )));
@@ -69,7 +69,7 @@ pub fn sqlite(manager: &ConnectionManager, target: &Path) -> Result<Copied, DbEr
     };
     let bytes = std::fs::metadata(target)
         .map(|m| m.len())
-        .map_err(|e| DbError::Query(format!("cannot read {}: {e}", target.display())))?;
+        .map_err(|e| DbError::query_failed(format!("cannot read {}: {e}", target.display())))?;
     Ok(Copied {
         comments: count(&mut copy, "comments")?,
         users: count(&mut copy, "users")?,

@@ -2,14 +2,12 @@
 //! the pool manager that opens connections with the right per-connection
 //! settings.
 
-use std::fmt;
-use std::path::PathBuf;
-
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ManageConnection, R2D2Connection};
 use diesel::{Connection, PgConnection, SqliteConnection};
+use secrecy::ExposeSecret;
 
-use crate::config::SqliteSettings;
+use crate::config::{DatabaseUrl, SqliteSettings};
 
 /// A connection to whichever database the operator configured. Queries are
 /// written once against this type; diesel dispatches to the backend.
@@ -47,58 +45,12 @@ pub enum Backend {
     Postgres,
 }
 
-/// A parsed `database.url`.
-#[derive(Clone, PartialEq, Eq)]
-pub enum DatabaseUrl {
-    /// `sqlite://relative/path.db` or `sqlite:///absolute/path.db`.
-    Sqlite(PathBuf),
-    /// `postgres://…` or `postgresql://…`, passed to libpq as is.
-    Postgres(String),
-}
-
-impl DatabaseUrl {
-    pub fn parse(url: &str) -> Result<DatabaseUrl, String> {
-        if let Some(path) = url.strip_prefix("sqlite://") {
-            if path.is_empty() {
-                return Err("sqlite:// needs a file path, e.g. sqlite://data/moderato.db".into());
-            }
-            return Ok(DatabaseUrl::Sqlite(PathBuf::from(path)));
-        }
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            return Ok(DatabaseUrl::Postgres(url.to_string()));
-        }
-        Err("expected a URL starting with sqlite:// or postgres://".into())
-    }
-
-    pub fn backend(&self) -> Backend {
-        match self {
+impl Backend {
+    /// The backend a configured URL names.
+    pub fn of(url: &DatabaseUrl) -> Backend {
+        match url {
             DatabaseUrl::Sqlite(_) => Backend::Sqlite,
             DatabaseUrl::Postgres(_) => Backend::Postgres,
-        }
-    }
-}
-
-/// Printing a URL must never print its password.
-impl fmt::Debug for DatabaseUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{self}")
-    }
-}
-
-impl fmt::Display for DatabaseUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DatabaseUrl::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
-            DatabaseUrl::Postgres(raw) => match url::Url::parse(raw) {
-                Ok(mut parsed) => {
-                    if parsed.password().is_some() {
-                        let _ = parsed.set_password(Some("***"));
-                    }
-                    parsed.set_query(None);
-                    write!(f, "{parsed}")
-                }
-                Err(_) => write!(f, "postgres://(unparsable)"),
-            },
         }
     }
 }
@@ -153,8 +105,8 @@ impl ConnectionManager {
                 Ok(AnyConnection::Sqlite(conn))
             }
             DatabaseUrl::Postgres(url) => {
-                let mut conn =
-                    PgConnection::establish(url).map_err(diesel::r2d2::Error::ConnectionError)?;
+                let mut conn = PgConnection::establish(url.expose_secret())
+                    .map_err(diesel::r2d2::Error::ConnectionError)?;
                 // Times are stored as epoch milliseconds, so the session time
                 // zone matters only to an operator reading rows by hand.
                 conn.batch_execute("SET TIME ZONE 'UTC'")
@@ -187,38 +139,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_sqlite_relative_and_absolute_paths() {
-        assert_eq!(
-            DatabaseUrl::parse("sqlite://data/m.db").unwrap(),
-            DatabaseUrl::Sqlite(PathBuf::from("data/m.db"))
-        );
-        assert_eq!(
-            DatabaseUrl::parse("sqlite:///var/lib/m.db").unwrap(),
-            DatabaseUrl::Sqlite(PathBuf::from("/var/lib/m.db"))
-        );
-        assert!(DatabaseUrl::parse("sqlite://").is_err());
-    }
-
-    #[test]
-    fn parses_postgres_urls_and_rejects_others() {
-        assert_eq!(
-            DatabaseUrl::parse("postgres://u@h/db").unwrap().backend(),
-            Backend::Postgres
-        );
-        assert_eq!(
-            DatabaseUrl::parse("postgresql://u@h/db").unwrap().backend(),
-            Backend::Postgres
-        );
-        assert!(DatabaseUrl::parse("mysql://u@h/db").is_err());
-        assert!(DatabaseUrl::parse("data/m.db").is_err());
-    }
-
-    #[test]
-    fn display_hides_the_password() {
-        let url = DatabaseUrl::parse("postgres://app:s3cret@db.example:5432/moderato").unwrap();
-        let shown = url.to_string();
-        assert!(!shown.contains("s3cret"), "{shown}");
-        assert!(shown.contains("db.example"), "{shown}");
-        assert!(!format!("{url:?}").contains("s3cret"));
+    fn the_url_scheme_names_the_backend() {
+        let backend = |url: &str| Backend::of(&DatabaseUrl::parse(url).unwrap());
+        assert_eq!(backend("sqlite://data/m.db"), Backend::Sqlite);
+        assert_eq!(backend("postgres://u@h/db"), Backend::Postgres);
+        assert_eq!(backend("postgresql://u@h/db"), Backend::Postgres);
     }
 }

@@ -26,6 +26,7 @@ pub mod users;
 mod workers;
 mod writer;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::r2d2::Pool;
@@ -33,7 +34,8 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
-pub use connection::{AnyConnection, Backend, ConnectionManager, DatabaseUrl};
+pub use crate::config::DatabaseUrl;
+pub use connection::{AnyConnection, Backend, ConnectionManager};
 
 use crate::config::DatabaseSettings;
 use workers::Workers;
@@ -42,34 +44,74 @@ use writer::Writer;
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
+/// What made a database call fail, kept for the log. Shared, so a batch
+/// commit's failure can be handed to every caller in the batch.
+pub type Cause = Arc<dyn std::error::Error + Send + Sync>;
+
 /// Errors of the persistence layer. Services wrap it; `error.rs` maps
-/// `Unavailable` to 503 and everything else to an opaque 500.
+/// `Unavailable` to 503 and everything else to an opaque 500, and logs the
+/// cause chain.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum DbError {
     /// The database cannot be reached, is locked for too long, or the pool
     /// has no free connection in time.
-    #[error("database unavailable: {0}")]
-    Unavailable(String),
+    #[error("database unavailable: {what}")]
+    Unavailable {
+        what: String,
+        #[source]
+        cause: Option<Cause>,
+    },
     /// A query failed for a reason that is not about availability.
-    #[error("database query failed: {0}")]
-    Query(String),
+    #[error("database query failed")]
+    Query(#[source] Cause),
     /// A blocking task did not complete (it panicked or was cancelled).
     #[error("database task failed: {0}")]
-    Task(String),
-    #[error("migration failed: {0}")]
-    Migration(String),
+    Task(&'static str),
+    #[error("migration failed")]
+    Migration(#[source] Cause),
+}
+
+impl DbError {
+    /// Unavailable, for a reason this code found rather than an error it got.
+    pub fn unavailable(what: impl Into<String>) -> Self {
+        DbError::Unavailable {
+            what: what.into(),
+            cause: None,
+        }
+    }
+
+    /// Unavailable because of `cause`.
+    pub fn unavailable_because(
+        what: impl Into<String>,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        DbError::Unavailable {
+            what: what.into(),
+            cause: Some(Arc::new(cause)),
+        }
+    }
+
+    /// A failed query whose cause is a finding of this code (a stored value
+    /// that does not parse, say) rather than an error from below.
+    pub fn query_failed(what: impl Into<String>) -> Self {
+        let cause: Box<dyn std::error::Error + Send + Sync> = what.into().into();
+        DbError::Query(Arc::from(cause))
+    }
 }
 
 impl From<DieselError> for DbError {
     fn from(e: DieselError) -> Self {
-        match &e {
-            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
-            | DieselError::BrokenTransactionManager => DbError::Unavailable(e.to_string()),
-            DieselError::DatabaseError(_, info) if is_lock_timeout(info.message()) => {
-                DbError::Unavailable(e.to_string())
+        let what = match &e {
+            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
+                "the connection was closed"
             }
-            _ => DbError::Query(e.to_string()),
-        }
+            DieselError::BrokenTransactionManager => "the connection's transaction state is lost",
+            DieselError::DatabaseError(_, info) if is_lock_timeout(info.message()) => {
+                "locked for longer than the busy timeout"
+            }
+            _ => return DbError::Query(Arc::new(e)),
+        };
+        DbError::unavailable_because(what, e)
     }
 }
 
@@ -82,7 +124,9 @@ fn is_lock_timeout(message: &str) -> bool {
 impl From<diesel::r2d2::Error> for DbError {
     fn from(e: diesel::r2d2::Error) -> Self {
         match e {
-            diesel::r2d2::Error::ConnectionError(c) => DbError::Unavailable(c.to_string()),
+            diesel::r2d2::Error::ConnectionError(c) => {
+                DbError::unavailable_because("cannot connect", c)
+            }
             diesel::r2d2::Error::QueryError(q) => DbError::from(q),
         }
     }
@@ -90,7 +134,7 @@ impl From<diesel::r2d2::Error> for DbError {
 
 impl From<diesel::r2d2::PoolError> for DbError {
     fn from(e: diesel::r2d2::PoolError) -> Self {
-        DbError::Unavailable(e.to_string())
+        DbError::unavailable_because("no pooled connection", e)
     }
 }
 
@@ -109,11 +153,12 @@ impl Db {
     /// Opens the database, creating the SQLite file and its directory if
     /// needed, applies pending migrations and starts the write path.
     pub fn connect(settings: &DatabaseSettings) -> Result<Db, DbError> {
-        let url = DatabaseUrl::parse(&settings.url).map_err(DbError::Unavailable)?;
-        if let DatabaseUrl::Sqlite(path) = &url {
+        let url = &settings.url;
+        let backend = Backend::of(url);
+        if let DatabaseUrl::Sqlite(path) = url {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).map_err(|e| {
-                    DbError::Unavailable(format!("cannot create {}: {e}", dir.display()))
+                    DbError::unavailable_because(format!("cannot create {}", dir.display()), e)
                 })?;
             }
             if !path.exists() && path.is_relative() {
@@ -134,7 +179,7 @@ impl Db {
         // the schema.
         let mut conn = manager.establish().map_err(DbError::from)?;
         run_migrations(&mut conn)?;
-        if url.backend() == Backend::Postgres && !has_search_index(&mut conn)? {
+        if backend == Backend::Postgres && !has_search_index(&mut conn)? {
             tracing::warn!(
                 "the moderation queue search is not indexed: pg_trgm could not be \
                  created; docs/PERFORMANCE.md shows how to add the index"
@@ -152,7 +197,7 @@ impl Db {
             // A PostgreSQL connection may have died with its server: check
             // it before use. A SQLite connection is a file handle that does
             // not break, and the check would cost a query on every call.
-            .test_on_check_out(url.backend() == Backend::Postgres)
+            .test_on_check_out(backend == Backend::Postgres)
             .build(manager.clone())
             .map_err(DbError::from)?;
         let workers = Workers::start(
@@ -161,13 +206,13 @@ impl Db {
             settings.acquire_timeout,
         )?;
 
-        let writer = match url.backend() {
+        let writer = match backend {
             Backend::Sqlite => Some(Writer::start(manager)?),
             Backend::Postgres => None,
         };
         tracing::info!(database = %url, "database ready");
         Ok(Db {
-            backend: url.backend(),
+            backend,
             workers,
             writer,
         })
@@ -220,7 +265,7 @@ pub fn run_migrations(conn: &mut AnyConnection) -> Result<Vec<String>, DbError> 
     };
     applied
         .map(|versions| versions.iter().map(|v| v.to_string()).collect())
-        .map_err(|e| DbError::Migration(e.to_string()))
+        .map_err(|e| DbError::Migration(Arc::from(e)))
 }
 
 /// Whether migration 0007 could build the trigram index of the queue

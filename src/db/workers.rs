@@ -50,9 +50,7 @@ impl Workers {
             thread::Builder::new()
                 .name(format!("db-{n}"))
                 .spawn(move || run(&rx, &pool, acquire_timeout))
-                .map_err(|e| {
-                    DbError::Unavailable(format!("cannot start a database thread: {e}"))
-                })?;
+                .map_err(|e| DbError::unavailable_because("cannot start a database thread", e))?;
         }
         Ok(Workers { jobs: tx })
     }
@@ -74,11 +72,11 @@ impl Workers {
         self.jobs
             .send(queued)
             .await
-            .map_err(|_| DbError::Unavailable("the database threads have stopped".into()))?;
+            .map_err(|_| DbError::unavailable("the database threads have stopped"))?;
         // The sender is dropped unanswered only when the job panicked.
         answered
             .await
-            .map_err(|_| DbError::Task("a database job panicked".into()))?
+            .map_err(|_| DbError::Task("a database job panicked"))?
     }
 }
 
@@ -99,7 +97,7 @@ fn run(
         let waited = enqueued.elapsed();
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             if waited > acquire_timeout {
-                return job(Err(DbError::Unavailable(format!(
+                return job(Err(DbError::unavailable(format!(
                     "no database connection free within {acquire_timeout:?}"
                 ))));
             }

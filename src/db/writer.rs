@@ -18,6 +18,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::connection::{AnyConnection, ConnectionManager};
 use super::DbError;
+use crate::telemetry::Chain;
 
 /// What a job leaves behind once it has run: called with the outcome of the
 /// batch's commit, it sends the caller its answer.
@@ -43,7 +44,7 @@ impl Writer {
         thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || run(manager, conn, rx))
-            .map_err(|e| DbError::Unavailable(format!("cannot start the writer thread: {e}")))?;
+            .map_err(|e| DbError::unavailable_because("cannot start the writer thread", e))?;
         Ok(Writer { jobs: tx })
     }
 
@@ -69,10 +70,10 @@ impl Writer {
         self.jobs
             .send(job)
             .await
-            .map_err(|_| E::from(DbError::Unavailable("the writer has stopped".into())))?;
+            .map_err(|_| E::from(DbError::unavailable("the writer has stopped")))?;
         answered.await.map_err(|_| {
-            E::from(DbError::Unavailable(
-                "the write was abandoned by the writer".into(),
+            E::from(DbError::unavailable(
+                "the write was abandoned by the writer",
             ))
         })?
     }
@@ -95,7 +96,7 @@ fn run(manager: ConnectionManager, conn: AnyConnection, mut rx: mpsc::Receiver<J
             None => match manager.establish() {
                 Ok(c) => conn.insert(c),
                 Err(e) => {
-                    tracing::error!(error = %e, "sqlite writer cannot reconnect; failing {} writes", batch.len());
+                    tracing::error!(error = %Chain(&e), "sqlite writer cannot reconnect; failing {} writes", batch.len());
                     // Dropping the jobs drops their answer channels: each
                     // caller gets "unavailable", none hangs.
                     continue;
@@ -120,7 +121,7 @@ fn run(manager: ConnectionManager, conn: AnyConnection, mut rx: mpsc::Receiver<J
             }
             Ok(Err(e)) => {
                 let error = DbError::from(e);
-                tracing::error!(error = %error, batch = size, "sqlite batch commit failed");
+                tracing::error!(error = %Chain(&error), batch = size, "sqlite batch commit failed");
                 for done in completions {
                     done(Some(&error));
                 }
@@ -134,7 +135,7 @@ fn run(manager: ConnectionManager, conn: AnyConnection, mut rx: mpsc::Receiver<J
                     "panic in a sqlite write job; batch rolled back"
                 );
                 conn = None;
-                let error = DbError::Unavailable("write failed".into());
+                let error = DbError::unavailable("write failed");
                 for done in completions {
                     done(Some(&error));
                 }

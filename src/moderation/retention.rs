@@ -11,6 +11,7 @@ use crate::config::RetentionSettings;
 use crate::db::moderation::NewLogEntry;
 use crate::db::{self, Db, DbError};
 use crate::domain::{CommentStatus, LogAction};
+use crate::telemetry::Chain;
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
@@ -87,7 +88,7 @@ pub async fn run(db: Db, settings: RetentionSettings, public: Arc<PublicCache>) 
         match purge(&db, &settings, db::now_millis()).await {
             Ok(purged) if purged.spam + purged.trash > 0 => public.invalidate_all(),
             Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "retention purge failed; will retry"),
+            Err(e) => tracing::warn!(error = %Chain(&e), "retention purge failed; will retry"),
         }
     }
 }

@@ -4,82 +4,22 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat};
-use serde::Deserialize;
+use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 
-use super::pipeline::parse_settings;
 use super::{Assessment, Candidate, Prior, Rule, Scorer, ScorerError, Verdict};
+use crate::config::{AkismetFeedback, AkismetSettings};
 use crate::db::{AnyConnection, DbError};
 use crate::outbox;
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Settings {
-    api_key: String,
-    /// The blog's front page URL, as registered with Akismet.
-    blog: String,
-    #[serde(default = "default_base_url")]
-    base_url: String,
-    #[serde(default = "default_lang")]
-    blog_lang: String,
-    #[serde(default = "default_charset")]
-    blog_charset: String,
-    /// Treat `X-akismet-pro-tip: discard` (blatant spam) as a hard spam rule.
-    #[serde(default = "yes")]
-    honour_discard: bool,
-    /// Mark every call as a test (Akismet then does not learn from it).
-    #[serde(default)]
-    is_test: bool,
-    /// The honeypot field name, sent along so Akismet can use it.
-    #[serde(default)]
-    honeypot_field_name: Option<String>,
-    /// Send verdicts only when they correct Akismet ("corrections"), or
-    /// every verdict ("all", the default).
-    #[serde(default)]
-    feedback: Feedback,
-    /// Scores for Akismet's two answers.
-    #[serde(default = "default_spam_score")]
-    spam_score: f64,
-    #[serde(default = "default_ham_score")]
-    ham_score: f64,
-}
-
-#[derive(Deserialize, Default, Clone, Copy, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-enum Feedback {
-    #[default]
-    All,
-    Corrections,
-}
-
-fn default_base_url() -> String {
-    "https://rest.akismet.com".into()
-}
-fn default_lang() -> String {
-    "en".into()
-}
-fn default_charset() -> String {
-    "UTF-8".into()
-}
-fn yes() -> bool {
-    true
-}
-fn default_spam_score() -> f64 {
-    0.95
-}
-fn default_ham_score() -> f64 {
-    0.3
-}
-
 pub struct Akismet {
-    settings: Settings,
+    settings: AkismetSettings,
     http: reqwest::Client,
 }
 
 impl Akismet {
-    pub fn new(settings: Value, http: reqwest::Client) -> Result<Self, String> {
-        let settings: Settings = parse_settings(settings)?;
-        if settings.api_key.trim().is_empty() {
+    pub fn new(settings: AkismetSettings, http: reqwest::Client) -> Result<Self, String> {
+        if settings.api_key.expose_secret().trim().is_empty() {
             return Err("settings.api_key is required".into());
         }
         url::Url::parse(&settings.blog).map_err(|e| format!("settings.blog must be a URL: {e}"))?;
@@ -105,7 +45,7 @@ impl Akismet {
     fn fields(&self, c: &Candidate) -> Vec<(&'static str, String)> {
         let s = &self.settings;
         let mut fields = vec![
-            ("api_key", s.api_key.clone()),
+            ("api_key", s.api_key.expose_secret().to_string()),
             ("blog", s.blog.clone()),
             ("user_ip", c.ip.map(|ip| ip.to_string()).unwrap_or_default()),
             ("comment_type", "comment".into()),
@@ -146,7 +86,7 @@ impl Akismet {
             .http
             .post(self.endpoint("verify-key"))
             .form(&[
-                ("api_key", self.settings.api_key.as_str()),
+                ("api_key", self.settings.api_key.expose_secret()),
                 ("blog", self.settings.blog.as_str()),
             ])
             .send()
@@ -231,7 +171,7 @@ impl Scorer for Akismet {
         _prior: Option<&Prior>,
     ) -> Result<(), DbError> {
         // The stored report tells what Akismet said, when it was asked.
-        if self.settings.feedback == Feedback::Corrections {
+        if self.settings.feedback == AkismetFeedback::Corrections {
             if let Some(said_spam) = candidate_akismet_opinion(candidate) {
                 if said_spam == (verdict == Verdict::Spam) {
                     return Ok(());
@@ -282,7 +222,10 @@ impl Scorer for Akismet {
             })
             .unwrap_or_default();
         // The key is added at delivery, never stored in the outbox.
-        form.push(("api_key".into(), self.settings.api_key.clone()));
+        form.push((
+            "api_key".into(),
+            self.settings.api_key.expose_secret().to_string(),
+        ));
         let response = self
             .http
             .post(self.endpoint(method))

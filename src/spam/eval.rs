@@ -194,9 +194,7 @@ pub fn local_pipeline(
     cpu: crate::cpu::CpuPool,
 ) -> Result<Pipeline, String> {
     let mut local = settings.clone();
-    local
-        .scorers
-        .retain(|s| LOCAL_KINDS.contains(&s.kind.as_str()));
+    local.scorers.retain(|s| LOCAL_KINDS.contains(&s.kind()));
     let resources = Resources {
         http: reqwest::Client::new(),
         wordlists: std::sync::Arc::new(WordLists::empty()),

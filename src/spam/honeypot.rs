@@ -2,17 +2,9 @@
 //! fill in every field give themselves away.
 
 use async_trait::async_trait;
-use serde::Deserialize;
 
-use super::pipeline::parse_settings;
 use super::{Assessment, Candidate, Rule, Scorer, ScorerError};
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Settings {
-    /// The JSON field of the comment form that must stay empty.
-    field: String,
-}
+use crate::config::HoneypotSettings;
 
 pub struct Honeypot {
     field: String,
@@ -39,9 +31,8 @@ const FORM_FIELDS: [&str; 14] = [
 ];
 
 impl Honeypot {
-    pub fn new(settings: serde_json::Value) -> Result<Self, String> {
-        let settings: Settings = parse_settings(settings)?;
-        let field = settings.field.trim().to_string();
+    pub fn new(settings: &HoneypotSettings) -> Result<Self, String> {
+        let field = Self::field_from(settings);
         if field.is_empty()
             || !field
                 .bytes()
@@ -61,11 +52,8 @@ impl Honeypot {
     }
 
     /// The field name a form must send, for the API to pick it out.
-    pub fn field_from(settings: &serde_json::Map<String, serde_json::Value>) -> Option<String> {
-        settings
-            .get("field")
-            .and_then(|v| v.as_str())
-            .map(|s| s.trim().to_string())
+    pub fn field_from(settings: &HoneypotSettings) -> String {
+        settings.field.trim().to_string()
     }
 }
 
@@ -94,11 +82,16 @@ impl Scorer for Honeypot {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+
+    fn named(field: &str) -> HoneypotSettings {
+        HoneypotSettings {
+            field: field.to_string(),
+        }
+    }
 
     #[tokio::test]
     async fn a_filled_honeypot_is_spam_an_empty_one_says_nothing() {
-        let scorer = Honeypot::new(json!({"field": "fax_number"})).unwrap();
+        let scorer = Honeypot::new(&named("fax_number")).unwrap();
         let mut candidate = Candidate::default();
         assert_eq!(
             scorer.score(&candidate).await.unwrap(),
@@ -117,11 +110,10 @@ mod tests {
 
     #[test]
     fn settings_are_checked() {
-        assert!(Honeypot::new(json!({})).is_err());
-        assert!(Honeypot::new(json!({"field": "has space"})).is_err());
-        assert!(Honeypot::new(json!({"field": "x", "typo": 1})).is_err());
+        assert!(Honeypot::new(&named("")).is_err());
+        assert!(Honeypot::new(&named("has space")).is_err());
         for field in ["website", "URL", "email", "body", "text"] {
-            let err = Honeypot::new(json!({ "field": field })).err().unwrap();
+            let err = Honeypot::new(&named(field)).err().unwrap();
             assert!(err.contains("real comment forms send"), "{field}: {err}");
         }
     }

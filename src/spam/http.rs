@@ -6,26 +6,15 @@
 //! sha256=<hex HMAC-SHA256 of "<timestamp>.<body>" with the shared secret>`.
 
 use async_trait::async_trait;
+use secrecy::ExposeSecret;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::pipeline::parse_settings;
 use super::{Assessment, Candidate, Prior, Rule, Scorer, ScorerError, Verdict};
 use crate::auth::token::sign;
+use crate::config::HttpScorerSettings;
 use crate::db::{AnyConnection, DbError};
 use crate::outbox;
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Settings {
-    url: String,
-    #[serde(default)]
-    secret: Option<String>,
-    /// Where moderators' verdicts are POSTed (through the outbox), if the
-    /// service learns from them.
-    #[serde(default)]
-    feedback_url: Option<String>,
-}
 
 #[derive(Deserialize)]
 struct Answer {
@@ -37,13 +26,12 @@ struct Answer {
 }
 
 pub struct HttpScorer {
-    settings: Settings,
+    settings: HttpScorerSettings,
     http: reqwest::Client,
 }
 
 impl HttpScorer {
-    pub fn new(settings: Value, http: reqwest::Client) -> Result<Self, String> {
-        let settings: Settings = parse_settings(settings)?;
+    pub fn new(settings: HttpScorerSettings, http: reqwest::Client) -> Result<Self, String> {
         for url in std::iter::once(&settings.url).chain(settings.feedback_url.iter()) {
             let parsed =
                 url::Url::parse(url).map_err(|e| format!("settings: `{url}` is not a URL: {e}"))?;
@@ -62,9 +50,10 @@ impl HttpScorer {
             .header("content-type", "application/json");
         if let Some(secret) = &self.settings.secret {
             let timestamp = chrono::Utc::now().timestamp().to_string();
-            request = request
-                .header("x-moderato-timestamp", &timestamp)
-                .header("x-moderato-signature", sign(secret, &timestamp, &body));
+            request = request.header("x-moderato-timestamp", &timestamp).header(
+                "x-moderato-signature",
+                sign(secret.expose_secret(), &timestamp, &body),
+            );
         }
         request
             .body(body)
@@ -153,8 +142,13 @@ mod tests {
     #[test]
     fn settings_need_a_web_url() {
         let client = reqwest::Client::new();
-        assert!(HttpScorer::new(json!({"url": "ftp://x"}), client.clone()).is_err());
-        assert!(HttpScorer::new(json!({"url": "not a url"}), client.clone()).is_err());
-        assert!(HttpScorer::new(json!({"url": "http://127.0.0.1:9/score"}), client).is_ok());
+        let at = |url: &str| HttpScorerSettings {
+            url: url.to_string(),
+            secret: None,
+            feedback_url: None,
+        };
+        assert!(HttpScorer::new(at("ftp://x"), client.clone()).is_err());
+        assert!(HttpScorer::new(at("not a url"), client.clone()).is_err());
+        assert!(HttpScorer::new(at("http://127.0.0.1:9/score"), client).is_ok());
     }
 }

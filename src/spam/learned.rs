@@ -12,10 +12,8 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
-use serde::Deserialize;
 
 use super::classifier::{Changes, Globals, Model, Row};
-use super::pipeline::parse_settings;
 use super::{Assessment, Candidate, Prior, Scorer, ScorerError, Verdict};
 use crate::db::{self, AnyConnection, DbError};
 
@@ -129,18 +127,13 @@ fn negated(mut changes: Changes) -> Changes {
 const IMMATURE_FLOOR: f64 = 0.3;
 const IMMATURE_CEILING: f64 = 0.7;
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Settings {}
-
 pub struct Learned {
     model: Arc<LearnedModel>,
 }
 
 impl Learned {
-    pub fn new(settings: serde_json::Value, model: Arc<LearnedModel>) -> Result<Self, String> {
-        let _: Settings = parse_settings(settings)?;
-        Ok(Learned { model })
+    pub fn new(model: Arc<LearnedModel>) -> Self {
+        Learned { model }
     }
 }
 

@@ -6,10 +6,9 @@ use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use regex::Regex;
-use serde::Deserialize;
 
-use super::pipeline::parse_settings;
 use super::{Assessment, Candidate, Rule, Scorer, ScorerError};
+use crate::config::LinksSettings;
 
 /// Things that are links to a reader: scheme URLs, `www.` names, and bare
 /// domain names with a path or a common top-level domain (`bit.ly/x`,
@@ -26,21 +25,6 @@ static LINK: LazyLock<Regex> = LazyLock::new(|| {
     )
     .expect("the link pattern compiles")
 });
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Settings {
-    /// Hold for a moderator at this many links or more; 0 never holds.
-    #[serde(default = "default_hold_at")]
-    hold_at: usize,
-    /// Mark as spam at this many links or more; 0 (the default) never does.
-    #[serde(default)]
-    spam_at: usize,
-}
-
-fn default_hold_at() -> usize {
-    2
-}
 
 pub struct Links {
     hold_at: usize,
@@ -73,12 +57,11 @@ pub fn count_links(text: &str) -> usize {
 }
 
 impl Links {
-    pub fn new(settings: serde_json::Value) -> Result<Self, String> {
-        let settings: Settings = parse_settings(settings)?;
-        Ok(Links {
+    pub fn new(settings: &LinksSettings) -> Self {
+        Links {
             hold_at: settings.hold_at,
             spam_at: settings.spam_at,
-        })
+        }
     }
 }
 
@@ -119,7 +102,6 @@ impl Scorer for Links {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn counts_the_links_a_reader_would_see() {
@@ -139,7 +121,7 @@ mod tests {
 
     #[tokio::test]
     async fn two_links_hold_by_default_three_too() {
-        let scorer = Links::new(json!({})).unwrap();
+        let scorer = Links::new(&LinksSettings::default());
         let mut c = Candidate {
             body: "one https://a.example/x".into(),
             ..Candidate::default()
@@ -157,7 +139,10 @@ mod tests {
 
     #[tokio::test]
     async fn spam_at_marks_link_farms_as_spam() {
-        let scorer = Links::new(json!({"hold_at": 2, "spam_at": 5})).unwrap();
+        let scorer = Links::new(&LinksSettings {
+            hold_at: 2,
+            spam_at: 5,
+        });
         let body = (0..6)
             .map(|i| format!("https://s{i}.example"))
             .collect::<Vec<_>>()

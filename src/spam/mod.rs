@@ -8,7 +8,8 @@
 //! the scores and maps the result to a status, keeping a per-scorer
 //! [`Report`] with the comment.
 //!
-//! Adding a scorer: one file here implementing [`Scorer`], one line in
+//! Adding a scorer: one file here implementing [`Scorer`], a variant of
+//! `config::ScorerSettings` with the kind's settings type, one line in
 //! `build_scorer` (`pipeline.rs`), and a `[[spam.scorers]]` entry in the
 //! configuration.
 

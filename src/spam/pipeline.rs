@@ -41,7 +41,7 @@ pub struct Resources {
 #[error("spam.scorers[{index}] ({kind}): {message}")]
 pub struct BuildError {
     pub index: usize,
-    pub kind: String,
+    pub kind: &'static str,
     pub message: String,
 }
 
@@ -99,15 +99,15 @@ impl Pipeline {
         for (index, entry) in settings.scorers.iter().enumerate() {
             let scorer = build_scorer(entry, resources).map_err(|message| BuildError {
                 index,
-                kind: entry.kind.clone(),
+                kind: entry.kind(),
                 message,
             })?;
             scorers.push(Configured {
                 scorer,
-                mode: entry.mode,
-                weight: entry.weight,
-                timeout: entry.timeout,
-                on_error: entry.on_error,
+                mode: entry.mode(),
+                weight: entry.weight(),
+                timeout: entry.timeout(),
+                on_error: entry.on_error(),
             });
         }
         Ok(Pipeline {
@@ -358,33 +358,29 @@ impl Pipeline {
     }
 }
 
+/// Builds the scorer an entry configures. Its settings were read into the
+/// kind's own type with the configuration; what is left to refuse here is
+/// a value that does not suit the scorer.
 fn build_scorer(entry: &ScorerSettings, resources: &Resources) -> Result<Arc<dyn Scorer>, String> {
-    let settings = serde_json::Value::Object(entry.settings.clone());
-    let scorer: Arc<dyn Scorer> = match entry.kind.as_str() {
-        "honeypot" => Arc::new(honeypot::Honeypot::new(settings)?),
-        "links" => Arc::new(links::Links::new(settings)?),
-        "wordlists" => Arc::new(wordlists::WordListScorer::new(
-            settings,
-            resources.wordlists.clone(),
-        )?),
-        "learned" => Arc::new(learned::Learned::new(settings, resources.model.clone())?),
-        "akismet" => Arc::new(akismet::Akismet::new(settings, resources.http.clone())?),
-        "http" => Arc::new(http::HttpScorer::new(settings, resources.http.clone())?),
-        other => {
-            return Err(format!(
-            "unknown kind `{other}`; expected honeypot, wordlists, links, learned, akismet or http"
-        ))
+    let scorer: Arc<dyn Scorer> = match entry {
+        ScorerSettings::Honeypot(e) => Arc::new(honeypot::Honeypot::new(&e.settings)?),
+        ScorerSettings::Links(e) => {
+            Arc::new(links::Links::new(&e.settings.clone().unwrap_or_default()))
         }
+        ScorerSettings::Wordlists(_) => {
+            Arc::new(wordlists::WordListScorer::new(resources.wordlists.clone()))
+        }
+        ScorerSettings::Learned(_) => Arc::new(learned::Learned::new(resources.model.clone())),
+        ScorerSettings::Akismet(e) => Arc::new(akismet::Akismet::new(
+            e.settings.clone(),
+            resources.http.clone(),
+        )?),
+        ScorerSettings::Http(e) => Arc::new(http::HttpScorer::new(
+            e.settings.clone(),
+            resources.http.clone(),
+        )?),
     };
     Ok(scorer)
-}
-
-/// Reads a scorer's `settings` table into its own struct, so a typo in a
-/// key is an error naming it.
-pub(crate) fn parse_settings<T: serde::de::DeserializeOwned>(
-    value: serde_json::Value,
-) -> Result<T, String> {
-    serde_json::from_value(value).map_err(|e| format!("settings: {e}"))
 }
 
 /// Scores are kept away from 0 and 1 so one scorer cannot make the sum

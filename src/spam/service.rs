@@ -8,7 +8,7 @@ use async_trait::async_trait;
 
 use super::pipeline::{BuildError, Pipeline, Resources};
 use super::{honeypot, LearnedModel, WordLists};
-use crate::config::SpamSettings;
+use crate::config::{ScorerSettings, SpamSettings};
 use crate::cpu::CpuPool;
 use crate::db::{self, Db, DbError};
 use crate::outbox::Deliver;
@@ -36,11 +36,12 @@ impl Spam {
             cpu,
         };
         let pipeline = Pipeline::build(settings, &resources)?;
-        let honeypot_field = settings
-            .scorers
-            .iter()
-            .find(|s| s.kind == "honeypot")
-            .and_then(|s| honeypot::Honeypot::field_from(&s.settings));
+        let honeypot_field = settings.scorers.iter().find_map(|s| match s {
+            ScorerSettings::Honeypot(entry) => {
+                Some(honeypot::Honeypot::field_from(&entry.settings))
+            }
+            _ => None,
+        });
         Ok(Spam {
             pipeline,
             wordlists,

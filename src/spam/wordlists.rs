@@ -11,9 +11,8 @@ use std::sync::{Arc, RwLock};
 use async_trait::async_trait;
 use ipnet::IpNet;
 use regex::{Regex, RegexBuilder};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use super::pipeline::parse_settings;
 use super::{Assessment, Candidate, Rule, Scorer, ScorerError};
 use crate::db::{self, AnyConnection, DbError};
 use crate::domain::{ValidationError, WordId, WordKind, WordList};
@@ -252,19 +251,14 @@ impl WordLists {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Settings {}
-
 /// The scorer over the shared lists.
 pub struct WordListScorer {
     lists: Arc<WordLists>,
 }
 
 impl WordListScorer {
-    pub fn new(settings: serde_json::Value, lists: Arc<WordLists>) -> Result<Self, String> {
-        let _: Settings = parse_settings(settings)?;
-        Ok(WordListScorer { lists })
+    pub fn new(lists: Arc<WordLists>) -> Self {
+        WordListScorer { lists }
     }
 }
 
