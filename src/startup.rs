@@ -20,8 +20,8 @@ use crate::cpu::CpuPool;
 use crate::db::{self, Db, DbError};
 use crate::moderation::retention;
 use crate::outbox::{self, RetryPolicy, Waker};
+use crate::services::Services;
 use crate::spam::{BuildError, Spam};
-use crate::state::AppState;
 use crate::telemetry::Chain;
 use crate::webhooks::{Deliveries, Webhooks};
 
@@ -58,13 +58,13 @@ pub struct Application {
     server: Server,
     /// `/metrics` on a listener of its own, when `metrics.bind` asks.
     metrics: Option<(SocketAddr, Server)>,
-    state: web::Data<AppState>,
+    state: web::Data<Services>,
 }
 
 /// A second server answering only `GET /metrics`, on `bind`.
 fn metrics_server(
     bind: &str,
-    state: web::Data<AppState>,
+    state: web::Data<Services>,
 ) -> Result<(SocketAddr, Server), StartupError> {
     let failed = |source| StartupError::Bind {
         bind: bind.to_string(),
@@ -129,7 +129,7 @@ impl Application {
             source,
         })?;
 
-        let state = web::Data::new(AppState {
+        let state = web::Data::new(Services {
             settings: settings.clone(),
             db,
             passwords,
@@ -206,7 +206,7 @@ impl Application {
 
     /// The shared state handlers see (tests use it to create accounts and
     /// inspect the database directly).
-    pub fn state(&self) -> web::Data<AppState> {
+    pub fn state(&self) -> web::Data<Services> {
         self.state.clone()
     }
 
@@ -272,7 +272,7 @@ const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(600);
 const RATE_LIMIT_ROWS_KEPT_MS: i64 = 24 * 3600 * 1000;
 
 /// Picks up word-list and model changes made through other instances.
-async fn refresh_spam(state: web::Data<AppState>) {
+async fn refresh_spam(state: web::Data<Services>) {
     let mut tick = tokio::time::interval(state.settings.spam.refresh_interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

@@ -3,12 +3,12 @@ use super::openapi::errors;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
+use super::extract::SignedIn;
 use super::views::ArticleView;
-use crate::auth::SignedIn;
 use crate::comments::articles::{self, ArticleChanges};
 use crate::domain::ArticleKey;
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::services::Services;
 
 /// An article and its count of published comments.
 #[utoipa::path(get, path = "/api/v1/articles/{key}", tag = "articles",
@@ -18,7 +18,7 @@ use crate::state::AppState;
               errors::Invalid,
               errors::Unavailable))]
 pub async fn get(
-    state: web::Data<AppState>,
+    state: web::Data<Services>,
     key: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let key = ArticleKey::parse(&key)?;
@@ -50,7 +50,7 @@ pub struct PutArticle {
               errors::Unavailable),
     security(("bearer" = [])))]
 pub async fn put(
-    state: web::Data<AppState>,
+    state: web::Data<Services>,
     user: SignedIn,
     key: web::Path<String>,
     body: Json<PutArticle>,

@@ -5,11 +5,12 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use super::client::client_ip;
+use super::extract::SignedIn;
 use super::views::AccountView;
-use crate::auth::{self, Attempt, LoginOutcome, NewAccount, SignedIn};
+use crate::auth::{self, Attempt, LoginOutcome, NewAccount};
 use crate::domain::{timestamp, CommentId, UserId};
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::services::Services;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -57,7 +58,7 @@ const DEVICE_COOKIE: &str = "moderato_device";
               errors::BadRequest, errors::Forbidden, errors::TooLarge, errors::NotJson, errors::Invalid, errors::RateLimited, errors::Unavailable))]
 pub async fn register(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<Services>,
     body: Json<RegisterBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
@@ -86,7 +87,7 @@ pub struct RegisteredView {
               errors::BadRequest, errors::Unauthorized, errors::TooLarge, errors::NotJson, errors::Invalid, errors::RateLimited, errors::Unavailable))]
 pub async fn login(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<Services>,
     body: Json<LoginBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
@@ -114,7 +115,7 @@ pub async fn login(
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "accounts",
     responses((status = 204, description = "Session ended"), errors::BadRequest, errors::Unauthorized, errors::Forbidden, errors::Unavailable),
     security(("bearer" = [])))]
-pub async fn logout(state: web::Data<AppState>, user: SignedIn) -> Result<HttpResponse, ApiError> {
+pub async fn logout(state: web::Data<Services>, user: SignedIn) -> Result<HttpResponse, ApiError> {
     auth::logout(&state.db, &user.0).await?;
     let mut gone = session_cookie(&state, String::new(), time::Duration::ZERO);
     gone.make_removal();
@@ -129,7 +130,7 @@ pub async fn me(user: SignedIn) -> HttpResponse {
 }
 
 fn session_response(
-    state: &AppState,
+    state: &Services,
     mut builder: actix_web::HttpResponseBuilder,
     outcome: LoginOutcome,
 ) -> HttpResponse {
@@ -154,7 +155,7 @@ fn session_response(
     })
 }
 
-fn session_cookie(state: &AppState, value: String, max_age: time::Duration) -> Cookie<'static> {
+fn session_cookie(state: &Services, value: String, max_age: time::Duration) -> Cookie<'static> {
     let settings = &state.settings.auth;
     Cookie::build(settings.cookie_name.clone(), value)
         .path("/")
@@ -169,7 +170,7 @@ fn session_cookie(state: &AppState, value: String, max_age: time::Duration) -> C
 #[utoipa::path(get, path = "/api/v1/me/export", tag = "accounts",
     responses((status = 200, description = "Everything stored about the signed-in commenter", body = ExportView), errors::BadRequest, errors::Unauthorized, errors::Unavailable),
     security(("bearer" = [])))]
-pub async fn export(state: web::Data<AppState>, user: SignedIn) -> Result<HttpResponse, ApiError> {
+pub async fn export(state: web::Data<Services>, user: SignedIn) -> Result<HttpResponse, ApiError> {
     let export = crate::moderation::commenters::export(&state, &user.0).await?;
     let comments = export
         .comments
@@ -252,7 +253,7 @@ pub struct DeleteAccountBody {
               errors::BadRequest, errors::Unauthorized, errors::Forbidden, errors::TooLarge, errors::NotJson, errors::Invalid, errors::Unavailable),
     security(("bearer" = [])))]
 pub async fn delete_account(
-    state: web::Data<AppState>,
+    state: web::Data<Services>,
     user: SignedIn,
     body: Json<DeleteAccountBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -273,7 +274,7 @@ pub async fn delete_account(
     responses((status = 200, description = "Sessions ended", body = SessionsEndedView), errors::BadRequest, errors::Unauthorized, errors::Forbidden, errors::Unavailable),
     security(("bearer" = [])))]
 pub async fn logout_all(
-    state: web::Data<AppState>,
+    state: web::Data<Services>,
     user: SignedIn,
 ) -> Result<HttpResponse, ApiError> {
     let ended = auth::logout_everywhere(&state.db, &user.0).await?;
@@ -303,7 +304,7 @@ pub struct PasswordBody {
               errors::BadRequest, errors::Unauthorized, errors::Forbidden, errors::TooLarge, errors::NotJson, errors::Invalid, errors::Unavailable),
     security(("bearer" = [])))]
 pub async fn change_password(
-    state: web::Data<AppState>,
+    state: web::Data<Services>,
     user: SignedIn,
     body: Json<PasswordBody>,
 ) -> Result<HttpResponse, ApiError> {

@@ -8,9 +8,9 @@ use actix_web::HttpRequest;
 use ipnet::IpNet;
 
 use crate::comments::ClientInfo;
-use crate::state::AppState;
+use crate::services::Services;
 
-pub fn client_info(req: &HttpRequest, state: &AppState) -> ClientInfo {
+pub fn client_info(req: &HttpRequest, state: &Services) -> ClientInfo {
     let text = |name: header::HeaderName| {
         req.headers()
             .get(name)

@@ -9,12 +9,12 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use super::client::client_info;
+use super::extract::Viewer;
 use super::views::{ArticleView, AuthorComment, GuestSecrets, PublicComment};
-use crate::auth::Viewer;
 use crate::comments::{self, ArticleHint, EditAuth, GuestAuthor, Order, PageRequest, Submission};
 use crate::domain::{ArticleKey, CommentId};
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::services::Services;
 
 /// The header a guest sends their edit token in.
 pub const EDIT_TOKEN_HEADER: &str = "x-edit-token";
@@ -71,7 +71,7 @@ pub struct ArticleHintBody {
     security((), ("bearer" = [])))]
 pub async fn create(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<Services>,
     viewer: Viewer,
     key: web::Path<String>,
     body: Json<serde_json::Map<String, serde_json::Value>>,
@@ -158,7 +158,7 @@ pub struct ThreadView {
     responses((status = 200, description = "A page of the public thread", body = ThreadView),
               errors::BadRequest, errors::Invalid, errors::Unavailable))]
 pub async fn list(
-    state: web::Data<AppState>,
+    state: web::Data<Services>,
     key: web::Path<String>,
     query: web::Query<ThreadQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -214,7 +214,7 @@ pub struct CountsView {
               errors::Invalid, errors::Unavailable))]
 pub async fn counts(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<Services>,
 ) -> Result<HttpResponse, ApiError> {
     let keys: Vec<String> = url::form_urlencoded::parse(req.query_string().as_bytes())
         .filter(|(name, _)| name == "article")
@@ -241,7 +241,7 @@ pub struct EditBody {
     security((), ("bearer" = [])))]
 pub async fn edit(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<Services>,
     viewer: Viewer,
     id: web::Path<CommentId>,
     body: Json<EditBody>,
@@ -267,7 +267,7 @@ pub async fn edit(
     security((), ("bearer" = [])))]
 pub async fn delete(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<Services>,
     viewer: Viewer,
     id: web::Path<CommentId>,
 ) -> Result<HttpResponse, ApiError> {
@@ -285,6 +285,6 @@ fn edit_token(req: &HttpRequest) -> Option<&str> {
         .and_then(|v| v.to_str().ok())
 }
 
-fn edit_window_ms(state: &AppState) -> i64 {
+fn edit_window_ms(state: &Services) -> i64 {
     i64::try_from(state.settings.comments.edit_window.as_millis()).unwrap_or(i64::MAX)
 }

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::auth::token;
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::services::Services;
 
 /// The process is up and answering.
 #[utoipa::path(get, path = "/healthz", tag = "health",
@@ -20,7 +20,7 @@ pub async fn healthz() -> HttpResponse {
 #[utoipa::path(get, path = "/readyz", tag = "health",
     responses((status = 200, description = "The database answers", body = Object, example = json!({"status": "ready"})), errors::BadRequest,
               errors::Unavailable))]
-pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn readyz(state: web::Data<Services>) -> Result<HttpResponse, ApiError> {
     state.db.ping().await?;
     Ok(HttpResponse::Ok().json(json!({"status": "ready"})))
 }
@@ -35,7 +35,7 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
     security((), ("bearer" = [])))]
 pub async fn metrics(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<Services>,
 ) -> Result<HttpResponse, ApiError> {
     if let Some(expected) = &state.settings.metrics.token {
         let given = req

@@ -6,6 +6,7 @@ mod articles;
 mod auth;
 pub mod client;
 mod comments;
+pub mod extract;
 mod health;
 pub mod json;
 pub mod middleware;

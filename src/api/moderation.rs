@@ -7,8 +7,8 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+use super::extract::SignedIn;
 use super::views::{AccountView, PublicComment};
-use crate::auth::SignedIn;
 use crate::db::bans::Ban;
 use crate::db::comments::Order;
 use crate::db::models::{Article, Comment};
@@ -23,7 +23,7 @@ use crate::moderation::bans::{self, NewBanRequest};
 use crate::moderation::commenters::{self, AccountChange, Commenter};
 use crate::moderation::decisions::{self, Action};
 use crate::moderation::queue::{self, AuthorRecord, QueueFilter, QueueItem};
-use crate::state::AppState;
+use crate::services::Services;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ArticleRef {
@@ -203,7 +203,7 @@ pub enum SortParam {
     params(QueueQuery),
     responses((status = 200, body = QueueView), errors::BadRequest, errors::Unauthorized, errors::Forbidden, errors::Invalid, errors::Unavailable), security(("bearer" = [])))]
 pub async fn list(
-    state: web::Data<AppState>,
+    state: web::Data<Services>,
     user: SignedIn,
     query: web::Query<QueueQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -236,7 +236,7 @@ pub async fn list(
     params(("id" = i64, Path, description = "Comment id")),
     responses((status = 200, body = DetailView), errors::BadRequest, errors::Unauthorized, errors::Forbidden, errors::NotFound, errors::Unavailable), security(("bearer" = [])))]
 pub async fn get(
-    state: web::Data<AppState>,
+    state: web::Data<Services>,
     user: SignedIn,
     id: web::Path<CommentId>,
 ) -> Result<HttpResponse, ApiError> {
@@ -266,7 +266,7 @@ pub struct DecisionBody {
     params(("id" = i64, Path, description = "Comment id")), request_body = DecisionBody,
     responses((status = 200, body = ModerationComment), errors::BadRequest, errors::Unauthorized, errors::Forbidden, errors::NotFound, errors::Conflict, errors::TooLarge, errors::NotJson, errors::Invalid, errors::Unavailable), security(("bearer" = [])))]
 pub async fn decide(
-    state: web::Data<AppState>,
+    state: web::Data<Services>,
     user: SignedIn,
     id: web::Path<CommentId>,
     body: Json<DecisionBody>,
@@ -299,7 +299,7 @@ pub struct BulkBody {
     request_body = BulkBody,
     responses((status = 200, body = BulkView), errors::BadRequest, errors::Unauthorized, errors::Forbidden, errors::NotFound, errors::Conflict, errors::TooLarge, errors::NotJson, errors::Invalid, errors::Unavailable), security(("bearer" = [])))]
 pub async fn decide_bulk(
-    state: web::Data<AppState>,
+    state: web::Data<Services>,
     user: SignedIn,
     body: Json<BulkBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -321,7 +321,7 @@ pub async fn decide_bulk(
 /// Counts per status, overall and per article.
 #[utoipa::path(get, path = "/api/v1/moderation/summary", tag = "moderation",
     responses((status = 200, body = SummaryView), errors::BadRequest, errors::Unauthorized, errors::Forbidden, errors::Unavailable), security(("bearer" = [])))]
-pub async fn summary(state: web::Data<AppState>, user: SignedIn) -> Result<HttpResponse, ApiError> {
+pub async fn summary(state: web::Data<Services>, user: SignedIn) -> Result<HttpResponse, ApiError> {
     let summary = queue::summary(&state.db, &user.0).await?;
     Ok(HttpResponse::Ok().json(SummaryView {
         overall: summary.overall,
@@ -352,7 +352,7 @@ pub struct LogQuery {
     params(LogQuery),
     responses((status = 200, body = LogPageView), errors::BadRequest, errors::Unauthorized, errors::Forbidden, errors::Invalid, errors::Unavailable), security(("bearer" = [])))]
 pub async fn log(
-    state: web::Data<AppState>,
+    state: web::Data<Services>,
     user: SignedIn,
     query: web::Query<LogQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -416,7 +416,7 @@ impl From<&Commenter> for CommenterView {
     params(CommentersQuery),
     responses((status = 200, body = CommentersView), errors::BadRequest, errors::Unauthorized, errors::Forbidden, errors::Invalid, errors::Unavailable), security(("bearer" = [])))]
 pub async fn commenters(
-    state: web::Data<AppState>,
+    state: web::Data<Services>,
     user: SignedIn,
     query: web::Query<CommentersQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -438,7 +438,7 @@ pub struct AccountBody {
     params(("id" = i64, Path, description = "Account id")), request_body = AccountBody,
     responses((status = 200, body = AccountView), errors::BadRequest, errors::Unauthorized, errors::Forbidden, errors::NotFound, errors::Conflict, errors::TooLarge, errors::NotJson, errors::Invalid, errors::Unavailable), security(("bearer" = [])))]
 pub async fn update_account(
-    state: web::Data<AppState>,
+    state: web::Data<Services>,
     user: SignedIn,
     id: web::Path<UserId>,
     body: Json<AccountBody>,
@@ -505,7 +505,7 @@ pub struct BanBody {
     request_body = BanBody,
     responses((status = 201, body = BanCreatedView), errors::BadRequest, errors::Unauthorized, errors::Forbidden, errors::TooLarge, errors::NotJson, errors::Invalid, errors::Unavailable), security(("bearer" = [])))]
 pub async fn create_ban(
-    state: web::Data<AppState>,
+    state: web::Data<Services>,
     user: SignedIn,
     body: Json<BanBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -532,7 +532,7 @@ pub async fn create_ban(
 #[utoipa::path(get, path = "/api/v1/moderation/bans", tag = "moderation",
     responses((status = 200, body = BansView), errors::BadRequest, errors::Unauthorized, errors::Forbidden, errors::Unavailable), security(("bearer" = [])))]
 pub async fn list_bans(
-    state: web::Data<AppState>,
+    state: web::Data<Services>,
     user: SignedIn,
 ) -> Result<HttpResponse, ApiError> {
     let list = bans::list(&state, &user.0).await?;
@@ -546,7 +546,7 @@ pub async fn list_bans(
     params(("id" = i64, Path, description = "Ban id")),
     responses((status = 200, body = BanView), errors::BadRequest, errors::Unauthorized, errors::Forbidden, errors::NotFound, errors::Unavailable), security(("bearer" = [])))]
 pub async fn lift_ban(
-    state: web::Data<AppState>,
+    state: web::Data<Services>,
     user: SignedIn,
     id: web::Path<BanId>,
 ) -> Result<HttpResponse, ApiError> {

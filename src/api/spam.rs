@@ -5,12 +5,12 @@ use super::openapi::errors;
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 
-use crate::auth::SignedIn;
+use super::extract::SignedIn;
 use crate::domain::{WordId, WordKind, WordList};
 use crate::error::ApiError;
+use crate::services::Services;
 use crate::spam::admin;
 use crate::spam::wordlists::Entry;
-use crate::state::AppState;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct EntriesView {
@@ -21,7 +21,7 @@ pub struct EntriesView {
 #[utoipa::path(get, path = "/api/v1/spam/wordlists", tag = "spam",
     responses((status = 200, body = EntriesView), errors::BadRequest, errors::Unauthorized, errors::Forbidden, errors::Unavailable),
     security(("bearer" = [])))]
-pub async fn list(state: web::Data<AppState>, user: SignedIn) -> Result<HttpResponse, ApiError> {
+pub async fn list(state: web::Data<Services>, user: SignedIn) -> Result<HttpResponse, ApiError> {
     let entries = admin::list_entries(&state.db, &user.0).await?;
     Ok(HttpResponse::Ok().json(EntriesView { entries }))
 }
@@ -47,7 +47,7 @@ fn word() -> WordKind {
     responses((status = 201, body = Entry), errors::BadRequest, errors::Unauthorized, errors::Forbidden, errors::Conflict, errors::TooLarge, errors::NotJson, errors::Invalid, errors::Unavailable),
     security(("bearer" = [])))]
 pub async fn add(
-    state: web::Data<AppState>,
+    state: web::Data<Services>,
     user: SignedIn,
     body: Json<NewEntry>,
 ) -> Result<HttpResponse, ApiError> {
@@ -71,7 +71,7 @@ pub async fn add(
     responses((status = 204, description = "Removed"), errors::BadRequest, errors::Unauthorized, errors::Forbidden, errors::NotFound, errors::Unavailable),
     security(("bearer" = [])))]
 pub async fn remove(
-    state: web::Data<AppState>,
+    state: web::Data<Services>,
     user: SignedIn,
     id: web::Path<WordId>,
 ) -> Result<HttpResponse, ApiError> {

@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 
 use super::keyring::Keyring;
-use super::{token, AuthError, AuthUser, PasswordHasher};
+use super::{token, AuthError, AuthUser, Credential, PasswordHasher};
 use crate::config::Settings;
 use crate::db::models::{NewSession, NewUser, User};
 use crate::db::{self, Db, DbError};
@@ -359,4 +359,27 @@ async fn start_session(
         expires_at,
         device_token: String::new(),
     })
+}
+
+/// The account signed in with this session token, if the session is
+/// current.
+pub async fn session_user(
+    db: &Db,
+    raw: &str,
+    credential: Credential,
+) -> Result<AuthUser, AuthError> {
+    // Tokens are 43 characters; anything far off is not worth a query.
+    if raw.is_empty() || raw.len() > 128 {
+        return Err(AuthError::InvalidSession);
+    }
+    let hash = token::hash(raw);
+    let now = db::now_millis();
+    let key = hash.clone();
+    let found = db
+        .read(move |conn| db::users::find_by_session(conn, &key, now).map_err(DbError::from))
+        .await?;
+    match found {
+        Some((_, user)) => Ok(AuthUser::from_user(user, credential, hash)),
+        None => Err(AuthError::InvalidSession),
+    }
 }

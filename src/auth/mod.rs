@@ -2,7 +2,6 @@
 //! what a caller may do.
 
 mod accounts;
-mod extract;
 pub mod keyring;
 mod password;
 pub mod permissions;
@@ -10,14 +9,20 @@ pub mod token;
 
 pub use accounts::{
     change_password, check_password, create_user, login, logout, logout_everywhere, register,
-    Attempt, LoginOutcome, NewAccount,
+    session_user, Attempt, LoginOutcome, NewAccount,
 };
-pub use extract::{Credential, SignedIn, Viewer};
 pub use password::{HashError, PasswordHasher};
 
 use crate::db::models::User;
 use crate::db::DbError;
 use crate::domain::{Role, UserId, ValidationError};
+
+/// How a session token came with a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    Bearer,
+    Cookie,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {

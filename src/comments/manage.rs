@@ -13,8 +13,8 @@ use crate::db::models::{Article, Comment};
 use crate::db::moderation::NewLogEntry;
 use crate::db::{self, Db};
 use crate::domain::{CommentBody, CommentId, CommentStatus, LogAction, StatusCounts};
+use crate::services::Services;
 use crate::spam::{AccountFacts, Policy};
-use crate::state::AppState;
 use crate::webhooks;
 
 /// How the caller proves they may change a comment.
@@ -55,16 +55,16 @@ pub struct Edited {
 /// guards as new comments (flood, rate limits, duplicates, bans).
 #[tracing::instrument(skip_all, fields(comment_id = %id))]
 pub async fn edit(
-    state: &AppState,
+    services: &Services,
     auth: EditAuth<'_>,
     id: CommentId,
     body: &str,
     client: ClientInfo,
 ) -> Result<Edited, CommentError> {
-    let settings = state.settings.as_ref();
+    let settings = services.settings.as_ref();
     let body = CommentBody::parse(body, settings.comments.max_body_bytes)?;
     let fingerprint = body.fingerprint();
-    let (current, article) = state
+    let (current, article) = services
         .db
         .read(move |conn| {
             let Some(comment) =
@@ -114,7 +114,7 @@ pub async fn edit(
             current.article_id,
         );
         let guards = guards.clone();
-        state
+        services
             .db
             .read(move |conn| {
                 // A guest's edit token proves this comment is theirs, not
@@ -155,7 +155,7 @@ pub async fn edit(
         // is not a first comment.
         approved_before: history.approved > 0 || current.status == CommentStatus::Approved,
     };
-    let decision = state
+    let decision = services
         .spam
         .pipeline
         .evaluate(Arc::new(candidate), policy)
@@ -168,14 +168,14 @@ pub async fn edit(
     let report = serde_json::to_string(&decision.report)
         .map_err(|e| CommentError::Internal(e.to_string()))?;
     let score = decision.report.score;
-    let (body, html) = render::on_pool(&state.cpu, body)
+    let (body, html) = render::on_pool(&services.cpu, body)
         .await
         .map_err(|e| CommentError::Internal(e.to_string()))?;
 
-    let hooks = state.webhooks.clone();
+    let hooks = services.webhooks.clone();
     let article_key = article.key.clone();
     let current_was_public = current.status == CommentStatus::Approved;
-    let updated = state
+    let updated = services
         .db
         .write(move |conn| {
             guards.count(conn, now)?;
@@ -207,9 +207,9 @@ pub async fn edit(
         .await?
         .ok_or(CommentError::Conflict)?;
     if updated.status == CommentStatus::Approved || current_was_public {
-        state.cache.invalidate(&article.key);
+        services.cache.invalidate(&article.key);
     }
-    state.outbox.wake();
+    services.outbox.wake();
     tracing::info!(status = %updated.status, score, "comment edited");
     Ok(Edited {
         comment: updated,
@@ -233,11 +233,11 @@ fn more_severe(a: CommentStatus, b: CommentStatus) -> CommentStatus {
 
 #[tracing::instrument(skip_all, fields(comment_id = %id))]
 pub async fn delete(
-    state: &AppState,
+    services: &Services,
     auth: EditAuth<'_>,
     id: CommentId,
 ) -> Result<(), CommentError> {
-    let current = load(&state.db, id).await?;
+    let current = load(&services.db, id).await?;
     let by_author = auth.is_author(&current);
     if !by_author && !permissions::is_moderator(auth.viewer) {
         return Err(CommentError::NotAuthor);
@@ -245,9 +245,9 @@ pub async fn delete(
     // A moderator removing someone else's comment is a moderation action,
     // and goes in the audit log.
     let moderator_id = auth.viewer.filter(|_| !by_author).map(|v| v.id);
-    let hooks = state.webhooks.clone();
+    let hooks = services.webhooks.clone();
     let now = db::now_millis();
-    state
+    services
         .db
         .write(move |conn| {
             db::comments::mark_deleted(conn, id, now)?;
@@ -282,8 +282,8 @@ pub async fn delete(
             Ok::<_, CommentError>(key)
         })
         .await
-        .map(|key| state.cache.invalidate(&key))?;
-    state.outbox.wake();
+        .map(|key| services.cache.invalidate(&key))?;
+    services.outbox.wake();
     tracing::info!(by_moderator = !by_author, "comment deleted");
     Ok(())
 }

@@ -20,8 +20,8 @@ use crate::domain::{
     Title, UserId, ValidationError, WebUrl,
 };
 use crate::metrics::METRICS;
+use crate::services::Services;
 use crate::spam::{self, AccountFacts, ArticleFacts, Candidate, Policy};
-use crate::state::AppState;
 use crate::webhooks;
 
 /// A new comment as the client sent it, before validation.
@@ -108,16 +108,16 @@ struct Context {
 
 #[tracing::instrument(skip_all, fields(article = %key.as_str()))]
 pub async fn submit(
-    state: &AppState,
+    services: &Services,
     viewer: Option<&AuthUser>,
     key: ArticleKey,
     submission: Submission,
     client: ClientInfo,
 ) -> Result<Submitted, CommentError> {
-    let settings = state.settings.as_ref();
+    let settings = services.settings.as_ref();
     let now = db::now_millis();
     let body = CommentBody::parse(&submission.body, settings.comments.max_body_bytes)?;
-    let author = resolve_author(state, viewer, submission.author)?;
+    let author = resolve_author(services, viewer, submission.author)?;
     let hint = parse_hint(settings, submission.article)?;
     let parent_id = submission.parent_id;
     let writer = author.writer();
@@ -135,7 +135,7 @@ pub async fn submit(
         now,
     );
 
-    let context = load_context(state, &key, &author, parent_id, client.ip, &guards, now).await?;
+    let context = load_context(services, &key, &author, parent_id, client.ip, &guards, now).await?;
     check(settings, &context, &hint, parent_id, now)?;
 
     let candidate = Arc::new(Candidate {
@@ -170,7 +170,7 @@ pub async fn submit(
         trusted: author.trusted,
         approved_before: context.history.approved > 0,
     };
-    let mut decision = state
+    let mut decision = services
         .spam
         .pipeline
         .evaluate(candidate.clone(), policy)
@@ -187,13 +187,13 @@ pub async fn submit(
     }
     let report = serde_json::to_string(&decision.report)
         .map_err(|e| CommentError::Internal(e.to_string()))?;
-    let (body, html) = render::on_pool(&state.cpu, body)
+    let (body, html) = render::on_pool(&services.cpu, body)
         .await
         .map_err(|e| CommentError::Internal(e.to_string()))?;
 
     let issued = author.user_id.is_none().then(token::issue);
     let author_token = match (author.user_id, &author.email) {
-        (None, Some(email)) => Some(state.keyring.author_token(email)),
+        (None, Some(email)) => Some(services.keyring.author_token(email)),
         _ => None,
     };
     let new_comment = NewComment {
@@ -221,14 +221,14 @@ pub async fn submit(
         known: context.article,
         hint,
     };
-    let (comment, article, queued) = store(state, guards, placing, new_comment, now).await?;
+    let (comment, article, queued) = store(services, guards, placing, new_comment, now).await?;
     if comment.status == CommentStatus::Approved {
-        state.cache.invalidate(&article.key);
+        services.cache.invalidate(&article.key);
     }
     // Each wake is a poll of the outbox table: under a burst of comments
     // with no webhook to tell, that was a query per comment for nothing.
     if queued > 0 {
-        state.outbox.wake();
+        services.outbox.wake();
     }
     METRICS
         .comments
@@ -244,7 +244,7 @@ pub async fn submit(
 }
 
 async fn load_context(
-    state: &AppState,
+    services: &Services,
     key: &ArticleKey,
     author: &Author,
     parent_id: Option<CommentId>,
@@ -256,7 +256,7 @@ async fn load_context(
     let (user_id, email) = (author.user_id, author.email.clone());
     let proven = author.proven;
     let guards = guards.clone();
-    state
+    services
         .db
         .read(move |conn| {
             let article = db::articles::find_by_key(conn, key.as_str())?;
@@ -332,15 +332,15 @@ struct Placing {
 /// Returns the comment, its article and how many webhook messages were
 /// queued.
 async fn store(
-    state: &AppState,
+    services: &Services,
     guards: Guards,
     placing: Placing,
     mut new_comment: NewComment,
     now: i64,
 ) -> Result<(Comment, Article, usize), CommentError> {
-    let hooks = state.webhooks.clone();
-    let rules = state.settings.articles.clone();
-    state
+    let hooks = services.webhooks.clone();
+    let rules = services.settings.articles.clone();
+    services
         .db
         .write(move |conn| {
             guards.count(conn, now)?;
@@ -391,11 +391,11 @@ async fn store(
 }
 
 pub(super) fn resolve_author(
-    state: &AppState,
+    services: &Services,
     viewer: Option<&AuthUser>,
     given: Option<GuestAuthor>,
 ) -> Result<Author, CommentError> {
-    let limits = &state.settings.comments;
+    let limits = &services.settings.comments;
     let url = given
         .as_ref()
         .and_then(|g| g.url.as_deref())
@@ -449,7 +449,7 @@ pub(super) fn resolve_author(
         .transpose()?
         .map(Email::into_inner);
     let proven = match (&email, given.token.as_deref()) {
-        (Some(email), Some(token)) => state.keyring.is_author_token(email, token),
+        (Some(email), Some(token)) => services.keyring.is_author_token(email, token),
         _ => false,
     };
     Ok(Author {

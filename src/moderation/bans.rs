@@ -18,7 +18,7 @@ use crate::db::{self, AnyConnection};
 use crate::domain::{
     timestamp, BanId, BanKind, CommentId, CommentStatus, Email, LogAction, UserId, ValidationError,
 };
-use crate::state::AppState;
+use crate::services::Services;
 use crate::webhooks;
 
 /// A ban as the client asks for it.
@@ -121,7 +121,7 @@ fn normalise(kind: BanKind, value: &str) -> Result<String, ValidationError> {
 /// Bans a commenter; returns the ban and how many comments went to the
 /// trash.
 pub async fn create(
-    state: &AppState,
+    services: &Services,
     moderator: &AuthUser,
     request: NewBanRequest,
 ) -> Result<(Ban, usize), ModerationError> {
@@ -134,11 +134,11 @@ pub async fn create(
         request.expires_at.as_deref(),
         request.duration.as_deref(),
     )?;
-    let hooks = state.webhooks.clone();
+    let hooks = services.webhooks.clone();
     let moderator_id = moderator.id;
     let actor = moderator.clone();
     let kind = request.kind;
-    let (ban, trashed) = state
+    let (ban, trashed) = services
         .db
         .write(move |conn| {
             let target = match kind {
@@ -205,9 +205,9 @@ pub async fn create(
         })
         .await?;
     if trashed > 0 {
-        state.cache.invalidate_all();
+        services.cache.invalidate_all();
     }
-    state.outbox.wake();
+    services.outbox.wake();
     tracing::info!(%moderator_id, ban_id = %ban.id, kind = %ban.kind, trashed, "commenter banned");
     Ok((ban, trashed))
 }
@@ -289,9 +289,9 @@ fn trash_everything(
 }
 
 /// Every ban, newest first.
-pub async fn list(state: &AppState, viewer: &AuthUser) -> Result<Vec<Ban>, ModerationError> {
+pub async fn list(services: &Services, viewer: &AuthUser) -> Result<Vec<Ban>, ModerationError> {
     permissions::require_moderator(viewer)?;
-    state
+    services
         .db
         .read(|conn| db::bans::all(conn, 1000).map_err(ModerationError::from))
         .await
@@ -299,14 +299,14 @@ pub async fn list(state: &AppState, viewer: &AuthUser) -> Result<Vec<Ban>, Moder
 
 /// Lifts a ban.
 pub async fn lift(
-    state: &AppState,
+    services: &Services,
     moderator: &AuthUser,
     id: BanId,
 ) -> Result<Ban, ModerationError> {
     permissions::require_moderator(moderator)?;
     let moderator_id = moderator.id;
     let now = db::now_millis();
-    state
+    services
         .db
         .write(move |conn| {
             let ban =

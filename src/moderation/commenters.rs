@@ -13,7 +13,7 @@ use crate::db::models::{Article, Comment, User};
 use crate::db::moderation::NewLogEntry;
 use crate::db::{self, DbError};
 use crate::domain::{LogAction, Role, StatusCounts, UserId, ValidationError};
-use crate::state::AppState;
+use crate::services::Services;
 
 /// One commenter: an account, or a guest known by email.
 #[derive(Debug, Clone)]
@@ -32,7 +32,7 @@ pub const MAX_LISTED: i64 = 100;
 /// Accounts and guest identities matching `q` (in name or email). An
 /// account's counts come from the stats the database keeps per commenter.
 pub async fn list(
-    state: &AppState,
+    services: &Services,
     viewer: &AuthUser,
     q: Option<String>,
 ) -> Result<Vec<Commenter>, ModerationError> {
@@ -42,7 +42,7 @@ pub async fn list(
         return Err(ValidationError::new("q", "must be at most 200 characters").into());
     }
     let now = db::now_millis();
-    state
+    services
         .db
         .read(move |conn| {
             let bans = ActiveBans::new(db::bans::active(conn, now)?);
@@ -113,7 +113,7 @@ pub struct AccountChange {
 }
 
 pub async fn update_account(
-    state: &AppState,
+    services: &Services,
     actor: &AuthUser,
     id: UserId,
     change: AccountChange,
@@ -130,7 +130,7 @@ pub async fn update_account(
     let actor_id = actor.id;
     let actor = actor.clone();
     let now = db::now_millis();
-    state
+    services
         .db
         .write(move |conn| {
             let mut user = db::users::find(conn, id)?.ok_or(ModerationError::NotFound)?;
@@ -200,9 +200,9 @@ pub struct Export {
     pub comments: Vec<(Comment, Article)>,
 }
 
-pub async fn export(state: &AppState, user: &AuthUser) -> Result<Export, ModerationError> {
+pub async fn export(services: &Services, user: &AuthUser) -> Result<Export, ModerationError> {
     let id = user.id;
-    state
+    services
         .db
         .read(move |conn| {
             let user = db::users::find(conn, id)?.ok_or(ModerationError::NotFound)?;
@@ -216,15 +216,22 @@ pub async fn export(state: &AppState, user: &AuthUser) -> Result<Export, Moderat
 /// their comments are anonymised or deleted as `accounts.on_delete` says.
 /// Returns how many comments were affected.
 pub async fn delete_account(
-    state: &AppState,
+    services: &Services,
     user: &AuthUser,
     password: String,
 ) -> Result<usize, ModerationError> {
     let id = user.id;
-    crate::auth::check_password(&state.db, &state.passwords, &state.settings, id, password).await?;
-    let mode = state.settings.accounts.on_delete;
+    crate::auth::check_password(
+        &services.db,
+        &services.passwords,
+        &services.settings,
+        id,
+        password,
+    )
+    .await?;
+    let mode = services.settings.accounts.on_delete;
     let now = db::now_millis();
-    let affected = state
+    let affected = services
         .db
         .write(move |conn| {
             let affected = match mode {
@@ -238,7 +245,7 @@ pub async fn delete_account(
             Ok::<_, ModerationError>(affected)
         })
         .await?;
-    state.cache.invalidate_all();
+    services.cache.invalidate_all();
     tracing::info!(user_id = %id, comments = affected, mode = ?mode, "account deleted at its owner's request");
     Ok(affected)
 }

@@ -17,8 +17,8 @@ use crate::db::{self, AnyConnection};
 use crate::domain::{
     CommentId, CommentStatus, LogAction, StatusCounts, UserId, ValidationError, Verdict,
 };
+use crate::services::Services;
 use crate::spam::{learned, Prior, Spam};
-use crate::state::AppState;
 use crate::webhooks::{self, Webhooks};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -105,20 +105,28 @@ pub fn clean_reason(reason: Option<String>) -> Result<Option<String>, Validation
 /// moderator saw), a comment changed meanwhile is a conflict, unless it
 /// already is where the action would put it (then nothing happens).
 pub async fn decide(
-    state: &AppState,
+    services: &Services,
     moderator: &AuthUser,
     id: CommentId,
     action: Action,
     reason: Option<String>,
     expected_version: Option<i64>,
 ) -> Result<Comment, ModerationError> {
-    let mut decided = apply(state, moderator, vec![id], action, reason, expected_version).await?;
+    let mut decided = apply(
+        services,
+        moderator,
+        vec![id],
+        action,
+        reason,
+        expected_version,
+    )
+    .await?;
     decided.pop().ok_or(ModerationError::CommentNotFound(id))
 }
 
 /// Decides on many comments in one transaction: all or none.
 pub async fn decide_bulk(
-    state: &AppState,
+    services: &Services,
     moderator: &AuthUser,
     ids: Vec<CommentId>,
     action: Action,
@@ -133,11 +141,11 @@ pub async fn decide_bulk(
             ValidationError::new("ids", format!("at most {MAX_BULK} ids per request")).into(),
         );
     }
-    apply(state, moderator, ids, action, reason, None).await
+    apply(services, moderator, ids, action, reason, None).await
 }
 
 async fn apply(
-    state: &AppState,
+    services: &Services,
     moderator: &AuthUser,
     mut ids: Vec<CommentId>,
     action: Action,
@@ -148,10 +156,10 @@ async fn apply(
     let reason = clean_reason(reason)?;
     ids.sort_unstable();
     ids.dedup();
-    let spam = state.spam.clone();
-    let hooks = state.webhooks.clone();
+    let spam = services.spam.clone();
+    let hooks = services.webhooks.clone();
     let moderator_id = moderator.id;
-    let (decided, taught, public_changes) = state
+    let (decided, taught, public_changes) = services
         .db
         .write(move |conn| {
             let steps = plan(conn, &ids, action, expected_version)?;
@@ -183,16 +191,16 @@ async fn apply(
         })
         .await?;
     for key in &public_changes {
-        state.cache.invalidate(key);
+        services.cache.invalidate(key);
     }
     // Committed: this instance picks up what the scorers learned at once
     // (others within spam.refresh_interval), and feedback goes out.
     if taught {
-        if let Err(e) = state.spam.refresh(&state.db).await {
+        if let Err(e) = services.spam.refresh(&services.db).await {
             tracing::warn!(error = %e, "could not reload the spam model after a verdict; the refresher will");
         }
     }
-    state.outbox.wake();
+    services.outbox.wake();
     tracing::info!(
         %moderator_id,
         action = action.as_str(),

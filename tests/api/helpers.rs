@@ -8,8 +8,8 @@ use diesel::connection::SimpleConnection;
 use diesel::Connection;
 use moderato::config::{Settings, Sources};
 use moderato::domain::{AuthorName, Email, Password, Role};
+use moderato::services::Services;
 use moderato::startup::Application;
-use moderato::state::AppState;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{json, Value};
 
@@ -112,7 +112,7 @@ pub struct TestApp {
     /// The database URL the server uses (for a second instance).
     pub db_url: String,
     pub client: reqwest::Client,
-    pub state: actix_web::web::Data<AppState>,
+    pub state: actix_web::web::Data<Services>,
     /// Held so the database outlives the server; dropped (removed) last.
     _db: Option<TestDatabase>,
 }

@@ -18,7 +18,7 @@ use super::{
 /// balancer would be.
 struct Instance {
     address: String,
-    state: actix_web::web::Data<moderato::state::AppState>,
+    state: actix_web::web::Data<moderato::services::Services>,
 }
 
 async fn another_instance(app: &TestApp) -> Instance {

@@ -1,5 +1,6 @@
 //! Finding the caller's session in a request: `Authorization: Bearer <token>`
-//! first, then the session cookie.
+//! first, then the session cookie; and the CSRF check on changes made with
+//! a cookie. Looking the session up is the `auth` service's.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -7,17 +8,10 @@ use std::pin::Pin;
 use actix_web::http::{header, Method};
 use actix_web::{web, FromRequest, HttpRequest};
 
-use super::{token, AuthError, AuthUser};
+use crate::auth::{self, AuthError, AuthUser, Credential};
 use crate::config::Settings;
-use crate::db::{self, DbError};
 use crate::error::ApiError;
-use crate::state::AppState;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Credential {
-    Bearer,
-    Cookie,
-}
+use crate::services::Services;
 
 /// The caller, if signed in. A bad bearer token is an error (the client
 /// meant to authenticate); a stale cookie is not (the visitor may still
@@ -42,7 +36,7 @@ impl FromRequest for Viewer {
     type Future = Pending<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let state = req.app_data::<web::Data<Services>>().cloned();
         let presented = presented_token(req, state.as_ref().map(|s| s.get_ref()));
         let csrf_ok = match (&presented, &state) {
             (Some((_, Credential::Cookie)), Some(state)) => same_origin_or_allowed(req, state),
@@ -59,7 +53,7 @@ impl FromRequest for Viewer {
                 ));
             }
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
-            match lookup(&state, &raw, credential).await {
+            match auth::session_user(&state.db, &raw, credential).await {
                 Ok(user) => Ok(Viewer(Some(user))),
                 Err(AuthError::InvalidSession) if credential == Credential::Cookie => {
                     Ok(Viewer(None))
@@ -90,7 +84,7 @@ impl FromRequest for SignedIn {
 /// server's own origin or one of `server.cors_origins`. SameSite=Lax cookies
 /// already stop most cross-site posts; this covers what it does not
 /// (same-site subdomains, older browsers).
-fn same_origin_or_allowed(req: &HttpRequest, state: &AppState) -> bool {
+fn same_origin_or_allowed(req: &HttpRequest, state: &Services) -> bool {
     let settings = &state.settings;
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return true;
@@ -147,7 +141,7 @@ pub fn own_origin(req: &HttpRequest, settings: &Settings) -> String {
     format!("http://{host}")
 }
 
-fn presented_token(req: &HttpRequest, state: Option<&AppState>) -> Option<(String, Credential)> {
+fn presented_token(req: &HttpRequest, state: Option<&Services>) -> Option<(String, Credential)> {
     if let Some(value) = req.headers().get(header::AUTHORIZATION) {
         let value = value.to_str().unwrap_or("");
         let token = value
@@ -162,26 +156,4 @@ fn presented_token(req: &HttpRequest, state: Option<&AppState>) -> Option<(Strin
     let name = &state?.settings.auth.cookie_name;
     req.cookie(name)
         .map(|c| (c.value().to_string(), Credential::Cookie))
-}
-
-async fn lookup(
-    state: &AppState,
-    raw: &str,
-    credential: Credential,
-) -> Result<AuthUser, AuthError> {
-    // Tokens are 43 characters; anything far off is not worth a query.
-    if raw.is_empty() || raw.len() > 128 {
-        return Err(AuthError::InvalidSession);
-    }
-    let hash = token::hash(raw);
-    let now = db::now_millis();
-    let key = hash.clone();
-    let found = state
-        .db
-        .read(move |conn| db::users::find_by_session(conn, &key, now).map_err(DbError::from))
-        .await?;
-    match found {
-        Some((_, user)) => Ok(AuthUser::from_user(user, credential, hash)),
-        None => Err(AuthError::InvalidSession),
-    }
 }

@@ -1,4 +1,7 @@
-//! What every request handler can reach.
+//! The context every service runs in: the database, settings and the shared
+//! machinery (CPU pool, spam pipeline, cache, webhooks, outbox). Nothing
+//! here knows about HTTP; the web layer holds one `Services` and passes it
+//! on, and the command line builds the same for its own commands.
 
 use std::sync::Arc;
 
@@ -13,7 +16,7 @@ use crate::outbox::Waker;
 use crate::spam::Spam;
 use crate::webhooks::Webhooks;
 
-pub struct AppState {
+pub struct Services {
     pub settings: Arc<Settings>,
     pub db: Db,
     pub passwords: PasswordHasher,
