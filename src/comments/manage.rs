@@ -181,7 +181,7 @@ pub async fn edit(
             guards.count(conn, now)?;
             guards.check_duplicate(conn, Some(current.article_id))?;
             let update = BodyUpdate {
-                body: body.as_str(),
+                body: &body,
                 html: &html,
                 fingerprint: &fingerprint.hash,
                 status,

@@ -21,7 +21,7 @@ use crate::domain::{
 };
 use crate::metrics::METRICS;
 use crate::services::Services;
-use crate::spam::{self, AccountFacts, ArticleFacts, Candidate, Policy};
+use crate::spam::{self, AccountFacts, ArticleFacts, Candidate, Decision, Policy};
 use crate::webhooks;
 
 /// A new comment as the client sent it, before validation.
@@ -76,9 +76,9 @@ pub(super) struct Author {
     pub user_id: Option<UserId>,
     pub account: Option<AccountFacts>,
     pub trusted: bool,
-    pub name: String,
-    pub email: Option<String>,
-    pub url: Option<String>,
+    pub name: AuthorName,
+    pub email: Option<Email>,
+    pub url: Option<WebUrl>,
     /// An account, or a guest who showed the author token of their email:
     /// only then does the history of comments under that email count as
     /// theirs (for `first_time` moderation and for the spam scorers).
@@ -89,8 +89,8 @@ impl Author {
     pub(super) fn writer(&self) -> Writer {
         match (self.user_id, &self.email) {
             (Some(id), _) => Writer::Account(id),
-            (None, Some(email)) => Writer::Guest(email.clone()),
-            (None, None) => Writer::Anonymous(self.name.clone()),
+            (None, Some(email)) => Writer::Guest(email.as_str().to_string()),
+            (None, None) => Writer::Anonymous(self.name.as_str().to_string()),
         }
     }
 }
@@ -140,9 +140,9 @@ pub async fn submit(
 
     let candidate = Arc::new(Candidate {
         body: body.as_str().to_string(),
-        author_name: author.name.clone(),
-        author_email: author.email.clone(),
-        author_url: author.url.clone(),
+        author_name: author.name.as_str().to_string(),
+        author_email: author.email.as_ref().map(|e| e.as_str().to_string()),
+        author_url: author.url.as_ref().map(|u| u.as_str().to_string()),
         account: author.account.clone(),
         history: context.history,
         article: match &context.article {
@@ -170,21 +170,7 @@ pub async fn submit(
         trusted: author.trusted,
         approved_before: context.history.approved > 0,
     };
-    let mut decision = services
-        .spam
-        .pipeline
-        .evaluate(candidate.clone(), policy)
-        .await;
-    if let Some(ban) = &context.ban {
-        // A shadow ban: stored as spam, which its author is shown as
-        // pending, so the troll keeps talking to nobody.
-        decision.status = CommentStatus::Spam;
-        decision.report.decision = CommentStatus::Spam;
-        decision
-            .report
-            .held_because
-            .insert(0, format!("shadow ban #{}", ban.id));
-    }
+    let decision = score(services, candidate.clone(), policy, context.ban.as_ref()).await;
     let report = serde_json::to_string(&decision.report)
         .map_err(|e| CommentError::Internal(e.to_string()))?;
     let (body, html) = render::on_pool(&services.cpu, body)
@@ -193,20 +179,21 @@ pub async fn submit(
 
     let issued = author.user_id.is_none().then(token::issue);
     let author_token = match (author.user_id, &author.email) {
-        (None, Some(email)) => Some(services.keyring.author_token(email)),
+        (None, Some(email)) => Some(services.keyring.author_token(email.as_str())),
         _ => None,
     };
-    let new_comment = NewComment {
-        article_id: ArticleId(0),
+    let edit_token_hash = issued.as_ref().map(|t| t.hash.clone());
+    let new_comment = move |article_id| NewComment {
+        article_id,
         parent_id,
         user_id: author.user_id,
         author_name: author.name,
         author_email: author.email,
         author_url: author.url,
-        body: body.into_inner(),
+        body,
         html,
         status: decision.status,
-        edit_token_hash: issued.as_ref().map(|t| t.hash.clone()),
+        edit_token_hash,
         ip: client.ip.map(|ip| ip.to_string()),
         user_agent: candidate.user_agent.clone(),
         referrer: candidate.referrer.clone(),
@@ -243,6 +230,27 @@ pub async fn submit(
     })
 }
 
+/// Runs the spam pipeline; a shadow-banned writer's comment is spam
+/// whatever it scores, which its author is shown as pending, so the troll
+/// keeps talking to nobody.
+async fn score(
+    services: &Services,
+    candidate: Arc<Candidate>,
+    policy: Policy,
+    shadow_ban: Option<&Ban>,
+) -> Decision {
+    let mut decision = services.spam.pipeline.evaluate(candidate, policy).await;
+    if let Some(ban) = shadow_ban {
+        decision.status = CommentStatus::Spam;
+        decision.report.decision = CommentStatus::Spam;
+        decision
+            .report
+            .held_because
+            .insert(0, format!("shadow ban #{}", ban.id));
+    }
+    decision
+}
+
 async fn load_context(
     services: &Services,
     key: &ArticleKey,
@@ -254,6 +262,7 @@ async fn load_context(
 ) -> Result<Context, CommentError> {
     let key = key.clone();
     let (user_id, email) = (author.user_id, author.email.clone());
+    let email = email.map(Email::into_inner);
     let proven = author.proven;
     let guards = guards.clone();
     services
@@ -335,7 +344,7 @@ async fn store(
     services: &Services,
     guards: Guards,
     placing: Placing,
-    mut new_comment: NewComment,
+    new_comment: impl FnOnce(ArticleId) -> NewComment + Send + 'static,
     now: i64,
 ) -> Result<(Comment, Article, usize), CommentError> {
     let hooks = services.webhooks.clone();
@@ -370,8 +379,7 @@ async fn store(
                 }
             };
             guards.check_duplicate(conn, Some(article.id))?;
-            new_comment.article_id = article.id;
-            let comment = db::comments::insert(conn, &new_comment)?;
+            let comment = db::comments::insert(conn, &new_comment(article.id))?;
             let data = webhooks::comment_data(&comment, &article.key);
             let mut queued = hooks.enqueue(conn, webhooks::COMMENT_CREATED, data.clone())?;
             match comment.status {
@@ -401,8 +409,7 @@ pub(super) fn resolve_author(
         .and_then(|g| g.url.as_deref())
         .filter(|u| !u.trim().is_empty())
         .map(|u| WebUrl::parse(u, limits.max_url_bytes, "author.url"))
-        .transpose()?
-        .map(WebUrl::into_inner);
+        .transpose()?;
 
     if let Some(user) = viewer {
         let trusted = user.trusted || user.role.can_moderate();
@@ -415,8 +422,8 @@ pub(super) fn resolve_author(
                 created_at: user.created_at,
             }),
             trusted,
-            name: user.name.clone(),
-            email: Some(user.email.clone()),
+            name: AuthorName::from_stored(&user.name),
+            email: Some(Email::from_stored(&user.email)),
             url,
             proven: true,
         });
@@ -441,15 +448,14 @@ pub(super) fn resolve_author(
         }
     }
     let name = match name {
-        Some(n) => AuthorName::parse(&n, limits.max_name_bytes, "author.name")?.into_inner(),
-        None => "Anonymous".to_string(),
+        Some(n) => AuthorName::parse(&n, limits.max_name_bytes, "author.name")?,
+        None => AuthorName::anonymous(),
     };
     let email = email
         .map(|e| Email::parse(&e, limits.max_email_bytes, "author.email"))
-        .transpose()?
-        .map(Email::into_inner);
+        .transpose()?;
     let proven = match (&email, given.token.as_deref()) {
-        (Some(email), Some(token)) => services.keyring.is_author_token(email, token),
+        (Some(email), Some(token)) => services.keyring.is_author_token(email.as_str(), token),
         _ => false,
     };
     Ok(Author {

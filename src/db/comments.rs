@@ -7,7 +7,7 @@ use super::models::{Article, Comment, NewComment};
 use super::queue::AuthorFilter;
 use super::schema::{articles, comments};
 use super::AnyConnection;
-use crate::domain::{ArticleId, CommentId, CommentStatus, UserId};
+use crate::domain::{ArticleId, CommentBody, CommentId, CommentStatus, UserId};
 
 pub fn insert(conn: &mut AnyConnection, new: &NewComment) -> QueryResult<Comment> {
     diesel::insert_into(comments::table)
@@ -81,7 +81,7 @@ pub fn public_page(
 /// An edit's new text and the verdict on it.
 #[derive(Debug)]
 pub struct BodyUpdate<'a> {
-    pub body: &'a str,
+    pub body: &'a CommentBody,
     pub html: &'a str,
     pub fingerprint: &'a str,
     pub status: CommentStatus,

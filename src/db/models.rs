@@ -4,7 +4,10 @@
 use diesel::prelude::*;
 
 use super::schema::{articles, comments, sessions, users};
-use crate::domain::{ArticleId, CommentId, CommentStatus, Role, SessionId, UserId, Verdict};
+use crate::domain::{
+    ArticleId, AuthorName, CommentBody, CommentId, CommentStatus, Email, Role, SessionId, UserId,
+    Verdict, WebUrl,
+};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users)]
@@ -118,10 +121,10 @@ pub struct NewComment {
     pub article_id: ArticleId,
     pub parent_id: Option<CommentId>,
     pub user_id: Option<UserId>,
-    pub author_name: String,
-    pub author_email: Option<String>,
-    pub author_url: Option<String>,
-    pub body: String,
+    pub author_name: AuthorName,
+    pub author_email: Option<Email>,
+    pub author_url: Option<WebUrl>,
+    pub body: CommentBody,
     pub html: String,
     pub status: CommentStatus,
     pub edit_token_hash: Option<String>,

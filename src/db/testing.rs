@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::models::NewComment;
 use super::{run_migrations, AnyConnection, ConnectionManager, DatabaseUrl};
 use crate::config::{SqliteSettings, SqliteSynchronous};
-use crate::domain::{ArticleId, CommentStatus};
+use crate::domain::{ArticleId, AuthorName, CommentBody, CommentStatus, Email};
 
 /// A migrated database; it lives as long as the returned folder.
 pub fn database() -> (tempfile::TempDir, AnyConnection) {
@@ -29,12 +29,12 @@ pub fn comment(article_id: ArticleId, n: usize, body: String, status: CommentSta
         article_id,
         parent_id: None,
         user_id: None,
-        author_name: format!("Author {n}"),
-        author_email: Some(format!("a{n}@example.com")),
+        author_name: AuthorName::parse(&format!("Author {n}"), 100, "name").unwrap(),
+        author_email: Some(Email::parse(&format!("a{n}@example.com"), 100, "email").unwrap()),
         author_url: None,
         fingerprint: None,
         html: body.clone(),
-        body,
+        body: CommentBody::parse(&body, 100_000).unwrap(),
         status,
         edit_token_hash: None,
         ip: None,

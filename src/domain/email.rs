@@ -4,7 +4,8 @@ use super::{find_forbidden_in_line, ValidationError};
 
 /// An email address as used for identity: trimmed and lower-cased, so one
 /// person is one commenter however they type it.
-#[derive(Clone, PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq, Hash, diesel::expression::AsExpression)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub struct Email(String);
 
 impl Email {
@@ -60,6 +61,12 @@ impl Email {
             return Err(err("must be an email address like name@example.com"));
         }
         Ok(Email(lowered))
+    }
+
+    /// An account's email as this server stored it, parsed when it was
+    /// stored.
+    pub fn from_stored(stored: &str) -> Self {
+        Email(stored.to_string())
     }
 
     pub fn as_str(&self) -> &str {

@@ -24,6 +24,28 @@ pub use text::{AuthorName, CommentBody, Fingerprint, Title};
 pub use time::{now_millis, timestamp};
 pub use web_url::WebUrl;
 
+/// Validated text types are written to the database as their text, so
+/// insert and update forms hold them instead of plain strings. (Rows read
+/// back hold `String`: what is stored was validated on the way in.)
+macro_rules! written_as_text {
+    ($($name:ty),+) => {$(
+        impl<DB> diesel::serialize::ToSql<diesel::sql_types::Text, DB> for $name
+        where
+            DB: diesel::backend::Backend,
+            str: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+        {
+            fn to_sql<'b>(
+                &'b self,
+                out: &mut diesel::serialize::Output<'b, '_, DB>,
+            ) -> diesel::serialize::Result {
+                self.as_str().to_sql(out)
+            }
+        }
+    )+};
+}
+
+written_as_text!(Email, WebUrl, AuthorName, CommentBody);
+
 /// Why a field was refused; `field` names it as the client sent it
 /// (e.g. `author.email`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -8,7 +8,8 @@ use super::{find_forbidden_in_line, is_invisible, ValidationError};
 /// A person's display name: one line in Unicode NFC, runs of spaces made
 /// one, trimmed, with something visible in it and nothing invisible that
 /// could make it pass for another name (`Ad\u{200B}min`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, diesel::expression::AsExpression)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub struct AuthorName(String);
 
 impl AuthorName {
@@ -21,6 +22,17 @@ impl AuthorName {
         let name = single_line(&collapse_spaces(&normal), max_bytes, field)?;
         check_visible(&name, field)?;
         Ok(AuthorName(name))
+    }
+
+    /// The name shown for a guest who gave none.
+    pub fn anonymous() -> Self {
+        AuthorName("Anonymous".to_string())
+    }
+
+    /// An account's name as this server stored it, parsed when it was
+    /// stored.
+    pub fn from_stored(stored: &str) -> Self {
+        AuthorName(stored.to_string())
     }
 
     pub fn as_str(&self) -> &str {
@@ -137,7 +149,8 @@ fn single_line(
 
 /// A comment's markdown source. Kept exactly as written (no trimming inside,
 /// so code blocks survive), but it must have visible content and no NUL.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, diesel::expression::AsExpression)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub struct CommentBody(String);
 
 impl CommentBody {

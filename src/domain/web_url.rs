@@ -3,7 +3,8 @@ use super::{find_forbidden_in_line, ValidationError};
 /// An absolute `http` or `https` URL, as given by a commenter for their
 /// website or by an admin for an article. Any other scheme (`javascript:`,
 /// `data:`, `file:`) is refused, so the value is safe in an `href`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, diesel::expression::AsExpression)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub struct WebUrl(String);
 
 impl WebUrl {
