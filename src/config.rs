@@ -20,6 +20,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 
+use crate::domain::PageSizes;
+
 /// The defaults, compiled in so the binary runs from any directory.
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 
@@ -207,6 +209,29 @@ pub struct LoginLimitSettings {
 #[serde(deny_unknown_fields)]
 pub struct ModerationSettings {
     pub mode: ModerationMode,
+    /// Queue and log entries per page when the client does not say, and
+    /// the most a client may ask for.
+    pub page_size: u32,
+    pub max_page_size: u32,
+}
+
+impl ModerationSettings {
+    pub fn page_sizes(&self) -> PageSizes {
+        PageSizes {
+            default: self.page_size,
+            max: self.max_page_size,
+        }
+    }
+}
+
+impl CommentSettings {
+    /// Comments per page of a thread.
+    pub fn page_sizes(&self) -> PageSizes {
+        PageSizes {
+            default: self.page_size,
+            max: self.max_page_size,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -736,6 +761,13 @@ impl Settings {
         if self.comments.page_size == 0 || self.comments.page_size > self.comments.max_page_size {
             return invalid(
                 "comments.page_size must be between 1 and comments.max_page_size".into(),
+            );
+        }
+        if self.moderation.page_size == 0
+            || self.moderation.page_size > self.moderation.max_page_size
+        {
+            return invalid(
+                "moderation.page_size must be between 1 and moderation.max_page_size".into(),
             );
         }
         if self.comments.max_body_bytes == 0 || self.comments.max_name_bytes == 0 {

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::client::client_info;
 use super::extract::Viewer;
 use super::views::{ArticleView, AuthorComment, GuestSecrets, PublicComment};
-use crate::comments::{self, ArticleHint, EditAuth, GuestAuthor, Order, PageRequest, Submission};
+use crate::comments::{self, ArticleHint, EditAuth, GuestAuthor, Order, Submission, ThreadRequest};
 use crate::domain::{ArticleKey, CommentId};
 use crate::error::ApiError;
 use crate::services::Services;
@@ -168,7 +168,8 @@ pub async fn list(
         SortParam::Oldest => Order::OldestFirst,
         SortParam::Newest => Order::NewestFirst,
     };
-    let request = PageRequest::parse(&state.settings, order, query.limit, query.cursor.as_deref())?;
+    let request =
+        ThreadRequest::parse(&state.settings, order, query.limit, query.cursor.as_deref())?;
     let body = comments::public_page(
         &state.db,
         &state.cache,

@@ -220,7 +220,7 @@ pub async fn list(
         cursor: q.cursor,
         limit: q.limit,
     };
-    let page = queue::list(&state.db, &user.0, filter).await?;
+    let page = queue::list(&state.db, &state.settings, &user.0, filter).await?;
     Ok(HttpResponse::Ok().json(QueueView {
         comments: page
             .items
@@ -359,6 +359,7 @@ pub async fn log(
     let q = query.into_inner();
     let page = queue::log(
         &state.db,
+        &state.settings,
         &user.0,
         q.moderator,
         q.comment,
@@ -367,7 +368,7 @@ pub async fn log(
     )
     .await?;
     Ok(HttpResponse::Ok().json(LogPageView {
-        entries: page.entries.iter().map(LogView::from).collect(),
+        entries: page.items.iter().map(LogView::from).collect(),
         next_cursor: page.next_cursor,
     }))
 }

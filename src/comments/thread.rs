@@ -3,11 +3,11 @@
 use std::collections::HashMap;
 
 use super::{articles, CommentError};
-use crate::cache::{Bytes, Page, PageKey, PublicCache};
+use crate::cache::{Bytes, Page as CachedPage, PageKey, PublicCache};
 use crate::config::Settings;
 use crate::db::models::{Article, Comment};
 use crate::db::{self, Db};
-use crate::domain::{ArticleKey, CommentId, ValidationError};
+use crate::domain::{ArticleKey, CommentId, Page, PageRequest, ValidationError};
 
 pub use crate::db::comments::Order;
 
@@ -25,37 +25,22 @@ pub struct ThreadPage {
     pub total: i64,
 }
 
-/// A validated request for one page of a thread.
+/// A validated request for one page of a thread, in an order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PageRequest {
+pub struct ThreadRequest {
     pub order: Order,
-    pub limit: u32,
-    /// The last id of the previous page.
-    pub after: Option<CommentId>,
+    pub page: PageRequest<CommentId>,
 }
 
-impl PageRequest {
+impl ThreadRequest {
     pub fn parse(
         settings: &Settings,
         order: Order,
         limit: Option<u32>,
         cursor: Option<&str>,
     ) -> Result<Self, CommentError> {
-        let limits = &settings.comments;
-        let limit = limit.unwrap_or(limits.page_size);
-        if limit == 0 || limit > limits.max_page_size {
-            return Err(ValidationError::new(
-                "limit",
-                format!("must be between 1 and {}", limits.max_page_size),
-            )
-            .into());
-        }
-        let after = cursor.map(parse_cursor).transpose()?;
-        Ok(PageRequest {
-            order,
-            limit,
-            after,
-        })
+        let page = PageRequest::parse(settings.comments.page_sizes(), limit, cursor)?;
+        Ok(ThreadRequest { order, page })
     }
 }
 
@@ -74,14 +59,14 @@ pub async fn public_page<E: std::fmt::Display>(
     cache: &PublicCache,
     settings: &Settings,
     key: ArticleKey,
-    request: PageRequest,
+    request: ThreadRequest,
     encode: impl Fn(&ThreadPage) -> Result<Vec<u8>, E>,
 ) -> Result<Bytes, CommentError> {
     let cache_key = PageKey {
         article: key.as_str().to_string(),
         newest_first: request.order == Order::NewestFirst,
-        after: request.after,
-        limit: request.limit,
+        after: request.page.after,
+        limit: request.page.limit,
     };
     let encode = &encode;
     cache
@@ -97,7 +82,7 @@ pub async fn public_page<E: std::fmt::Display>(
                     articles::open_answer_holds_until(article, &settings.articles, read_at)
                 });
                 let body = encode(&page).map_err(|e| CommentError::Internal(e.to_string()))?;
-                Ok(Page {
+                Ok(CachedPage {
                     body: Bytes::from(body),
                     valid_until,
                 })
@@ -110,13 +95,9 @@ pub async fn public_page<E: std::fmt::Display>(
 async fn read_page(
     db: &Db,
     key: ArticleKey,
-    request: PageRequest,
+    request: ThreadRequest,
 ) -> Result<ThreadPage, CommentError> {
-    let PageRequest {
-        order,
-        limit,
-        after,
-    } = request;
+    let ThreadRequest { order, page } = request;
     db.read(move |conn| {
         let Some(article) = db::articles::find_by_key(conn, key.as_str())? else {
             return Ok(ThreadPage {
@@ -126,15 +107,12 @@ async fn read_page(
                 total: 0,
             });
         };
-        // One extra row tells whether another page follows.
-        let mut comments =
-            db::comments::public_page(conn, article.id, order, after, i64::from(limit) + 1)?;
-        let next_cursor = if comments.len() > limit as usize {
-            comments.truncate(limit as usize);
-            comments.last().map(|c| c.id.to_string())
-        } else {
-            None
-        };
+        let rows =
+            db::comments::public_page(conn, article.id, order, page.after, page.rows_to_read())?;
+        let Page {
+            items: comments,
+            next_cursor,
+        } = Page::from_rows(rows, page.limit, |c| c.id);
         let total = db::articles::approved_count(conn, article.id)?;
         Ok(ThreadPage {
             article: Some(article),
@@ -144,14 +122,6 @@ async fn read_page(
         })
     })
     .await
-}
-
-/// Cursors are opaque to clients; today they hold the last id seen.
-fn parse_cursor(raw: &str) -> Result<CommentId, CommentError> {
-    raw.parse::<u64>()
-        .ok()
-        .and_then(|_| raw.parse::<CommentId>().ok())
-        .ok_or_else(|| ValidationError::new("cursor", "is not a cursor this server issued").into())
 }
 
 /// Approved-comment counts for many articles; unknown keys count 0.

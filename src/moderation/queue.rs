@@ -6,6 +6,7 @@ use std::net::IpAddr;
 
 use super::ModerationError;
 use crate::auth::{permissions, AuthUser};
+use crate::config::Settings;
 use crate::db::bans::ActiveBans;
 use crate::db::comments::Order;
 use crate::db::models::{Article, Comment};
@@ -13,7 +14,8 @@ use crate::db::moderation::LogEntry;
 use crate::db::queue::{AuthorFilter, QueueQuery};
 use crate::db::{self, Db};
 use crate::domain::{
-    ArticleId, ArticleKey, CommentId, CommentStatus, StatusCounts, UserId, ValidationError,
+    ArticleId, ArticleKey, CommentId, CommentStatus, LogEntryId, Page, PageRequest, StatusCounts,
+    UserId, ValidationError,
 };
 
 /// A commenter's record, shown beside each of their comments.
@@ -31,11 +33,7 @@ pub struct QueueItem {
     pub author: AuthorRecord,
 }
 
-#[derive(Debug)]
-pub struct QueuePage {
-    pub items: Vec<QueueItem>,
-    pub next_cursor: Option<String>,
-}
+pub type QueuePage = Page<QueueItem>;
 
 /// Filters as the client sent them.
 #[derive(Debug, Default)]
@@ -48,9 +46,6 @@ pub struct QueueFilter {
     pub cursor: Option<String>,
     pub limit: Option<u32>,
 }
-
-pub const DEFAULT_PAGE: u32 = 50;
-pub const MAX_PAGE: u32 = 200;
 
 /// `author=` is an account id (`42` or `user:42`), an email, or an IP.
 fn parse_author(raw: &str) -> Result<AuthorFilter, ValidationError> {
@@ -77,32 +72,24 @@ fn parse_author(raw: &str) -> Result<AuthorFilter, ValidationError> {
     Err(bad())
 }
 
-fn parse_cursor<Id: std::str::FromStr>(raw: &str) -> Result<Id, ValidationError> {
-    raw.parse::<u64>()
-        .ok()
-        .and_then(|_| raw.parse::<Id>().ok())
-        .ok_or_else(|| ValidationError::new("cursor", "is not a cursor this server issued"))
-}
-
 pub async fn list(
     db: &Db,
+    settings: &Settings,
     viewer: &AuthUser,
     filter: QueueFilter,
 ) -> Result<QueuePage, ModerationError> {
     permissions::require_moderator(viewer)?;
-    let limit = filter.limit.unwrap_or(DEFAULT_PAGE);
-    if limit == 0 || limit > MAX_PAGE {
-        return Err(
-            ValidationError::new("limit", format!("must be between 1 and {MAX_PAGE}")).into(),
-        );
-    }
+    let page = PageRequest::<CommentId>::parse(
+        settings.moderation.page_sizes(),
+        filter.limit,
+        filter.cursor.as_deref(),
+    )?;
     let article_key = filter
         .article
         .as_deref()
         .map(ArticleKey::parse)
         .transpose()?;
     let author = filter.author.as_deref().map(parse_author).transpose()?;
-    let after = filter.cursor.as_deref().map(parse_cursor).transpose()?;
     let search = filter
         .q
         .map(|q| q.trim().to_lowercase())
@@ -122,12 +109,7 @@ pub async fn list(
         let article_id = match &article_key {
             Some(key) => match db::articles::find_by_key(conn, key.as_str())? {
                 Some(a) => Some(a.id),
-                None => {
-                    return Ok(QueuePage {
-                        items: Vec::new(),
-                        next_cursor: None,
-                    })
-                }
+                None => return Ok(QueuePage::empty()),
             },
             None => None,
         };
@@ -137,18 +119,14 @@ pub async fn list(
             author,
             search,
             order,
-            after,
-            limit: i64::from(limit) + 1,
+            after: page.after,
+            limit: page.rows_to_read(),
         };
-        let mut rows = db::queue::queue_page(conn, &query)?;
-        let next_cursor = if rows.len() > limit as usize {
-            rows.truncate(limit as usize);
-            rows.last().map(|(c, _)| c.id.to_string())
-        } else {
-            None
-        };
-        let records = author_records(conn, rows.iter().map(|(c, _)| c), now)?;
+        let rows = db::queue::queue_page(conn, &query)?;
+        let rows = Page::from_rows(rows, page.limit, |(c, _)| c.id);
+        let records = author_records(conn, rows.items.iter().map(|(c, _)| c), now)?;
         let items = rows
+            .items
             .into_iter()
             .map(|(comment, article)| {
                 let author = records
@@ -162,7 +140,10 @@ pub async fn list(
                 }
             })
             .collect();
-        Ok::<_, ModerationError>(QueuePage { items, next_cursor })
+        Ok::<_, ModerationError>(QueuePage {
+            items,
+            next_cursor: rows.next_cursor,
+        })
     })
     .await
 }
@@ -286,40 +267,25 @@ pub async fn summary(db: &Db, viewer: &AuthUser) -> Result<Summary, ModerationEr
     .await
 }
 
-pub struct LogPage {
-    pub entries: Vec<LogEntry>,
-    pub next_cursor: Option<String>,
-}
-
 pub async fn log(
     db: &Db,
+    settings: &Settings,
     viewer: &AuthUser,
     moderator: Option<UserId>,
     comment: Option<CommentId>,
     cursor: Option<String>,
     limit: Option<u32>,
-) -> Result<LogPage, ModerationError> {
+) -> Result<Page<LogEntry>, ModerationError> {
     permissions::require_moderator(viewer)?;
-    let limit = limit.unwrap_or(DEFAULT_PAGE);
-    if limit == 0 || limit > MAX_PAGE {
-        return Err(
-            ValidationError::new("limit", format!("must be between 1 and {MAX_PAGE}")).into(),
-        );
-    }
-    let before = cursor.as_deref().map(parse_cursor).transpose()?;
+    let page = PageRequest::<LogEntryId>::parse(
+        settings.moderation.page_sizes(),
+        limit,
+        cursor.as_deref(),
+    )?;
     db.read(move |conn| {
-        let mut entries =
-            db::moderation::log_page(conn, moderator, comment, before, i64::from(limit) + 1)?;
-        let next_cursor = if entries.len() > limit as usize {
-            entries.truncate(limit as usize);
-            entries.last().map(|e| e.id.to_string())
-        } else {
-            None
-        };
-        Ok::<_, ModerationError>(LogPage {
-            entries,
-            next_cursor,
-        })
+        let rows =
+            db::moderation::log_page(conn, moderator, comment, page.after, page.rows_to_read())?;
+        Ok::<_, ModerationError>(Page::from_rows(rows, page.limit, |e| e.id))
     })
     .await
 }
