@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use super::client::client_info;
 use super::extract::Viewer;
 use super::views::{ArticleView, AuthorComment, GuestSecrets, PublicComment};
-use crate::comments::{self, ArticleHint, EditAuth, GuestAuthor, Order, Submission, ThreadRequest};
+use crate::comments::{self, ArticleHint, EditAuth, GuestAuthor, Submission, ThreadRequest};
+use crate::domain::SortOrder;
 use crate::domain::{ArticleKey, CommentId};
 use crate::error::ApiError;
 use crate::services::Services;
@@ -128,21 +129,13 @@ pub async fn create(
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ThreadQuery {
-    #[serde(default)]
+    /// Oldest first unless asked.
     #[param(inline)]
-    sort: SortParam,
+    sort: Option<SortOrder>,
     /// Page size (the default page size when absent; at most the maximum).
     #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
     cursor: Option<String>,
-}
-
-#[derive(Deserialize, Default, Clone, Copy, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum SortParam {
-    #[default]
-    Oldest,
-    Newest,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -164,10 +157,7 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let key = ArticleKey::parse(&key)?;
     let query = query.into_inner();
-    let order = match query.sort {
-        SortParam::Oldest => Order::OldestFirst,
-        SortParam::Newest => Order::NewestFirst,
-    };
+    let order = query.sort.unwrap_or(SortOrder::Oldest);
     let request =
         ThreadRequest::parse(&state.settings, order, query.limit, query.cursor.as_deref())?;
     let body = comments::public_page(

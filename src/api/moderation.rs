@@ -10,10 +10,10 @@ use serde_json::value::RawValue;
 use super::extract::SignedIn;
 use super::views::{AccountView, PublicComment};
 use crate::db::bans::Ban;
-use crate::db::comments::Order;
 use crate::db::models::{Article, Comment};
 use crate::db::moderation::LogEntry;
 use crate::domain::timestamp;
+use crate::domain::SortOrder;
 use crate::domain::{
     BanId, BanKind, CommentId, CommentStatus, LogAction, LogEntryId, Role, StatusCounts, UserId,
     Verdict,
@@ -183,19 +183,13 @@ pub struct QueueQuery {
     article: Option<String>,
     author: Option<String>,
     q: Option<String>,
+    /// Newest first unless asked.
     #[param(inline)]
-    sort: Option<SortParam>,
+    sort: Option<SortOrder>,
     cursor: Option<String>,
     /// Page size (the default page size when absent; at most the maximum).
     #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
-}
-
-#[derive(Deserialize, Clone, Copy, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum SortParam {
-    Oldest,
-    Newest,
 }
 
 /// The moderation queue. Moderators and admins.
@@ -213,10 +207,7 @@ pub async fn list(
         article: q.article,
         author: q.author,
         q: q.q,
-        order: q.sort.map(|s| match s {
-            SortParam::Oldest => Order::OldestFirst,
-            SortParam::Newest => Order::NewestFirst,
-        }),
+        order: q.sort,
         cursor: q.cursor,
         limit: q.limit,
     };

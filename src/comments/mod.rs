@@ -12,7 +12,7 @@ pub use manage::{delete, edit, EditAuth, Edited};
 pub use submit::{
     candidate_from, submit, ArticleHint, ClientInfo, GuestAuthor, Submission, Submitted,
 };
-pub use thread::{counts, public_page, Order, ThreadPage, ThreadRequest, MAX_COUNT_KEYS};
+pub use thread::{counts, public_page, ThreadPage, ThreadRequest, MAX_COUNT_KEYS};
 
 use std::sync::Arc;
 

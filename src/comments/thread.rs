@@ -7,9 +7,7 @@ use crate::cache::{Bytes, Page as CachedPage, PageKey, PublicCache};
 use crate::config::Settings;
 use crate::db::models::{Article, Comment};
 use crate::db::{self, Db};
-use crate::domain::{ArticleKey, CommentId, Page, PageRequest, ValidationError};
-
-pub use crate::db::comments::Order;
+use crate::domain::{ArticleKey, CommentId, Page, PageRequest, SortOrder, ValidationError};
 
 /// The most articles one counts request may ask about.
 pub const MAX_COUNT_KEYS: usize = 100;
@@ -28,14 +26,14 @@ pub struct ThreadPage {
 /// A validated request for one page of a thread, in an order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ThreadRequest {
-    pub order: Order,
+    pub order: SortOrder,
     pub page: PageRequest<CommentId>,
 }
 
 impl ThreadRequest {
     pub fn parse(
         settings: &Settings,
-        order: Order,
+        order: SortOrder,
         limit: Option<u32>,
         cursor: Option<&str>,
     ) -> Result<Self, CommentError> {
@@ -64,7 +62,7 @@ pub async fn public_page<E: std::fmt::Display>(
 ) -> Result<Bytes, CommentError> {
     let cache_key = PageKey {
         article: key.as_str().to_string(),
-        newest_first: request.order == Order::NewestFirst,
+        newest_first: request.order == SortOrder::Newest,
         after: request.page.after,
         limit: request.page.limit,
     };

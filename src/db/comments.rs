@@ -7,7 +7,7 @@ use super::models::{Article, Comment, NewComment};
 use super::queue::AuthorFilter;
 use super::schema::{articles, comments};
 use super::AnyConnection;
-use crate::domain::{ArticleId, CommentBody, CommentId, CommentStatus, UserId};
+use crate::domain::{ArticleId, CommentBody, CommentId, CommentStatus, SortOrder, UserId};
 
 pub fn insert(conn: &mut AnyConnection, new: &NewComment) -> QueryResult<Comment> {
     diesel::insert_into(comments::table)
@@ -23,12 +23,6 @@ pub fn find(conn: &mut AnyConnection, id: CommentId) -> QueryResult<Option<Comme
         .optional()
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Order {
-    OldestFirst,
-    NewestFirst,
-}
-
 /// One page of an article's public thread: approved comments, plus deleted
 /// ones that still have public replies (shown as placeholders so the thread
 /// holds together). Keyset-paginated on `id`: `after` is the last id of the
@@ -36,7 +30,7 @@ pub enum Order {
 pub fn public_page(
     conn: &mut AnyConnection,
     article_id: ArticleId,
-    order: Order,
+    order: SortOrder,
     after: Option<CommentId>,
     limit: i64,
 ) -> QueryResult<Vec<Comment>> {
@@ -67,13 +61,13 @@ pub fn public_page(
         .limit(limit)
         .into_boxed();
     query = match (order, after) {
-        (Order::OldestFirst, Some(id)) => query.filter(comments::id.gt(id)),
-        (Order::NewestFirst, Some(id)) => query.filter(comments::id.lt(id)),
+        (SortOrder::Oldest, Some(id)) => query.filter(comments::id.gt(id)),
+        (SortOrder::Newest, Some(id)) => query.filter(comments::id.lt(id)),
         (_, None) => query,
     };
     query = match order {
-        Order::OldestFirst => query.order(comments::id.asc()),
-        Order::NewestFirst => query.order(comments::id.desc()),
+        SortOrder::Oldest => query.order(comments::id.asc()),
+        SortOrder::Newest => query.order(comments::id.desc()),
     };
     query.load(conn)
 }

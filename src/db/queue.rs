@@ -4,10 +4,10 @@
 
 use diesel::prelude::*;
 
-use super::comments::Order;
 use super::models::{Article, Comment};
 use super::schema::{articles, comments, comments_search};
 use super::{AnyConnection, Backend};
+use crate::domain::SortOrder;
 use crate::domain::{ArticleId, CommentId, CommentStatus, UserId};
 
 diesel::define_sql_function! {
@@ -31,7 +31,7 @@ pub struct QueueQuery {
     pub author: Option<AuthorFilter>,
     /// Lower-cased text to find in the body or author fields.
     pub search: Option<String>,
-    pub order: Order,
+    pub order: SortOrder,
     pub after: Option<CommentId>,
     pub limit: i64,
 }
@@ -130,7 +130,7 @@ pub fn queue_page(
 fn indexed_ids(
     conn: &mut AnyConnection,
     phrase: &str,
-    order: Order,
+    order: SortOrder,
     bound: Option<CommentId>,
 ) -> QueryResult<Vec<CommentId>> {
     let mut query = comments_search::table
@@ -142,13 +142,13 @@ fn indexed_ids(
         .limit(SEARCH_INDEX_BATCH)
         .into_boxed();
     query = match (order, bound) {
-        (Order::OldestFirst, Some(id)) => query.filter(comments_search::rowid.gt(id)),
-        (Order::NewestFirst, Some(id)) => query.filter(comments_search::rowid.lt(id)),
+        (SortOrder::Oldest, Some(id)) => query.filter(comments_search::rowid.gt(id)),
+        (SortOrder::Newest, Some(id)) => query.filter(comments_search::rowid.lt(id)),
         (_, None) => query,
     };
     match order {
-        Order::OldestFirst => query.order(comments_search::rowid.asc()),
-        Order::NewestFirst => query.order(comments_search::rowid.desc()),
+        SortOrder::Oldest => query.order(comments_search::rowid.asc()),
+        SortOrder::Newest => query.order(comments_search::rowid.desc()),
     }
     .load(conn)
 }
@@ -191,8 +191,8 @@ fn queue_query(q: &QueueQuery, narrowing: Narrowing) -> QueueQueryOf<'_> {
     query = match narrowing {
         Narrowing::None => query,
         Narrowing::Window(edge) => match q.order {
-            Order::OldestFirst => query.filter(comments::id.le(edge)),
-            Order::NewestFirst => query.filter(comments::id.ge(edge)),
+            SortOrder::Oldest => query.filter(comments::id.le(edge)),
+            SortOrder::Newest => query.filter(comments::id.ge(edge)),
         },
         Narrowing::Ids(ids) => query.filter(comments::id.eq_any(ids)),
     };
@@ -214,13 +214,13 @@ fn queue_query(q: &QueueQuery, narrowing: Narrowing) -> QueueQueryOf<'_> {
         );
     }
     query = match (q.order, q.after) {
-        (Order::OldestFirst, Some(id)) => query.filter(comments::id.gt(id)),
-        (Order::NewestFirst, Some(id)) => query.filter(comments::id.lt(id)),
+        (SortOrder::Oldest, Some(id)) => query.filter(comments::id.gt(id)),
+        (SortOrder::Newest, Some(id)) => query.filter(comments::id.lt(id)),
         (_, None) => query,
     };
     match q.order {
-        Order::OldestFirst => query.order(comments::id.asc()),
-        Order::NewestFirst => query.order(comments::id.desc()),
+        SortOrder::Oldest => query.order(comments::id.asc()),
+        SortOrder::Newest => query.order(comments::id.desc()),
     }
 }
 
@@ -370,21 +370,21 @@ mod tests {
         let ids =
             |rows: Vec<(Comment, Article)>| rows.iter().map(|(c, _)| c.id).collect::<Vec<_>>();
 
-        let all = ids(queue_page(conn, &query(Order::NewestFirst, None, 51)).unwrap());
+        let all = ids(queue_page(conn, &query(SortOrder::Newest, None, 51)).unwrap());
         assert_eq!(all, expected);
-        let first = ids(queue_page(conn, &query(Order::NewestFirst, None, 4)).unwrap());
+        let first = ids(queue_page(conn, &query(SortOrder::Newest, None, 4)).unwrap());
         assert_eq!(first, expected[..4]);
-        let rest = ids(queue_page(conn, &query(Order::NewestFirst, Some(first[3]), 4)).unwrap());
+        let rest = ids(queue_page(conn, &query(SortOrder::Newest, Some(first[3]), 4)).unwrap());
         assert_eq!(rest, expected[4..]);
         let mut oldest_first = expected.clone();
         oldest_first.reverse();
-        let ascending = ids(queue_page(conn, &query(Order::OldestFirst, None, 51)).unwrap());
+        let ascending = ids(queue_page(conn, &query(SortOrder::Oldest, None, 51)).unwrap());
         assert_eq!(ascending, oldest_first);
 
         // A text of fewer than three characters never uses the index.
         let short = QueueQuery {
             search: Some("5".into()),
-            ..query(Order::NewestFirst, None, 3_000)
+            ..query(SortOrder::Newest, None, 3_000)
         };
         let found = ids(queue_page(conn, &short).unwrap());
         assert_eq!(found, every_match(conn, CommentStatus::Pending, "5"));

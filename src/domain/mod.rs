@@ -20,7 +20,7 @@ pub use enums::{
     BanKind, CommentStatus, LogAction, Role, UnknownVariant, Verdict, WordKind, WordList,
 };
 pub use ids::{ArticleId, BanId, CommentId, LogEntryId, SessionId, UserId, WordId};
-pub use page::{Page, PageRequest, PageSizes};
+pub use page::{Page, PageRequest, PageSizes, SortOrder};
 pub use password::Password;
 pub use text::{AuthorName, CommentBody, Fingerprint, Title};
 pub use time::{now_millis, timestamp};

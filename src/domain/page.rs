@@ -5,7 +5,17 @@
 
 use std::str::FromStr;
 
+use serde::Deserialize;
+
 use super::ValidationError;
+
+/// Which way a list runs: by id, which follows creation time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SortOrder {
+    Oldest,
+    Newest,
+}
 
 /// How big a page may be: the size when the client names none, and the
 /// most it may ask for (from settings).

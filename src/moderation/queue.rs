@@ -8,11 +8,11 @@ use super::ModerationError;
 use crate::auth::{permissions, AuthUser};
 use crate::config::Settings;
 use crate::db::bans::ActiveBans;
-use crate::db::comments::Order;
 use crate::db::models::{Article, Comment};
 use crate::db::moderation::LogEntry;
 use crate::db::queue::{AuthorFilter, QueueQuery};
 use crate::db::{self, Db};
+use crate::domain::SortOrder;
 use crate::domain::{
     ArticleId, ArticleKey, CommentId, CommentStatus, LogEntryId, Page, PageRequest, StatusCounts,
     UserId, ValidationError,
@@ -42,7 +42,7 @@ pub struct QueueFilter {
     pub article: Option<String>,
     pub author: Option<String>,
     pub q: Option<String>,
-    pub order: Option<Order>,
+    pub order: Option<SortOrder>,
     pub cursor: Option<String>,
     pub limit: Option<u32>,
 }
@@ -103,7 +103,7 @@ pub async fn list(
         })
         .transpose()?;
     let status = filter.status.unwrap_or(CommentStatus::Pending);
-    let order = filter.order.unwrap_or(Order::NewestFirst);
+    let order = filter.order.unwrap_or(SortOrder::Newest);
     let now = db::now_millis();
     db.read(move |conn| {
         let article_id = match &article_key {
