@@ -10,7 +10,7 @@ use super::guards::{Action, Actor, Guards};
 use super::{render, CommentError};
 use crate::auth::{token, AuthUser};
 use crate::cache;
-use crate::config::Settings;
+use crate::config::{CommentSettings, Settings};
 use crate::db::bans::Ban;
 use crate::db::comments::Writer;
 use crate::db::models::{Article, Comment, NewArticle, NewComment};
@@ -43,6 +43,38 @@ pub struct GuestAuthor {
     /// The author token a guest was given with an earlier comment: proof
     /// that they are the one who used this email here before.
     pub token: Option<String>,
+}
+
+/// The longest author token accepted (those issued are 43 characters).
+const MAX_AUTHOR_TOKEN_CHARS: usize = 100;
+
+impl GuestAuthor {
+    fn check_bounds(&self, limits: &CommentSettings) -> Result<(), ValidationError> {
+        let fields = [
+            ("author.name", &self.name, limits.max_name_bytes),
+            ("author.email", &self.email, limits.max_email_bytes),
+            ("author.url", &self.url, limits.max_url_bytes),
+        ];
+        for (field, value, max) in fields {
+            if value.as_ref().is_some_and(|v| v.len() > max) {
+                return Err(ValidationError::new(
+                    field,
+                    format!("must be at most {max} bytes"),
+                ));
+            }
+        }
+        if self
+            .token
+            .as_ref()
+            .is_some_and(|t| t.chars().count() > MAX_AUTHOR_TOKEN_CHARS)
+        {
+            return Err(ValidationError::new(
+                "author.token",
+                format!("must be at most {MAX_AUTHOR_TOKEN_CHARS} characters"),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// What the page tells about its article, used only when the article is
@@ -404,6 +436,11 @@ pub(super) fn resolve_author(
     given: Option<GuestAuthor>,
 ) -> Result<Author, CommentError> {
     let limits = &services.settings.comments;
+    if let Some(given) = &given {
+        // Bounds hold whoever sends the block: a signed-in writer's is
+        // otherwise ignored, but too long is refused, not passed over.
+        given.check_bounds(limits)?;
+    }
     let url = given
         .as_ref()
         .and_then(|g| g.url.as_deref())

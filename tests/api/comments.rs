@@ -163,6 +163,35 @@ async fn invalid_fields_are_named_in_the_error() {
 }
 
 #[tokio::test]
+async fn a_signed_in_writers_author_block_is_held_to_its_bounds_too() {
+    // The block is ignored for an account, but too long is still refused.
+    let app = spawn_app().await;
+    let user = app.user(Role::Commenter, "bounds@example.com").await;
+    let cases = [
+        (json!({"token": "t".repeat(101)}), "author.token"),
+        (json!({"name": "x".repeat(246)}), "author.name"),
+        (
+            json!({"email": format!("{}@example.com", "a".repeat(95))}),
+            "author.email",
+        ),
+    ];
+    for (author, field) in cases {
+        let body = json!({"body": "hi", "author": author});
+        let response = app
+            .post_json_as("/api/v1/articles/a/comments", &body, &user.token)
+            .await;
+        let error = expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field").await;
+        assert_eq!(error["error"]["field"], field, "for {body}");
+    }
+    assert_eq!(app.thread("a").await["total"], 0);
+    let fine = json!({"body": "hi", "author": {"token": "t".repeat(100)}});
+    let response = app
+        .post_json_as("/api/v1/articles/a/comments", &fine, &user.token)
+        .await;
+    expect_status(response, StatusCode::CREATED).await;
+}
+
+#[tokio::test]
 async fn malformed_bodies_get_clear_errors_never_500() {
     let app = spawn_app().await;
     let path = "/api/v1/articles/a/comments";
