@@ -38,11 +38,13 @@ pub struct NewCommentBody {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuthorBody {
-    /// Required for guests by default; plain text without `<` or `>`.
-    #[schema(min_length = 1, max_length = 245)]
+    /// Required for guests by default (empty counts as not given); plain
+    /// text without `<` or `>`.
+    #[schema(max_length = 245)]
     name: Option<String>,
-    /// Required for guests by default; never shown publicly.
-    #[schema(format = Email, max_length = 100)]
+    /// An email address like `name@example.com`: required for guests by
+    /// default (empty counts as not given); never shown publicly.
+    #[schema(max_length = 100)]
     email: Option<String>,
     /// An http(s) URL.
     #[schema(max_length = 200)]
@@ -88,6 +90,20 @@ pub async fn create(
         }),
         None => None,
     };
+    // serde would also read a struct from an array of its fields' values;
+    // the API takes objects only.
+    for name in ["author", "article"] {
+        if fields
+            .get(name)
+            .is_some_and(|v| !(v.is_object() || v.is_null()))
+        {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                format!("`{name}` must be an object"),
+            ));
+        }
+    }
     let body: NewCommentBody =
         serde_json::from_value(serde_json::Value::Object(fields)).map_err(|e| {
             ApiError::new(

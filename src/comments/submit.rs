@@ -49,19 +49,20 @@ pub struct GuestAuthor {
 const MAX_AUTHOR_TOKEN_CHARS: usize = 100;
 
 impl GuestAuthor {
-    fn check_bounds(&self, limits: &CommentSettings) -> Result<(), ValidationError> {
-        let fields = [
-            ("author.name", &self.name, limits.max_name_bytes),
-            ("author.email", &self.email, limits.max_email_bytes),
-            ("author.url", &self.url, limits.max_url_bytes),
-        ];
-        for (field, value, max) in fields {
-            if value.as_ref().is_some_and(|v| v.len() > max) {
-                return Err(ValidationError::new(
-                    field,
-                    format!("must be at most {max} bytes"),
-                ));
-            }
+    /// Every field given must be valid, whoever sends the block (a
+    /// signed-in writer's is otherwise ignored): refused, not passed over.
+    fn check(&self, limits: &CommentSettings) -> Result<(), ValidationError> {
+        let present = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        if let Some(name) = present(&self.name) {
+            AuthorName::parse(&name, limits.max_name_bytes, "author.name")?;
+        }
+        if let Some(email) = present(&self.email) {
+            Email::parse(&email, limits.max_email_bytes, "author.email")?;
         }
         if self
             .token
@@ -437,9 +438,7 @@ pub(super) fn resolve_author(
 ) -> Result<Author, CommentError> {
     let limits = &services.settings.comments;
     if let Some(given) = &given {
-        // Bounds hold whoever sends the block: a signed-in writer's is
-        // otherwise ignored, but too long is refused, not passed over.
-        given.check_bounds(limits)?;
+        given.check(limits)?;
     }
     let url = given
         .as_ref()

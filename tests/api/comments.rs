@@ -163,8 +163,22 @@ async fn invalid_fields_are_named_in_the_error() {
 }
 
 #[tokio::test]
-async fn a_signed_in_writers_author_block_is_held_to_its_bounds_too() {
-    // The block is ignored for an account, but too long is still refused.
+async fn author_and_article_must_be_objects() {
+    let app = spawn_app().await;
+    for body in [
+        json!({"body": "hi", "author": ["Ada", "ada@example.com", null, null]}),
+        json!({"body": "hi", "author": {"name": "Ada", "email": "ada@example.com"}, "article": [null, null]}),
+        json!({"body": "hi", "author": "Ada"}),
+    ] {
+        let response = app.post_json("/api/v1/articles/a/comments", &body).await;
+        expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, "invalid_body").await;
+    }
+    assert_eq!(app.thread("a").await["total"], 0);
+}
+
+#[tokio::test]
+async fn a_signed_in_writers_author_block_is_checked_too() {
+    // The block is ignored for an account, but an invalid one is refused.
     let app = spawn_app().await;
     let user = app.user(Role::Commenter, "bounds@example.com").await;
     let cases = [
@@ -174,6 +188,8 @@ async fn a_signed_in_writers_author_block_is_held_to_its_bounds_too() {
             json!({"email": format!("{}@example.com", "a".repeat(95))}),
             "author.email",
         ),
+        (json!({"email": "not-an-email"}), "author.email"),
+        (json!({"name": "Ada\u{202E}"}), "author.name"),
     ];
     for (author, field) in cases {
         let body = json!({"body": "hi", "author": author});
