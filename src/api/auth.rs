@@ -171,7 +171,7 @@ fn session_cookie(state: &Services, value: String, max_age: time::Duration) -> C
     responses((status = 200, description = "Everything stored about the signed-in commenter", body = ExportView), errors::BadRequest, errors::Unauthorized, errors::Unavailable),
     security(("bearer" = [])))]
 pub async fn export(state: web::Data<Services>, user: SignedIn) -> Result<HttpResponse, ApiError> {
-    let export = crate::moderation::commenters::export(&state, &user.0).await?;
+    let export = auth::export_own_data(&state.db, &user.0).await?;
     let comments = export
         .comments
         .iter()
@@ -257,9 +257,7 @@ pub async fn delete_account(
     user: SignedIn,
     body: Json<DeleteAccountBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let affected =
-        crate::moderation::commenters::delete_account(&state, &user.0, body.into_inner().password)
-            .await?;
+    let affected = auth::delete_own_account(&state, &user.0, body.into_inner().password).await?;
     let mut gone = session_cookie(&state, String::new(), time::Duration::ZERO);
     gone.make_removal();
     Ok(HttpResponse::Ok().cookie(gone).json(DeletedView {

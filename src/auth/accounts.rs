@@ -4,11 +4,13 @@ use std::net::IpAddr;
 
 use super::keyring::Keyring;
 use super::{token, AuthError, AuthUser, Credential, PasswordHasher};
-use crate::config::Settings;
-use crate::db::models::{NewSession, NewUser, User};
+use crate::cache;
+use crate::config::{OnAccountDelete, Settings};
+use crate::db::models::{Article, Comment, NewSession, NewUser, User};
 use crate::db::{self, Db, DbError};
 use crate::domain::{AuthorName, Email, Password, Role, UserId, ValidationError};
 use crate::ratelimit::{self, LimitError, Rule};
+use crate::services::Services;
 
 /// A new account's details, as the client sent them.
 pub struct NewAccount {
@@ -382,4 +384,59 @@ pub async fn session_user(
         Some((_, user)) => Ok(AuthUser::from_user(user, credential, hash)),
         None => Err(AuthError::InvalidSession),
     }
+}
+
+/// Everything stored about the signed-in commenter.
+pub struct OwnData {
+    pub user: User,
+    pub comments: Vec<(Comment, Article)>,
+}
+
+/// The signed-in commenter's account and every comment they wrote.
+pub async fn export_own_data(db: &Db, user: &AuthUser) -> Result<OwnData, AuthError> {
+    let id = user.id;
+    db.read(move |conn| {
+        let user = db::users::find(conn, id)?.ok_or(AuthError::InvalidSession)?;
+        let comments = db::comments::by_user(conn, id)?;
+        Ok(OwnData { user, comments })
+    })
+    .await
+}
+
+/// Deletes the signed-in commenter's account after checking their password;
+/// their comments are anonymised or deleted as `accounts.on_delete` says.
+/// Returns how many comments were affected.
+pub async fn delete_own_account(
+    services: &Services,
+    user: &AuthUser,
+    password: String,
+) -> Result<usize, AuthError> {
+    let id = user.id;
+    check_password(
+        &services.db,
+        &services.passwords,
+        &services.settings,
+        id,
+        password,
+    )
+    .await?;
+    let mode = services.settings.accounts.on_delete;
+    let now = db::now_millis();
+    let affected = services
+        .db
+        .write(move |conn| {
+            let affected = match mode {
+                OnAccountDelete::Anonymize => db::erasure::anonymize_user(conn, id, now)?,
+                OnAccountDelete::Delete => db::erasure::delete_user_comments(conn, id, now)?,
+            };
+            db::users::delete_sessions_of(conn, id)?;
+            db::users::delete(conn, id)?;
+            // The author's name and text may show on many articles.
+            cache::notify_in(conn, None)?;
+            Ok::<_, AuthError>(affected)
+        })
+        .await?;
+    services.cache.invalidate_all();
+    tracing::info!(user_id = %id, comments = affected, mode = ?mode, "account deleted at its owner's request");
+    Ok(affected)
 }

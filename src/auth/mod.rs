@@ -8,8 +8,8 @@ pub mod permissions;
 pub mod token;
 
 pub use accounts::{
-    change_password, check_password, create_user, login, logout, logout_everywhere, register,
-    session_user, Attempt, LoginOutcome, NewAccount,
+    change_password, check_password, create_user, delete_own_account, export_own_data, login,
+    logout, logout_everywhere, register, session_user, Attempt, LoginOutcome, NewAccount, OwnData,
 };
 pub use password::{HashError, PasswordHasher};
 

@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use super::guards::{Action, Actor, Guards};
-use super::submit::candidate_from;
 use super::{render, ClientInfo, CommentError};
 use crate::auth::{permissions, token, AuthUser};
 use crate::cache;
@@ -14,7 +13,7 @@ use crate::db::moderation::NewLogEntry;
 use crate::db::{self, Db};
 use crate::domain::{CommentBody, CommentId, CommentStatus, LogAction, StatusCounts};
 use crate::services::Services;
-use crate::spam::{AccountFacts, Policy};
+use crate::spam::{AccountFacts, Candidate, Policy};
 use crate::webhooks;
 
 /// How the caller proves they may change a comment.
@@ -137,7 +136,7 @@ pub async fn edit(
         });
     }
 
-    let mut candidate = candidate_from(&current, &article, history);
+    let mut candidate = Candidate::of_stored(&current, &article, history);
     candidate.body = body.as_str().to_string();
     candidate.is_edit = true;
     if let Some(viewer) = viewer {

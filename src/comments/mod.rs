@@ -9,9 +9,7 @@ mod submit;
 mod thread;
 
 pub use manage::{delete, edit, EditAuth, Edited};
-pub use submit::{
-    candidate_from, submit, ArticleHint, ClientInfo, GuestAuthor, Submission, Submitted,
-};
+pub use submit::{submit, ArticleHint, ClientInfo, GuestAuthor, Submission, Submitted};
 pub use thread::{counts, public_page, ThreadPage, ThreadRequest, MAX_COUNT_KEYS};
 
 use std::sync::Arc;

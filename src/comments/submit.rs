@@ -21,7 +21,7 @@ use crate::domain::{
 };
 use crate::metrics::METRICS;
 use crate::services::Services;
-use crate::spam::{self, AccountFacts, ArticleFacts, Candidate, Decision, Policy};
+use crate::spam::{AccountFacts, ArticleFacts, Candidate, Decision, Policy};
 use crate::webhooks;
 
 /// A new comment as the client sent it, before validation.
@@ -578,38 +578,4 @@ pub(super) fn bounded(value: &str) -> String {
         end -= 1;
     }
     value[..end].to_string()
-}
-
-/// Rebuilds the candidate a stored comment was (or would now be) scored as.
-pub fn candidate_from(comment: &Comment, article: &Article, history: StatusCounts) -> Candidate {
-    Candidate {
-        body: comment.body.clone(),
-        author_name: comment.author_name.clone(),
-        author_email: comment.author_email.clone(),
-        author_url: comment.author_url.clone(),
-        account: None,
-        history,
-        article: ArticleFacts {
-            key: article.key.clone(),
-            title: article.title.clone(),
-            url: article.url.clone(),
-        },
-        ip: comment.ip.as_deref().and_then(|ip| ip.parse().ok()),
-        user_agent: comment.user_agent.clone(),
-        referrer: comment.referrer.clone(),
-        honeypot: None,
-        is_edit: false,
-        created_at: comment.created_at,
-        prior_scores: comment
-            .spam_report
-            .as_deref()
-            .and_then(|r| serde_json::from_str::<spam::Report>(r).ok())
-            .map(|r| {
-                r.scorers
-                    .into_iter()
-                    .filter_map(|s| s.score.map(|v| (s.kind, v)))
-                    .collect()
-            })
-            .unwrap_or_default(),
-    }
 }

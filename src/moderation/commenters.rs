@@ -1,15 +1,13 @@
-//! The people behind the comments: finding them, trusting them, changing
-//! roles, and (for commenters themselves) exporting their data and
-//! deleting their account.
+//! The people behind the comments, as moderators see them: finding them,
+//! trusting them, changing roles. (Commenters' own export and deletion are
+//! the accounts service's: `auth::accounts`.)
 
 use std::collections::{BTreeMap, HashMap};
 
 use super::ModerationError;
 use crate::auth::{permissions, AuthUser};
-use crate::cache;
-use crate::config::OnAccountDelete;
 use crate::db::bans::ActiveBans;
-use crate::db::models::{Article, Comment, User};
+use crate::db::models::User;
 use crate::db::moderation::NewLogEntry;
 use crate::db::{self, DbError};
 use crate::domain::{LogAction, Role, StatusCounts, UserId, ValidationError};
@@ -192,60 +190,4 @@ fn log_account(
         },
     )?;
     Ok(())
-}
-
-/// Everything stored about the signed-in commenter.
-pub struct Export {
-    pub user: User,
-    pub comments: Vec<(Comment, Article)>,
-}
-
-pub async fn export(services: &Services, user: &AuthUser) -> Result<Export, ModerationError> {
-    let id = user.id;
-    services
-        .db
-        .read(move |conn| {
-            let user = db::users::find(conn, id)?.ok_or(ModerationError::NotFound)?;
-            let comments = db::comments::by_user(conn, id)?;
-            Ok(Export { user, comments })
-        })
-        .await
-}
-
-/// Deletes the signed-in commenter's account after checking their password;
-/// their comments are anonymised or deleted as `accounts.on_delete` says.
-/// Returns how many comments were affected.
-pub async fn delete_account(
-    services: &Services,
-    user: &AuthUser,
-    password: String,
-) -> Result<usize, ModerationError> {
-    let id = user.id;
-    crate::auth::check_password(
-        &services.db,
-        &services.passwords,
-        &services.settings,
-        id,
-        password,
-    )
-    .await?;
-    let mode = services.settings.accounts.on_delete;
-    let now = db::now_millis();
-    let affected = services
-        .db
-        .write(move |conn| {
-            let affected = match mode {
-                OnAccountDelete::Anonymize => db::erasure::anonymize_user(conn, id, now)?,
-                OnAccountDelete::Delete => db::erasure::delete_user_comments(conn, id, now)?,
-            };
-            db::users::delete_sessions_of(conn, id)?;
-            db::users::delete(conn, id)?;
-            // The author's name and text may show on many articles.
-            cache::notify_in(conn, None)?;
-            Ok::<_, ModerationError>(affected)
-        })
-        .await?;
-    services.cache.invalidate_all();
-    tracing::info!(user_id = %id, comments = affected, mode = ?mode, "account deleted at its owner's request");
-    Ok(affected)
 }

@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 use super::ModerationError;
 use crate::auth::{permissions, AuthUser};
 use crate::cache;
-use crate::comments::candidate_from;
 use crate::db::models::{Article, Comment};
 use crate::db::moderation::NewLogEntry;
 use crate::db::{self, AnyConnection};
@@ -18,7 +17,7 @@ use crate::domain::{
     CommentId, CommentStatus, LogAction, StatusCounts, UserId, ValidationError, Verdict,
 };
 use crate::services::Services;
-use crate::spam::{learned, Prior, Spam};
+use crate::spam::{learned, Candidate, Prior, Spam};
 use crate::webhooks::{self, Webhooks};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -296,7 +295,7 @@ fn execute(
         // Already so: nothing to change, nothing to log twice.
         return Ok((comment, false));
     }
-    let candidate = candidate_from(&comment, &article, StatusCounts::default());
+    let candidate = Candidate::of_stored(&comment, &article, StatusCounts::default());
     let learned_text = learned::text_of(&candidate);
     let stored_verdict = verdict
         .filter(|_| verdict_changes)

@@ -30,6 +30,7 @@ use std::net::IpAddr;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+use crate::db::models::{Article, Comment};
 use crate::db::{AnyConnection, DbError};
 pub use crate::domain::Verdict;
 use crate::domain::{Role, StatusCounts, UserId};
@@ -65,6 +66,43 @@ pub struct Candidate {
     /// the stored report, as `(kind, score)`.
     #[serde(skip)]
     pub prior_scores: Vec<(String, f64)>,
+}
+
+impl Candidate {
+    /// Rebuilds the candidate a stored comment was (or would now be)
+    /// scored as.
+    pub fn of_stored(comment: &Comment, article: &Article, history: StatusCounts) -> Candidate {
+        Candidate {
+            body: comment.body.clone(),
+            author_name: comment.author_name.clone(),
+            author_email: comment.author_email.clone(),
+            author_url: comment.author_url.clone(),
+            account: None,
+            history,
+            article: ArticleFacts {
+                key: article.key.clone(),
+                title: article.title.clone(),
+                url: article.url.clone(),
+            },
+            ip: comment.ip.as_deref().and_then(|ip| ip.parse().ok()),
+            user_agent: comment.user_agent.clone(),
+            referrer: comment.referrer.clone(),
+            honeypot: None,
+            is_edit: false,
+            created_at: comment.created_at,
+            prior_scores: comment
+                .spam_report
+                .as_deref()
+                .and_then(|r| serde_json::from_str::<Report>(r).ok())
+                .map(|r| {
+                    r.scorers
+                        .into_iter()
+                        .filter_map(|s| s.score.map(|v| (s.kind, v)))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
