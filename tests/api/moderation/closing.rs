@@ -6,7 +6,7 @@ use moderato::db::DbError;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{expect_error, spawn_app, spawn_app_with};
+use crate::helpers::{expect_error, spawn_app, spawn_app_with, TestApp};
 
 use super::{guest, post_guest, DAY_MS};
 
@@ -46,19 +46,7 @@ async fn articles_close_by_themselves_after_close_after_days() {
     app.guest_comment("old-post", "while it was new").await;
     app.guest_comment("new-post", "fresh").await;
     let two_days_ago = chrono::Utc::now().timestamp_millis() - 2 * DAY_MS;
-    let updated = app
-        .state
-        .db
-        .write(move |conn| {
-            diesel::sql_query(format!(
-                "UPDATE articles SET created_at = {two_days_ago} WHERE \"key\" = 'old-post'"
-            ))
-            .execute(conn)
-            .map_err(DbError::from)
-        })
-        .await
-        .expect("backdate");
-    assert_eq!(updated, 1);
+    backdate(&app, "old-post", two_days_ago).await;
 
     expect_error(
         post_guest(
@@ -84,19 +72,7 @@ async fn a_cached_thread_page_stops_saying_open_when_the_article_closes() {
     // Backdated so that the article closes by age three seconds from now.
     let closes_at = chrono::Utc::now().timestamp_millis() + 3000;
     let created_at = closes_at - DAY_MS;
-    let updated = app
-        .state
-        .db
-        .write(move |conn| {
-            diesel::sql_query(format!(
-                "UPDATE articles SET created_at = {created_at} WHERE \"key\" = 'closing-soon'"
-            ))
-            .execute(conn)
-            .map_err(DbError::from)
-        })
-        .await
-        .expect("backdate");
-    assert_eq!(updated, 1);
+    backdate(&app, "closing-soon", created_at).await;
 
     // Read twice, so the second answer comes from the cache.
     for _ in 0..2 {
@@ -112,4 +88,21 @@ async fn a_cached_thread_page_stops_saying_open_when_the_article_closes() {
         false,
         "a page cached while the article was open lapses when it closes"
     );
+}
+
+/// Sets an article's creation time, as if it had been made then.
+async fn backdate(app: &TestApp, key: &'static str, created_at: i64) {
+    let updated = app
+        .state
+        .db
+        .write(move |conn| {
+            diesel::sql_query(format!(
+                "UPDATE articles SET created_at = {created_at} WHERE \"key\" = '{key}'"
+            ))
+            .execute(conn)
+            .map_err(DbError::from)
+        })
+        .await
+        .expect("backdate");
+    assert_eq!(updated, 1, "no article {key}");
 }
