@@ -11,6 +11,7 @@ use crate::db::{self, Db, DbError};
 use crate::domain::{AuthorName, Email, Password, Role, UserId, ValidationError};
 use crate::ratelimit::{self, LimitError, Rule};
 use crate::services::Services;
+use crate::telemetry::Chain;
 
 /// A new account's details, as the client sent them.
 pub struct NewAccount {
@@ -230,7 +231,7 @@ pub async fn login(
             })
             .await
         {
-            tracing::warn!(error = %e, user_id = %id, "could not upgrade a password hash");
+            tracing::warn!(error = %Chain(&e), user_id = %id, "could not upgrade a password hash");
         }
     }
     let device_token = keyring.device_token(user.id);

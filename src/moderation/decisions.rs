@@ -18,6 +18,7 @@ use crate::domain::{
 };
 use crate::services::Services;
 use crate::spam::{learned, Candidate, Prior, Spam};
+use crate::telemetry::Chain;
 use crate::webhooks::{self, Webhooks};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -196,7 +197,7 @@ async fn apply(
     // (others within spam.refresh_interval), and feedback goes out.
     if taught {
         if let Err(e) = services.spam.refresh(&services.db).await {
-            tracing::warn!(error = %e, "could not reload the spam model after a verdict; the refresher will");
+            tracing::warn!(error = %Chain(&e), "could not reload the spam model after a verdict; the refresher will");
         }
     }
     services.outbox.wake();
