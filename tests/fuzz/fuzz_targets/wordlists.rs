@@ -4,7 +4,7 @@
 //! IP field, then UTF-8 text split in half at a character boundary: the first
 //! half is the pattern, the second the comment body.
 //!
-//! For each `EntryKind` the pattern is validated; a pattern that validates is
+//! For each `WordKind` the pattern is validated; a pattern that validates is
 //! compiled into a `WordLists` as a one-entry list and checked against the
 //! body. Properties:
 //! * nothing panics and every regex compiles within the limits;
@@ -18,7 +18,8 @@
 use std::net::IpAddr;
 
 use libfuzzer_sys::fuzz_target;
-use moderato::spam::wordlists::{validate, Entry, EntryKind, List, MAX_PATTERN_BYTES};
+use moderato::domain::{WordId, WordKind, WordList};
+use moderato::spam::wordlists::{validate, Entry, MAX_PATTERN_BYTES};
 use moderato::spam::{Candidate, WordLists};
 
 fuzz_target!(|data: &[u8]| {
@@ -29,9 +30,9 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let list = if selector & 1 == 0 {
-        List::Blocked
+        WordList::Blocked
     } else {
-        List::Suspect
+        WordList::Suspect
     };
     let mut mid = text.len() / 2;
     while !text.is_char_boundary(mid) {
@@ -39,12 +40,12 @@ fuzz_target!(|data: &[u8]| {
     }
     let (pattern, body) = text.split_at(mid);
 
-    for kind in [EntryKind::Word, EntryKind::Regex, EntryKind::Ip] {
+    for kind in [WordKind::Word, WordKind::Regex, WordKind::Ip] {
         let Ok(kept) = validate(kind, pattern) else {
             continue;
         };
         assert!(!kept.is_empty());
-        if kind != EntryKind::Ip {
+        if kind != WordKind::Ip {
             assert_eq!(
                 kept,
                 pattern.trim(),
@@ -61,7 +62,7 @@ fuzz_target!(|data: &[u8]| {
         let lists = WordLists::empty();
         lists.replace(
             &[Entry {
-                id: 1,
+                id: WordId(1),
                 list,
                 kind,
                 pattern: kept.clone(),
@@ -83,7 +84,7 @@ fuzz_target!(|data: &[u8]| {
         }
 
         match kind {
-            EntryKind::Word => {
+            WordKind::Word => {
                 candidate.body = format!(" {kept} ");
                 let hit = lists.check(&candidate);
                 assert!(
@@ -92,7 +93,7 @@ fuzz_target!(|data: &[u8]| {
                     candidate.body
                 );
             }
-            EntryKind::Ip => {
+            WordKind::Ip => {
                 let addr = kept.split('/').next().unwrap_or_default();
                 let ip: IpAddr = addr
                     .parse()
@@ -105,7 +106,7 @@ fuzz_target!(|data: &[u8]| {
                     "IP entry {kept:?} does not match {ip}: {hit:?}"
                 );
             }
-            EntryKind::Regex => {}
+            WordKind::Regex => {}
         }
     }
 });
