@@ -158,6 +158,10 @@ pub struct LogView {
     reason: Option<String>,
     subject: Option<String>,
     created_at: String,
+    /// A decision's: the comment's verdict before it.
+    from_verdict: Option<Verdict>,
+    /// A decision's: when an undo took it back.
+    undone_at: Option<String>,
 }
 
 impl From<&LogEntry> for LogView {
@@ -172,6 +176,8 @@ impl From<&LogEntry> for LogView {
             reason: e.reason.clone(),
             subject: e.subject.clone(),
             created_at: timestamp(e.created_at),
+            from_verdict: e.from_verdict,
+            undone_at: e.undone_at.map(timestamp),
         }
     }
 }

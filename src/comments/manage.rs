@@ -262,6 +262,7 @@ pub async fn delete(
                         reason: None,
                         subject: None,
                         created_at: now,
+                        from_verdict: None,
                     },
                 )?;
             }

@@ -19,6 +19,10 @@ pub struct LogEntry {
     pub reason: Option<String>,
     pub subject: Option<String>,
     pub created_at: i64,
+    /// The comment's verdict before a decision (decisions only).
+    pub from_verdict: Option<Verdict>,
+    /// When an undo reverted this decision.
+    pub undone_at: Option<i64>,
 }
 
 #[derive(Debug, Insertable)]
@@ -32,6 +36,8 @@ pub struct NewLogEntry<'a> {
     pub reason: Option<&'a str>,
     pub subject: Option<&'a str>,
     pub created_at: i64,
+    /// The comment's verdict before a decision, which an undo puts back.
+    pub from_verdict: Option<Verdict>,
 }
 
 pub fn log(conn: &mut AnyConnection, entry: &NewLogEntry<'_>) -> QueryResult<usize> {

@@ -141,6 +141,8 @@ diesel::table! {
         reason -> Nullable<Text>,
         subject -> Nullable<Text>,
         created_at -> BigInt,
+        from_verdict -> Nullable<Text>,
+        undone_at -> Nullable<BigInt>,
     }
 }
 

@@ -182,6 +182,7 @@ pub async fn create(
                     reason: reason.as_deref(),
                     subject: Some(&subject),
                     created_at: now,
+                    from_verdict: None,
                 },
             )?;
             let trashed = if request.trash_existing {
@@ -272,6 +273,7 @@ fn trash_everything(
                     reason: Some(&reason),
                     subject: None,
                     created_at: now,
+                    from_verdict: comment.verdict,
                 },
             )?;
             let key = db::articles::find(conn, updated.article_id)?
@@ -323,6 +325,7 @@ pub async fn lift(
                     reason: None,
                     subject: Some(&subject),
                     created_at: now,
+                    from_verdict: None,
                 },
             )?;
             Ok(ban)

@@ -187,6 +187,7 @@ fn log_account(
             reason,
             subject: Some(subject),
             created_at: now,
+            from_verdict: None,
         },
     )?;
     Ok(())

@@ -328,6 +328,7 @@ fn execute(
             reason,
             subject: None,
             created_at: now,
+            from_verdict: previous_verdict,
         },
     )?;
     let mut taught = false;

@@ -62,6 +62,7 @@ pub async fn purge(db: &Db, settings: &RetentionSettings, now: i64) -> Result<Pu
                         reason: Some(&summary),
                         subject: Some("retention"),
                         created_at: now,
+                        from_verdict: None,
                     },
                 )?;
             }
