@@ -22,7 +22,7 @@ use crate::error::ApiError;
 use crate::moderation::bans::{self, NewBanRequest};
 use crate::moderation::commenters::{self, AccountChange, Commenter};
 use crate::moderation::decisions::{self, Action};
-use crate::moderation::queue::{self, AuthorRecord, QueueFilter, QueueItem};
+use crate::moderation::queue::{self, AuthorRecord, LogFilter, QueueFilter, QueueItem};
 use crate::services::Services;
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -338,6 +338,9 @@ pub async fn summary(state: web::Data<Services>, user: SignedIn) -> Result<HttpR
 pub struct LogQuery {
     moderator: Option<UserId>,
     comment: Option<CommentId>,
+    /// Only entries of this action.
+    #[param(inline)]
+    action: Option<LogAction>,
     cursor: Option<String>,
     /// Page size (the default page size when absent; at most the maximum).
     #[param(minimum = 1, maximum = 200)]
@@ -354,12 +357,16 @@ pub async fn log(
     query: web::Query<LogQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
+    let filter = LogFilter {
+        moderator: q.moderator,
+        comment: q.comment,
+        action: q.action,
+    };
     let page = queue::log(
         &state.db,
         &state.settings,
         &user.0,
-        q.moderator,
-        q.comment,
+        filter,
         q.cursor,
         q.limit,
     )

@@ -46,30 +46,37 @@ pub fn log(conn: &mut AnyConnection, entry: &NewLogEntry<'_>) -> QueryResult<usi
         .execute(conn)
 }
 
-/// A page of the log, newest first; `before` is the last id of the
-/// previous page.
-pub fn log_page(
-    conn: &mut AnyConnection,
-    moderator: Option<UserId>,
-    comment: Option<CommentId>,
-    before: Option<LogEntryId>,
-    limit: i64,
-) -> QueryResult<Vec<LogEntry>> {
-    let mut query = moderation_log::table
+/// Which entries a page of the log holds.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LogQuery {
+    pub moderator: Option<UserId>,
+    pub comment: Option<CommentId>,
+    pub action: Option<LogAction>,
+    /// The last id of the previous page.
+    pub before: Option<LogEntryId>,
+    pub limit: i64,
+}
+
+/// A page of the log, newest first.
+pub fn log_page(conn: &mut AnyConnection, query: &LogQuery) -> QueryResult<Vec<LogEntry>> {
+    let mut statement = moderation_log::table
         .select(LogEntry::as_select())
         .order(moderation_log::id.desc())
-        .limit(limit)
+        .limit(query.limit)
         .into_boxed();
-    if let Some(m) = moderator {
-        query = query.filter(moderation_log::moderator_id.eq(m));
+    if let Some(m) = query.moderator {
+        statement = statement.filter(moderation_log::moderator_id.eq(m));
     }
-    if let Some(c) = comment {
-        query = query.filter(moderation_log::comment_id.eq(c));
+    if let Some(c) = query.comment {
+        statement = statement.filter(moderation_log::comment_id.eq(c));
     }
-    if let Some(b) = before {
-        query = query.filter(moderation_log::id.lt(b));
+    if let Some(a) = query.action {
+        statement = statement.filter(moderation_log::action.eq(a));
     }
-    query.load(conn)
+    if let Some(b) = query.before {
+        statement = statement.filter(moderation_log::id.lt(b));
+    }
+    statement.load(conn)
 }
 
 /// Every logged decision about one comment, oldest first.

@@ -9,13 +9,13 @@ use crate::auth::{permissions, AuthUser};
 use crate::config::Settings;
 use crate::db::bans::ActiveBans;
 use crate::db::models::{Article, Comment};
-use crate::db::moderation::LogEntry;
+use crate::db::moderation::{LogEntry, LogQuery};
 use crate::db::queue::{AuthorFilter, QueueQuery};
 use crate::db::{self, Db};
 use crate::domain::SortOrder;
 use crate::domain::{
-    ArticleId, ArticleKey, CommentId, CommentStatus, LogEntryId, Page, PageRequest, StatusCounts,
-    UserId, ValidationError,
+    ArticleId, ArticleKey, CommentId, CommentStatus, LogAction, LogEntryId, Page, PageRequest,
+    StatusCounts, UserId, ValidationError,
 };
 
 /// A commenter's record, shown beside each of their comments.
@@ -267,12 +267,20 @@ pub async fn summary(db: &Db, viewer: &AuthUser) -> Result<Summary, ModerationEr
     .await
 }
 
+/// Which log entries to list: each field given narrows the list.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LogFilter {
+    pub moderator: Option<UserId>,
+    pub comment: Option<CommentId>,
+    pub action: Option<LogAction>,
+}
+
+/// A page of the audit log, newest first.
 pub async fn log(
     db: &Db,
     settings: &Settings,
     viewer: &AuthUser,
-    moderator: Option<UserId>,
-    comment: Option<CommentId>,
+    filter: LogFilter,
     cursor: Option<String>,
     limit: Option<u32>,
 ) -> Result<Page<LogEntry>, ModerationError> {
@@ -282,9 +290,15 @@ pub async fn log(
         limit,
         cursor.as_deref(),
     )?;
+    let query = LogQuery {
+        moderator: filter.moderator,
+        comment: filter.comment,
+        action: filter.action,
+        before: page.after,
+        limit: page.rows_to_read(),
+    };
     db.read(move |conn| {
-        let rows =
-            db::moderation::log_page(conn, moderator, comment, page.after, page.rows_to_read())?;
+        let rows = db::moderation::log_page(conn, &query)?;
         Ok::<_, ModerationError>(Page::from_rows(rows, page.limit, |e| e.id))
     })
     .await

@@ -1,5 +1,6 @@
-//! The moderation log: filtered by moderator and by comment, paged back in
-//! time; a moderator's deletion is logged, an author's own is not.
+//! The moderation log: filtered by moderator, by comment and by action,
+//! paged back in time; a moderator's deletion is logged, an author's own is
+//! not.
 
 use moderato::domain::Role;
 use reqwest::{Method, StatusCode};
@@ -107,4 +108,70 @@ async fn the_log_filters_by_moderator_and_comment_and_pages_back_in_time() {
         "not_actionable",
     )
     .await;
+}
+
+#[tokio::test]
+async fn the_log_filters_by_action_and_refuses_an_unknown_one() {
+    let app = spawn_app().await;
+    let moderator = app.user(Role::Moderator, "actions@example.com").await;
+    let a = id_of(&app.guest_comment("log-actions", "first").await);
+    let b = id_of(&app.guest_comment("log-actions", "second").await);
+    decided(&app, &moderator.token, a, "trash").await;
+    decided(&app, &moderator.token, b, "trash").await;
+    decided(&app, &moderator.token, a, "restore").await;
+    decided(&app, &moderator.token, b, "spam").await;
+
+    let trashed = log(&app, &moderator.token, "?action=trash").await;
+    assert_eq!(
+        actions(&trashed),
+        vec![
+            ("trash".to_string(), Some(b)),
+            ("trash".to_string(), Some(a))
+        ]
+    );
+    assert_eq!(
+        actions(&log(&app, &moderator.token, "?action=spam").await),
+        vec![("spam".to_string(), Some(b))]
+    );
+    assert_eq!(
+        actions(
+            &log(
+                &app,
+                &moderator.token,
+                &format!("?action=trash&comment={a}")
+            )
+            .await
+        ),
+        vec![("trash".to_string(), Some(a))]
+    );
+    assert!(log(&app, &moderator.token, "?action=ban").await["entries"]
+        .as_array()
+        .expect("entries")
+        .is_empty());
+
+    // Pages keep the filter: the cursor goes on from where the page ended.
+    let first = log(&app, &moderator.token, "?action=trash&limit=1").await;
+    assert_eq!(actions(&first), vec![("trash".to_string(), Some(b))]);
+    let cursor = first["next_cursor"].as_str().expect("a next page");
+    let second = log(
+        &app,
+        &moderator.token,
+        &format!("?action=trash&limit=1&cursor={cursor}"),
+    )
+    .await;
+    assert_eq!(actions(&second), vec![("trash".to_string(), Some(a))]);
+    assert!(second["next_cursor"].is_null());
+
+    for unknown in ["publish", "Trash", ""] {
+        expect_error(
+            app.get_as(
+                &format!("/api/v1/moderation/log?action={unknown}"),
+                &moderator.token,
+            )
+            .await,
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+        )
+        .await;
+    }
 }
