@@ -143,6 +143,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_request_bytes: usize, with_me
                         .default_service(allow("GET")),
                 )
                 .service(
+                    web::resource("/moderation/activity")
+                        .get(moderation::activity)
+                        .default_service(allow("GET")),
+                )
+                .service(
                     web::resource("/moderation/log")
                         .get(moderation::log)
                         .default_service(allow("GET")),

@@ -1,4 +1,5 @@
-//! The moderators' API: queue, decisions, log, summary, commenters, bans.
+//! The moderators' API: queue, decisions, log, summary, activity,
+//! commenters, bans.
 
 use super::json::Json;
 use super::openapi::errors;
@@ -12,8 +13,8 @@ use super::views::{AccountView, PublicComment};
 use crate::db::bans::Ban;
 use crate::db::models::{Article, Comment};
 use crate::db::moderation::LogEntry;
-use crate::domain::timestamp;
 use crate::domain::SortOrder;
+use crate::domain::{now_millis, timestamp};
 use crate::domain::{
     BanId, BanKind, CommentId, CommentStatus, LogAction, LogEntryId, Role, StatusCounts, UserId,
     Verdict,
@@ -335,6 +336,42 @@ pub async fn summary(state: web::Data<Services>, user: SignedIn) -> Result<HttpR
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+pub struct ActivityQuery {
+    /// How many days, today included (30 unless given).
+    #[param(minimum = 1, maximum = 365)]
+    days: Option<u32>,
+}
+
+/// Comments created per UTC day over the last days, by their status now.
+#[utoipa::path(get, path = "/api/v1/moderation/activity", tag = "moderation",
+    params(ActivityQuery),
+    responses((status = 200, body = ActivityView), errors::BadRequest, errors::Unauthorized, errors::Forbidden, errors::Invalid, errors::Unavailable), security(("bearer" = [])))]
+pub async fn activity(
+    state: web::Data<Services>,
+    user: SignedIn,
+    query: web::Query<ActivityQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let days = query
+        .into_inner()
+        .days
+        .unwrap_or(queue::DEFAULT_ACTIVITY_DAYS);
+    let activity = queue::activity(&state.db, &user.0, days, now_millis()).await?;
+    Ok(HttpResponse::Ok().json(ActivityView {
+        days: activity
+            .days
+            .iter()
+            .map(|d| DayView {
+                day: d.day.to_string(),
+                counts: d.counts,
+            })
+            .collect(),
+        held_today: activity.held_today,
+        spam_today: activity.spam_today,
+    }))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LogQuery {
     moderator: Option<UserId>,
     comment: Option<CommentId>,
@@ -598,6 +635,25 @@ pub struct SummaryView {
     overall: StatusCounts,
     /// Articles with comments, most pending first.
     articles: Vec<ArticleCountsView>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DayView {
+    /// The UTC day, as `YYYY-MM-DD`.
+    day: String,
+    /// Comments created that day, by their status now.
+    #[serde(flatten)]
+    counts: StatusCounts,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ActivityView {
+    /// Every day asked for, oldest first, today last.
+    days: Vec<DayView>,
+    /// Comments created since midnight UTC that are pending now.
+    held_today: i64,
+    /// Comments created since midnight UTC that are spam now.
+    spam_today: i64,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

@@ -38,6 +38,7 @@ use super::{articles, auth, comments, health, moderation, spam};
         moderation::decide,
         moderation::decide_bulk,
         moderation::summary,
+        moderation::activity,
         moderation::log,
         moderation::commenters,
         moderation::update_account,

@@ -1,6 +1,6 @@
 //! Moderators at work: the queue, decisions (one or in bulk) with their
-//! audit log, bans, commenters (trust, roles, their own data), and the
-//! retention job that purges old spam and trash.
+//! audit log, the activity of recent days, bans, commenters (trust, roles,
+//! their own data), and the retention job that purges old spam and trash.
 
 pub mod bans;
 pub mod commenters;

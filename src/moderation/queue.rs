@@ -1,8 +1,11 @@
 //! What moderators read: the queue (filtered, searched, paginated), one
-//! comment with its context and history, per-status counts, and the log.
+//! comment with its context and history, per-status counts, the log, and
+//! the activity of recent days.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+
+use chrono::{DateTime, Days, NaiveDate};
 
 use super::ModerationError;
 use crate::auth::{permissions, AuthUser};
@@ -304,6 +307,92 @@ pub async fn log(
     .await
 }
 
+/// Comments created on one UTC day, counted by the status they have now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayCounts {
+    pub day: NaiveDate,
+    pub counts: StatusCounts,
+}
+
+/// What came in lately, for the moderators' overview.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Activity {
+    /// One entry per UTC day, oldest first and today last, days without
+    /// comments included.
+    pub days: Vec<DayCounts>,
+    /// Comments created since midnight UTC that are pending now.
+    pub held_today: i64,
+    /// Comments created since midnight UTC that are spam now.
+    pub spam_today: i64,
+}
+
+/// The most days `activity` covers: a year.
+pub const MAX_ACTIVITY_DAYS: u32 = 365;
+/// The days the overview shows unless asked otherwise.
+pub const DEFAULT_ACTIVITY_DAYS: u32 = 30;
+
+/// Comments created per UTC day over the `days` days up to `now` (today
+/// included), by their status now.
+pub async fn activity(
+    db: &Db,
+    viewer: &AuthUser,
+    days: u32,
+    now: i64,
+) -> Result<Activity, ModerationError> {
+    permissions::require_moderator(viewer)?;
+    if !(1..=MAX_ACTIVITY_DAYS).contains(&days) {
+        return Err(
+            ValidationError::new("days", format!("must be from 1 to {MAX_ACTIVITY_DAYS}")).into(),
+        );
+    }
+    let today = DateTime::from_timestamp_millis(now)
+        .ok_or_else(|| ModerationError::Internal(format!("{now} ms is no time")))?
+        .date_naive();
+    let first = today - Days::new(u64::from(days - 1));
+    let since = first
+        .and_time(chrono::NaiveTime::MIN)
+        .and_utc()
+        .timestamp_millis();
+    let rows = db
+        .read(move |conn| db::stats::created_per_day(conn, since).map_err(ModerationError::from))
+        .await?;
+    Ok(tally(first, days, since / db::stats::DAY_MS, rows))
+}
+
+/// Lays the database's `(days since the epoch, status, count)` rows out as
+/// `days` days from `first` (which is `first_day` days since the epoch).
+fn tally(
+    first: NaiveDate,
+    days: u32,
+    first_day: i64,
+    rows: Vec<(i64, CommentStatus, i64)>,
+) -> Activity {
+    let mut laid_out: Vec<DayCounts> = first
+        .iter_days()
+        .take(days as usize)
+        .map(|day| DayCounts {
+            day,
+            counts: StatusCounts::default(),
+        })
+        .collect();
+    for (day, status, count) in rows {
+        // A comment dated after today (a clock that ran ahead) has no day
+        // here.
+        let slot = usize::try_from(day - first_day)
+            .ok()
+            .and_then(|i| laid_out.get_mut(i));
+        if let Some(slot) = slot {
+            slot.counts.add(status, count);
+        }
+    }
+    let today = laid_out.last().map(|d| d.counts).unwrap_or_default();
+    Activity {
+        days: laid_out,
+        held_today: today.pending,
+        spam_today: today.spam,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -328,5 +417,26 @@ mod tests {
             AuthorFilter::Ip("2001:db8::1".into())
         );
         assert!(parse_author("nobody").is_err());
+    }
+
+    #[test]
+    fn activity_has_every_day_oldest_first_and_today_last() {
+        let first = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        let first_day = 20_000;
+        let rows = vec![
+            (first_day, CommentStatus::Approved, 4),
+            (first_day + 2, CommentStatus::Pending, 2),
+            (first_day + 2, CommentStatus::Spam, 3),
+            (first_day + 2, CommentStatus::Approved, 1),
+            // Ahead of the clock: no day of the window.
+            (first_day + 3, CommentStatus::Pending, 7),
+        ];
+        let activity = tally(first, 3, first_day, rows);
+        let days: Vec<String> = activity.days.iter().map(|d| d.day.to_string()).collect();
+        assert_eq!(days, ["2026-11-30", "2026-12-01", "2026-12-02"]);
+        assert_eq!(activity.days[0].counts.approved, 4);
+        assert_eq!(activity.days[1].counts, StatusCounts::default());
+        assert_eq!(activity.days[2].counts.approved, 1);
+        assert_eq!((activity.held_today, activity.spam_today), (2, 3));
     }
 }

@@ -302,6 +302,7 @@ async fn moderation_endpoints_are_for_moderators_and_admins() {
             "/api/v1/moderation/comments?status=approved".to_string(),
             format!("/api/v1/moderation/comments/{id}"),
             "/api/v1/moderation/summary".to_string(),
+            "/api/v1/moderation/activity".to_string(),
             "/api/v1/moderation/log?action=trash".to_string(),
             "/api/v1/moderation/commenters".to_string(),
             "/api/v1/moderation/bans".to_string(),

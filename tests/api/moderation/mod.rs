@@ -7,6 +7,7 @@
 //! webhook receiver's signed [`Deliveries`].
 
 mod accounts_data;
+mod activity;
 mod bad_input;
 mod bans;
 mod closing;
