@@ -125,7 +125,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_request_bytes: usize, with_me
                 .service(
                     web::resource("/moderation/comments/{id}")
                         .get(moderation::get)
-                        .default_service(allow("GET")),
+                        .patch(moderation::edit)
+                        .default_service(allow("GET, PATCH")),
                 )
                 .service(
                     web::resource("/moderation/comments/{id}/decision")

@@ -1,5 +1,5 @@
-//! The moderators' API: queue, decisions, log, summary, activity,
-//! commenters, bans.
+//! The moderators' API: queue, decisions, editing a comment's text, log,
+//! summary, activity, commenters, bans.
 
 use super::json::Json;
 use super::openapi::errors;
@@ -23,6 +23,7 @@ use crate::error::ApiError;
 use crate::moderation::bans::{self, NewBanRequest};
 use crate::moderation::commenters::{self, AccountChange, Commenter};
 use crate::moderation::decisions::{self, Action};
+use crate::moderation::edits;
 use crate::moderation::queue::{self, AuthorRecord, LogFilter, QueueFilter, QueueItem};
 use crate::services::Services;
 
@@ -275,6 +276,44 @@ pub async fn decide(
         &user.0,
         id.into_inner(),
         body.action,
+        body.reason,
+        body.version,
+    )
+    .await?;
+    let detail = queue::get(&state.db, &user.0, comment.id).await?;
+    Ok(HttpResponse::Ok().json(ModerationComment::from_item(&detail.item, &state.avatars)))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ModeratorEditBody {
+    /// The new text, in markdown.
+    #[schema(min_length = 1, max_length = 65536)]
+    body: String,
+    /// Why, for the audit log.
+    reason: Option<String>,
+    /// The `version` the moderator saw; a comment changed since then is a
+    /// conflict (409).
+    version: Option<i64>,
+}
+
+/// Changes a comment's text: no edit window, not scored for spam, its
+/// status unchanged; written to the audit log.
+#[utoipa::path(patch, path = "/api/v1/moderation/comments/{id}", tag = "moderation",
+    params(("id" = i64, Path, description = "Comment id")), request_body = ModeratorEditBody,
+    responses((status = 200, body = ModerationComment), errors::BadRequest, errors::Unauthorized, errors::Forbidden, errors::NotFound, errors::Conflict, errors::TooLarge, errors::NotJson, errors::Invalid, errors::Unavailable), security(("bearer" = [])))]
+pub async fn edit(
+    state: web::Data<Services>,
+    user: SignedIn,
+    id: web::Path<CommentId>,
+    body: Json<ModeratorEditBody>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let comment = edits::edit_body(
+        &state,
+        &user.0,
+        id.into_inner(),
+        &body.body,
         body.reason,
         body.version,
     )

@@ -35,6 +35,7 @@ use super::{articles, auth, comments, health, moderation, spam};
         auth::delete_account,
         moderation::list,
         moderation::get,
+        moderation::edit,
         moderation::decide,
         moderation::decide_bulk,
         moderation::summary,

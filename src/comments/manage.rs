@@ -7,7 +7,7 @@ use super::guards::{Action, Actor, Guards};
 use super::{render, ClientInfo, CommentError};
 use crate::auth::{permissions, token, AuthUser};
 use crate::cache;
-use crate::db::comments::{BodyUpdate, Writer};
+use crate::db::comments::{BodyUpdate, Rescored, Writer};
 use crate::db::models::{Article, Comment};
 use crate::db::moderation::NewLogEntry;
 use crate::db::{self, Db};
@@ -183,9 +183,11 @@ pub async fn edit(
                 body: &body,
                 html: &html,
                 fingerprint: &fingerprint.hash,
-                status,
-                spam_score: score,
-                spam_report: &report,
+                rescored: Some(Rescored {
+                    status,
+                    spam_score: score,
+                    spam_report: &report,
+                }),
                 at: now,
             };
             let Some(updated) = db::comments::update_body(conn, &current, &update)? else {

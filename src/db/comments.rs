@@ -72,16 +72,24 @@ pub fn public_page(
     query.load(conn)
 }
 
-/// An edit's new text and the verdict on it.
+/// An edit's new text, and the verdict on it when it was scored.
 #[derive(Debug)]
 pub struct BodyUpdate<'a> {
     pub body: &'a CommentBody,
     pub html: &'a str,
     pub fingerprint: &'a str,
+    /// `None` keeps the comment's status and spam report: a moderator's
+    /// correction is not scored.
+    pub rescored: Option<Rescored<'a>>,
+    pub at: i64,
+}
+
+/// What the spam pipeline made of an author's edit.
+#[derive(Debug)]
+pub struct Rescored<'a> {
     pub status: CommentStatus,
     pub spam_score: f64,
     pub spam_report: &'a str,
-    pub at: i64,
 }
 
 /// Stores an edit, unless the comment changed since `current` was read
@@ -91,11 +99,10 @@ pub fn update_body(
     current: &Comment,
     update: &BodyUpdate<'_>,
 ) -> QueryResult<Option<Comment>> {
-    let status_changed_at = if current.status == update.status {
-        current.status_changed_at
-    } else {
-        update.at
-    };
+    let rescored = update.rescored.as_ref();
+    let status_changed_at = rescored
+        .filter(|r| r.status != current.status)
+        .map(|_| comments::status_changed_at.eq(update.at));
     diesel::update(
         comments::table
             .filter(comments::id.eq(current.id))
@@ -105,11 +112,11 @@ pub fn update_body(
         comments::body.eq(update.body),
         comments::html.eq(update.html),
         comments::fingerprint.eq(update.fingerprint),
-        comments::status.eq(update.status),
         comments::edited_at.eq(update.at),
-        comments::status_changed_at.eq(status_changed_at),
-        comments::spam_score.eq(update.spam_score),
-        comments::spam_report.eq(update.spam_report),
+        rescored.map(|r| comments::status.eq(r.status)),
+        status_changed_at,
+        rescored.map(|r| comments::spam_score.eq(r.spam_score)),
+        rescored.map(|r| comments::spam_report.eq(r.spam_report)),
         comments::version.eq(comments::version + 1),
     ))
     .get_result::<Comment>(conn)

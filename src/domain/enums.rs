@@ -165,6 +165,8 @@ stored_enum! {
         Untrust = "untrust",
         /// An account's role changed.
         Role = "role",
+        /// A moderator changed a comment's text.
+        Edit = "edit",
     }
 }
 

@@ -1,10 +1,12 @@
 //! Moderators at work: the queue, decisions (one or in bulk) with their
-//! audit log, the activity of recent days, bans, commenters (trust, roles,
-//! their own data), and the retention job that purges old spam and trash.
+//! audit log, correcting a comment's text, the activity of recent days,
+//! bans, commenters (trust, roles, their own data), and the retention job
+//! that purges old spam and trash.
 
 pub mod bans;
 pub mod commenters;
 pub mod decisions;
+pub mod edits;
 pub mod queue;
 pub mod retention;
 

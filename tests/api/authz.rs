@@ -334,6 +334,16 @@ async fn moderation_endpoints_are_for_moderators_and_admins() {
         let (status, body) = w
             .call(
                 caller,
+                Method::PATCH,
+                &format!("/api/v1/moderation/comments/{id}"),
+                Some(json!({"body": "said better"})),
+                None,
+            )
+            .await;
+        check(caller, "edit a comment's text", staff, status, &body);
+        let (status, body) = w
+            .call(
+                caller,
                 Method::POST,
                 "/api/v1/moderation/bans",
                 Some(json!({"kind": "email", "value": format!("x{}@example.com", rand())})),

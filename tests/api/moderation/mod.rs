@@ -14,6 +14,7 @@ mod closing;
 mod commenters;
 mod day;
 mod decisions;
+mod edits;
 mod first_time;
 mod log;
 mod permissions;
