@@ -305,6 +305,9 @@ impl From<ModerationError> for ApiError {
                 format!("comment {id} was changed by someone else meanwhile; it is now {current}"),
             ),
             ModerationError::NotActionable(why) => ApiError::conflict("not_actionable", why),
+            ModerationError::NothingToUndo => {
+                ApiError::not_found("nothing_to_undo", "you have no decision left to undo")
+            }
             ModerationError::Internal(cause) => ApiError::internal(cause),
         }
     }

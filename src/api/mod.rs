@@ -139,6 +139,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_request_bytes: usize, with_me
                         .default_service(allow("POST")),
                 )
                 .service(
+                    web::resource("/moderation/undo")
+                        .post(moderation::undo)
+                        .default_service(allow("POST")),
+                )
+                .service(
                     web::resource("/moderation/summary")
                         .get(moderation::summary)
                         .default_service(allow("GET")),

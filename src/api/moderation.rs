@@ -1,5 +1,5 @@
-//! The moderators' API: queue, decisions, editing a comment's text, log,
-//! summary, activity, commenters, bans.
+//! The moderators' API: queue, decisions and undoing them, editing a
+//! comment's text, log, summary, activity, commenters, bans.
 
 use super::json::Json;
 use super::openapi::errors;
@@ -344,14 +344,21 @@ pub async fn decide_bulk(
     let decided =
         decisions::decide_bulk(&state, &user.0, body.ids, body.action, body.reason).await?;
     Ok(HttpResponse::Ok().json(BulkView {
-        decided: decided
-            .iter()
-            .map(|c| DecidedView {
-                id: c.id,
-                status: c.status,
-                version: c.version,
-            })
-            .collect(),
+        decided: decided.iter().map(DecidedView::from).collect(),
+    }))
+}
+
+/// Takes back the caller's latest decision (on one comment, or a bulk
+/// one) not yet taken back: its comments go back to their status and
+/// verdict before it. Called again, takes back the decision before. 404
+/// `nothing_to_undo` when none is left; 409 when someone acted on one of
+/// its comments since (then nothing changes).
+#[utoipa::path(post, path = "/api/v1/moderation/undo", tag = "moderation",
+    responses((status = 200, body = UndoView), errors::BadRequest, errors::Unauthorized, errors::Forbidden, errors::NotFound, errors::Conflict, errors::Unavailable), security(("bearer" = [])))]
+pub async fn undo(state: web::Data<Services>, user: SignedIn) -> Result<HttpResponse, ApiError> {
+    let undone = decisions::undo_last(&state, &user.0).await?;
+    Ok(HttpResponse::Ok().json(UndoView {
+        undone: undone.iter().map(DecidedView::from).collect(),
     }))
 }
 
@@ -658,9 +665,25 @@ pub struct DecidedView {
     version: i64,
 }
 
+impl From<&Comment> for DecidedView {
+    fn from(c: &Comment) -> Self {
+        DecidedView {
+            id: c.id,
+            status: c.status,
+            version: c.version,
+        }
+    }
+}
+
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct BulkView {
     decided: Vec<DecidedView>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct UndoView {
+    /// Each comment the undo put back, as it now is.
+    undone: Vec<DecidedView>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

@@ -38,6 +38,7 @@ use super::{articles, auth, comments, health, moderation, spam};
         moderation::edit,
         moderation::decide,
         moderation::decide_bulk,
+        moderation::undo,
         moderation::summary,
         moderation::activity,
         moderation::log,

@@ -165,9 +165,25 @@ stored_enum! {
         Untrust = "untrust",
         /// An account's role changed.
         Role = "role",
+        /// A moderator's decision on a comment taken back: one entry per
+        /// comment it put back (`from_status` where the decision had put
+        /// it, `to_status` where it was before).
+        Undo = "undo",
         /// A moderator changed a comment's text.
         Edit = "edit",
     }
+}
+
+impl LogAction {
+    /// What a moderator's decision on comments is logged as
+    /// (`moderation::decisions`): the entries an undo can revert.
+    pub const DECISIONS: &'static [LogAction] = &[
+        LogAction::Approve,
+        LogAction::Spam,
+        LogAction::NotSpam,
+        LogAction::Trash,
+        LogAction::Restore,
+    ];
 }
 
 stored_enum! {

@@ -1,7 +1,7 @@
-//! Moderators at work: the queue, decisions (one or in bulk) with their
-//! audit log, correcting a comment's text, the activity of recent days,
-//! bans, commenters (trust, roles, their own data), and the retention job
-//! that purges old spam and trash.
+//! Moderators at work: the queue, decisions (one or in bulk, and undoing
+//! them) with their audit log, correcting a comment's text, the activity
+//! of recent days, bans, commenters (trust, roles, their own data), and the
+//! retention job that purges old spam and trash.
 
 pub mod bans;
 pub mod commenters;
@@ -33,6 +33,9 @@ pub enum ModerationError {
     /// The action makes no sense for the comment's current state.
     #[error("{0}")]
     NotActionable(String),
+    /// An undo found no decision of the moderator's left to take back.
+    #[error("no decision left to undo")]
+    NothingToUndo,
     #[error("internal error: {0}")]
     Internal(String),
     #[error(transparent)]

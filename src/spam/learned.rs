@@ -182,11 +182,17 @@ impl Scorer for Learned {
             if prior.verdict == verdict && prior.text == text {
                 return Ok(());
             }
-            persist(
-                conn,
-                &negated(increments(&prior.text, prior.verdict == Verdict::Spam)),
-            )?;
+            self.forget_verdict(conn, prior)?;
         }
         persist(conn, &increments(&text, spam))
+    }
+
+    fn forget_verdict(&self, conn: &mut AnyConnection, prior: &Prior) -> Result<(), DbError> {
+        // Counts are additive, so subtracting what the verdict added takes
+        // it back exactly, whatever was learned since.
+        persist(
+            conn,
+            &negated(increments(&prior.text, prior.verdict == Verdict::Spam)),
+        )
     }
 }

@@ -202,6 +202,14 @@ pub trait Scorer: Send + Sync {
         Ok(())
     }
 
+    /// Takes back a verdict recorded earlier (a moderator undid the
+    /// decision), inside the undo's transaction. `prior` is that verdict
+    /// with the text it taught. Only a scorer that learned something has
+    /// anything to take back: feedback already sent elsewhere stays sent.
+    fn forget_verdict(&self, _conn: &mut AnyConnection, _prior: &Prior) -> Result<(), DbError> {
+        Ok(())
+    }
+
     /// A start-up check (e.g. that an API key is valid), logged by the
     /// caller. `None` when the scorer has nothing to check.
     async fn self_check(&self) -> Option<Result<String, ScorerError>> {

@@ -344,6 +344,15 @@ impl Pipeline {
         Ok(())
     }
 
+    /// Takes a recorded verdict back from every scorer, inside the undo's
+    /// transaction.
+    pub fn forget_verdict(&self, conn: &mut AnyConnection, prior: &Prior) -> Result<(), DbError> {
+        for configured in &self.scorers {
+            configured.scorer.forget_verdict(conn, prior)?;
+        }
+        Ok(())
+    }
+
     /// The configured kinds, in order.
     pub fn kinds(&self) -> Vec<&'static str> {
         self.scorers.iter().map(|c| c.scorer.kind()).collect()

@@ -332,6 +332,10 @@ async fn moderation_endpoints_are_for_moderators_and_admins() {
             .await;
         check(caller, "decide in bulk", staff, status, &body);
         let (status, body) = w
+            .call(caller, Method::POST, "/api/v1/moderation/undo", None, None)
+            .await;
+        check(caller, "undo a decision", staff, status, &body);
+        let (status, body) = w
             .call(
                 caller,
                 Method::PATCH,

@@ -20,6 +20,7 @@ mod log;
 mod permissions;
 mod queue;
 mod retention;
+mod undo;
 mod webhooks;
 
 use std::collections::HashSet;
