@@ -1093,6 +1093,9 @@ struct Workload {
     name: String,
     path: String,
     token: Option<String>,
+    /// Sends the token as the console's session cookie instead (the
+    /// console's pages), not as a bearer token.
+    as_console: bool,
     kind: Kind,
     /// Connections for this workload when not the run's (moderators are
     /// few: their queue is also measured at moderator-like concurrency).
@@ -1232,8 +1235,14 @@ impl Runner {
             .arg(format!("-d{}s", self.duration))
             .args(["--timeout", "60s", "--latency", "-s"])
             .arg(&self.script);
-        if let Some(token) = &workload.token {
-            cmd.args(["-H", &format!("Authorization: Bearer {token}")]);
+        match (&workload.token, workload.as_console) {
+            (Some(token), false) => {
+                cmd.args(["-H", &format!("Authorization: Bearer {token}")]);
+            }
+            (Some(token), true) => {
+                cmd.args(["-H", &format!("Cookie: moderato_console={token}")]);
+            }
+            (None, _) => {}
         }
         cmd.arg(format!("{}{}", server.base, workload.path))
             .arg("--");
@@ -1657,6 +1666,7 @@ fn run_on(
         name: name.to_string(),
         path,
         token: token.cloned(),
+        as_console: false,
         kind: Kind::Get,
         connections: None,
     };
@@ -1664,6 +1674,16 @@ fn run_on(
         name: format!("{}_4c", workload.name),
         connections: Some(4),
         ..workload
+    };
+    // The console's queue page: the same page of 50 as HTML, one moderator
+    // (one connection: its latency is the server's time) and four.
+    let console = |name: &str, connections: u32| Workload {
+        name: format!("{name}_{connections}c"),
+        path: "/admin/?status=pending".into(),
+        token: Some(moderator_token.clone()),
+        as_console: true,
+        kind: Kind::Get,
+        connections: Some(connections),
     };
     let queue_path = "/api/v1/moderation/comments?status=pending&limit=50".to_string();
     let search_path = format!("{queue_path}&q={word}");
@@ -1682,6 +1702,7 @@ fn run_on(
             name: "submit_guest".into(),
             path: "/api/v1/articles/bench-a-0000/comments".into(),
             token: None,
+            as_console: false,
             kind: Kind::Submit {
                 guest: true,
                 marker: format!("lg{run_id}"),
@@ -1692,6 +1713,7 @@ fn run_on(
             name: "submit_account".into(),
             path: "/api/v1/articles/bench-a-0000/comments".into(),
             token: Some(commenter_token.clone()),
+            as_console: false,
             kind: Kind::Submit {
                 guest: false,
                 marker: format!("la{run_id}"),
@@ -1710,10 +1732,13 @@ fn run_on(
             search_path.clone(),
             Some(&moderator_token),
         )),
+        console("console_queue", 1),
+        console("console_queue", 4),
         Workload {
             name: "login".into(),
             path: "/api/v1/auth/login".into(),
             token: None,
+            as_console: false,
             kind: Kind::Login {
                 body_file: login_body,
             },
@@ -1811,16 +1836,32 @@ fn run_on(
             started.elapsed().as_secs_f64(),
             extra.rate()
         );
-        for (name, path, four) in [
-            ("queue_page_scaled", &queue_path, false),
-            ("queue_page_scaled", &queue_path, true),
-            ("queue_search_scaled", &search_path, false),
-        ] {
-            let workload = get(name, path.clone(), Some(&moderator_token));
-            let workload = if four { few(workload) } else { workload };
+        let scaled = [
+            few(get(
+                "queue_page_scaled",
+                queue_path.clone(),
+                Some(&moderator_token),
+            )),
+            get(
+                "queue_page_scaled",
+                queue_path.clone(),
+                Some(&moderator_token),
+            ),
+            get(
+                "queue_search_scaled",
+                search_path.clone(),
+                Some(&moderator_token),
+            ),
+            console("console_queue_scaled", 1),
+            console("console_queue_scaled", 4),
+        ];
+        for workload in scaled {
+            let name = workload.name.as_str();
             let m = runner.run(&server, &workload)?;
             let what = if name.starts_with("queue_page") {
                 "queue first page"
+            } else if name.starts_with("console_queue") {
+                "console queue page (HTML)"
             } else {
                 "queue search"
             };

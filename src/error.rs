@@ -6,7 +6,9 @@
 //! - services (`auth`, `comments`): their own `thiserror` enums, which wrap
 //!   the two above;
 //! - `api`: [`ApiError`], built from any of them by the `From` impls below;
-//!   the only type that knows about status codes.
+//!   the only type that knows about status codes;
+//! - `web` (the console's pages): `PageError`, which shows an `ApiError`'s
+//!   status and message as a page instead of JSON.
 //!
 //! Every error answer has the shape
 //! `{"error": {"code": "...", "message": "...", "field": "..."}}` with a
@@ -145,6 +147,29 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         self.code
     }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// What went wrong, for people (never a 5xx's cause).
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        self.retry_after_secs
+    }
+
+    /// Logs the cause of a server-side failure, with its whole chain; the
+    /// answer itself never carries it.
+    pub fn log_if_server_error(&self) {
+        if let Some(cause) = &self.cause {
+            if self.status.is_server_error() {
+                tracing::error!(code = self.code, cause = %Chain(cause.as_ref()), "request failed");
+            }
+        }
+    }
 }
 
 impl std::fmt::Display for ApiError {
@@ -165,11 +190,7 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let Some(cause) = &self.cause {
-            if self.status.is_server_error() {
-                tracing::error!(code = self.code, cause = %Chain(cause.as_ref()), "request failed");
-            }
-        }
+        self.log_if_server_error();
         let mut builder = HttpResponse::build(self.status);
         if let Some(secs) = self.retry_after_secs {
             builder.insert_header((header::RETRY_AFTER, HeaderValue::from(secs)));

@@ -58,18 +58,21 @@ pub fn security_headers() -> DefaultHeaders {
         ))
 }
 
-/// Gives every error answer the documented JSON shape, including those
+/// Gives every error answer the documented JSON shape (the console's HTML
+/// error pages aside), including those
 /// that never reached a handler: actix-cors's refusal of a preflight from
 /// an origin not in `server.cors_origins` (plain text otherwise), and
 /// actix's own plain-text refusals.
 pub fn json_errors<B: MessageBody + 'static>() -> ErrorHandlers<B> {
     ErrorHandlers::new().default_handler(|answer: ServiceResponse<B>| {
-        let is_json = answer
+        // JSON errors are already in shape; the console's error pages are
+        // meant for people and stay pages.
+        let shaped = answer
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/json"));
-        if is_json {
+            .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"));
+        if shaped {
             return Ok(ErrorHandlerResponse::Response(answer.map_into_left_body()));
         }
         let status = answer.status();

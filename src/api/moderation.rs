@@ -24,7 +24,9 @@ use crate::moderation::bans::{self, NewBanRequest};
 use crate::moderation::commenters::{self, AccountChange, Commenter};
 use crate::moderation::decisions::{self, Action};
 use crate::moderation::edits;
-use crate::moderation::queue::{self, AuthorRecord, LogFilter, QueueFilter, QueueItem};
+use crate::moderation::queue::{
+    self, AuthorRecord, LogFilter, QueueFilter, QueueItem, StatusFilter,
+};
 use crate::services::Services;
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -211,7 +213,7 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     let filter = QueueFilter {
-        status: q.status,
+        status: q.status.map(StatusFilter::Only),
         article: q.article,
         author: q.author,
         q: q.q,

@@ -1,5 +1,6 @@
 //! The server's secret key and what is derived from it: keyed avatar
-//! hashes, guests' author tokens and sign-in device tokens.
+//! hashes, guests' author tokens, sign-in device tokens and the console's
+//! CSRF tokens.
 //!
 //! One random 256-bit key, made on first start and kept in the database
 //! (`server_keys`), so every instance on the same database derives the
@@ -95,6 +96,20 @@ impl Keyring {
         let nonce = URL_SAFE_NO_PAD.encode(nonce);
         let mac = self.mac("device", &[&user_id.0.to_be_bytes(), nonce.as_bytes()]);
         format!("{nonce}.{}", URL_SAFE_NO_PAD.encode(mac))
+    }
+
+    /// The console's CSRF token for one session (by its stored hash): every
+    /// form of the session carries it, and a page on another site cannot
+    /// learn it.
+    pub fn csrf_token(&self, session_hash: &str) -> String {
+        URL_SAFE_NO_PAD.encode(self.mac("csrf", &[session_hash.as_bytes()]))
+    }
+
+    pub fn is_csrf_token(&self, session_hash: &str, presented: &str) -> bool {
+        constant_time_eq(
+            self.csrf_token(session_hash).as_bytes(),
+            presented.as_bytes(),
+        )
     }
 
     /// The device token's nonce, when it was made for `user_id`.

@@ -26,7 +26,8 @@ pub enum AuthorFilter {
 /// A page of the moderation queue.
 #[derive(Debug, Clone)]
 pub struct QueueQuery {
-    pub status: CommentStatus,
+    /// One status, or (`None`) every status but deleted.
+    pub status: Option<CommentStatus>,
     pub article_id: Option<ArticleId>,
     pub author: Option<AuthorFilter>,
     /// Lower-cased text to find in the body or author fields.
@@ -167,18 +168,16 @@ type AnyBackend = <AnyConnection as diesel::Connection>::Backend;
 /// The boxed query of a queue page, with every filter but the selection.
 type QueueQueryOf<'a> = diesel::dsl::IntoBoxed<
     'a,
-    diesel::dsl::Filter<
-        diesel::dsl::InnerJoin<comments::table, articles::table>,
-        diesel::dsl::Eq<comments::status, &'a str>,
-    >,
+    diesel::dsl::InnerJoin<comments::table, articles::table>,
     AnyBackend,
 >;
 
 fn queue_query(q: &QueueQuery, narrowing: Narrowing) -> QueueQueryOf<'_> {
-    let mut query = comments::table
-        .inner_join(articles::table)
-        .filter(comments::status.eq(q.status))
-        .into_boxed();
+    let mut query = comments::table.inner_join(articles::table).into_boxed();
+    query = match q.status {
+        Some(status) => query.filter(comments::status.eq(status)),
+        None => query.filter(comments::status.ne(CommentStatus::Deleted)),
+    };
     if let Some(article_id) = q.article_id {
         query = query.filter(comments::article_id.eq(article_id));
     }
@@ -248,6 +247,16 @@ fn queue_window_edge(conn: &mut AnyConnection, q: &QueueQuery) -> QueryResult<Op
         .select(comments::id)
         .offset(SEARCH_SCAN_WINDOW - 1)
         .limit(1)
+        .first(conn)
+        .optional()
+}
+
+/// The newest comment in `status`.
+pub fn newest(conn: &mut AnyConnection, status: CommentStatus) -> QueryResult<Option<CommentId>> {
+    comments::table
+        .filter(comments::status.eq(status))
+        .order(comments::id.desc())
+        .select(comments::id)
         .first(conn)
         .optional()
 }
@@ -359,7 +368,7 @@ mod tests {
         let expected = every_match(conn, CommentStatus::Pending, "kumquat");
         assert_eq!(expected.len(), 6, "{expected:?}");
         let query = |order, after, limit| QueueQuery {
-            status: CommentStatus::Pending,
+            status: Some(CommentStatus::Pending),
             article_id: None,
             author: None,
             search: Some("kumquat".into()),

@@ -93,6 +93,27 @@ pub fn search(
     query.load(conn)
 }
 
+/// Which of these accounts are trusted.
+pub fn trusted_among(conn: &mut AnyConnection, ids: &[UserId]) -> QueryResult<Vec<UserId>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    users::table
+        .filter(users::id.eq_any(ids))
+        .filter(users::trusted.eq(true))
+        .select(users::id)
+        .load(conn)
+}
+
+/// Moderators and admins, by name.
+pub fn staff(conn: &mut AnyConnection) -> QueryResult<Vec<(UserId, String)>> {
+    users::table
+        .filter(users::role.ne(Role::Commenter))
+        .order(users::name.asc())
+        .select((users::id, users::name))
+        .load(conn)
+}
+
 pub fn set_trusted(
     conn: &mut AnyConnection,
     id: UserId,

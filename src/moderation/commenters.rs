@@ -104,6 +104,20 @@ fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
     }
 }
 
+/// Moderators' and admins' names by account, to say who did what in the
+/// log (and to filter it by who).
+pub async fn staff_names(
+    services: &Services,
+    viewer: &AuthUser,
+) -> Result<BTreeMap<UserId, String>, ModerationError> {
+    permissions::require_moderator(viewer)?;
+    let staff = services
+        .db
+        .read(|conn| db::users::staff(conn).map_err(DbError::from))
+        .await?;
+    Ok(staff.into_iter().collect())
+}
+
 /// Changes to an account: trust (moderators and admins) and role (admins).
 pub struct AccountChange {
     pub trusted: Option<bool>,

@@ -27,6 +27,8 @@ pub struct AuthorRecord {
     pub counts: StatusCounts,
     pub first_seen: Option<i64>,
     pub banned: bool,
+    /// An account a moderator trusts (its comments skip review).
+    pub trusted: bool,
 }
 
 #[derive(Debug)]
@@ -38,10 +40,19 @@ pub struct QueueItem {
 
 pub type QueuePage = Page<QueueItem>;
 
+/// Which comments a queue page lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusFilter {
+    Only(CommentStatus),
+    /// Every comment a moderator can still act on: all but deleted ones.
+    AllButDeleted,
+}
+
 /// Filters as the client sent them.
 #[derive(Debug, Default)]
 pub struct QueueFilter {
-    pub status: Option<CommentStatus>,
+    /// Pending when absent.
+    pub status: Option<StatusFilter>,
     pub article: Option<String>,
     pub author: Option<String>,
     pub q: Option<String>,
@@ -105,7 +116,11 @@ pub async fn list(
             }
         })
         .transpose()?;
-    let status = filter.status.unwrap_or(CommentStatus::Pending);
+    let status = match filter.status {
+        Some(StatusFilter::Only(status)) => Some(status),
+        Some(StatusFilter::AllButDeleted) => None,
+        None => Some(CommentStatus::Pending),
+    };
     let order = filter.order.unwrap_or(SortOrder::Newest);
     let now = db::now_millis();
     db.read(move |conn| {
@@ -185,6 +200,10 @@ fn author_records<'a>(
         .map(|s| (s.author_key.clone(), s))
         .collect();
     let active = ActiveBans::new(db::bans::active(conn, now)?);
+    let mut accounts: Vec<UserId> = comments.clone().filter_map(|c| c.user_id).collect();
+    accounts.sort_unstable();
+    accounts.dedup();
+    let trusted = db::users::trusted_among(conn, &accounts)?;
     let mut records: HashMap<AuthorKey, AuthorRecord> = HashMap::new();
     for comment in comments {
         let ip = comment.ip.as_deref().and_then(|ip| ip.parse().ok());
@@ -199,6 +218,7 @@ fn author_records<'a>(
             record.first_seen = Some(s.first_seen);
         }
         record.banned |= banned;
+        record.trusted = comment.user_id.is_some_and(|id| trusted.contains(&id));
     }
     Ok(records)
 }
@@ -391,6 +411,25 @@ fn tally(
         held_today: today.pending,
         spam_today: today.spam,
     }
+}
+
+/// The queue's pulse: counts per status and the newest held comment, what
+/// the console polls to show new comments as they come.
+#[derive(Debug, Default)]
+pub struct Pulse {
+    pub counts: StatusCounts,
+    pub newest_pending: Option<CommentId>,
+}
+
+pub async fn pulse(db: &Db, viewer: &AuthUser) -> Result<Pulse, ModerationError> {
+    permissions::require_moderator(viewer)?;
+    db.read(|conn| {
+        Ok(Pulse {
+            counts: db::stats::counts_by_status(conn)?,
+            newest_pending: db::queue::newest(conn, CommentStatus::Pending)?,
+        })
+    })
+    .await
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ mod auth;
 mod authz;
 mod cli;
 mod comments;
+mod console;
 mod edit_delete;
 mod guards;
 mod health;
