@@ -619,10 +619,7 @@ pub struct AccountSettings {
 impl AccountSettings {
     /// What happened to a deleted account's comments, in one word.
     pub fn on_delete_label(&self) -> &'static str {
-        match self.on_delete {
-            OnAccountDelete::Anonymize => "anonymized",
-            OnAccountDelete::Delete => "deleted",
-        }
+        self.on_delete.label()
     }
 }
 
@@ -633,6 +630,16 @@ pub enum OnAccountDelete {
     Anonymize,
     /// Delete the comments too (replies keep a placeholder).
     Delete,
+}
+
+impl OnAccountDelete {
+    /// What happened to the comments, as answers and notices say it.
+    pub fn label(self) -> &'static str {
+        match self {
+            OnAccountDelete::Anonymize => "anonymized",
+            OnAccountDelete::Delete => "deleted",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use super::client::client_ip;
 use super::extract::SignedIn;
-use super::views::AccountView;
+use super::views::{AccountView, ExportedAccount, ExportedComment};
 use crate::auth::{self, Attempt, LoginOutcome, NewAccount};
-use crate::domain::{timestamp, CommentId, UserId};
+use crate::domain::timestamp;
 use crate::error::ApiError;
 use crate::services::Services;
 
@@ -172,32 +172,9 @@ fn session_cookie(state: &Services, value: String, max_age: time::Duration) -> C
     security(("bearer" = [])))]
 pub async fn export(state: web::Data<Services>, user: SignedIn) -> Result<HttpResponse, ApiError> {
     let export = auth::export_own_data(&state.db, &user.0).await?;
-    let comments = export
-        .comments
-        .iter()
-        .map(|(c, a)| ExportedComment {
-            id: c.id,
-            article: a.key.clone(),
-            parent_id: c.parent_id,
-            status: c.status.as_seen_by_author(),
-            body: c.body.clone(),
-            author_name: c.author_name.clone(),
-            author_url: c.author_url.clone(),
-            ip: c.ip.clone(),
-            user_agent: c.user_agent.clone(),
-            created_at: timestamp(c.created_at),
-            edited_at: c.edited_at.map(timestamp),
-        })
-        .collect();
     Ok(HttpResponse::Ok().json(ExportView {
-        account: ExportedAccount {
-            id: export.user.id,
-            email: export.user.email.clone(),
-            name: export.user.name.clone(),
-            role: export.user.role,
-            created_at: timestamp(export.user.created_at),
-        },
-        comments,
+        account: ExportedAccount::from(&export.user),
+        comments: ExportedComment::all(&export.comments),
     }))
 }
 
@@ -206,30 +183,6 @@ pub async fn export(state: web::Data<Services>, user: SignedIn) -> Result<HttpRe
 pub struct ExportView {
     account: ExportedAccount,
     comments: Vec<ExportedComment>,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct ExportedAccount {
-    id: UserId,
-    email: String,
-    name: String,
-    role: crate::domain::Role,
-    created_at: String,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct ExportedComment {
-    id: CommentId,
-    article: String,
-    parent_id: Option<CommentId>,
-    status: crate::domain::CommentStatus,
-    body: String,
-    author_name: String,
-    author_url: Option<String>,
-    ip: Option<String>,
-    user_agent: Option<String>,
-    created_at: String,
-    edited_at: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

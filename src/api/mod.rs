@@ -164,6 +164,16 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_request_bytes: usize, with_me
                         .default_service(allow("GET")),
                 )
                 .service(
+                    web::resource("/moderation/commenters/export")
+                        .get(moderation::export_commenter)
+                        .default_service(allow("GET")),
+                )
+                .service(
+                    web::resource("/moderation/commenters/erase")
+                        .post(moderation::erase_commenter)
+                        .default_service(allow("POST")),
+                )
+                .service(
                     web::resource("/moderation/users/{id}")
                         .patch(moderation::update_account)
                         .default_service(allow("PATCH")),

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::extract::SignedIn;
-use super::views::{AccountView, PublicComment};
+use super::views::{AccountView, ExportedAccount, ExportedComment, PublicComment};
 use crate::db::bans::Ban;
 use crate::db::models::{Article, Comment};
 use crate::db::moderation::LogEntry;
@@ -22,6 +22,7 @@ use crate::domain::{
 use crate::error::ApiError;
 use crate::moderation::bans::{self, NewBanRequest};
 use crate::moderation::commenters::{self, AccountChange, Commenter};
+use crate::moderation::data;
 use crate::moderation::decisions::{self, Action};
 use crate::moderation::edits;
 use crate::moderation::queue::{
@@ -513,6 +514,71 @@ pub async fn commenters(
     let list = commenters::list(&state, &user.0, query.into_inner().q).await?;
     Ok(HttpResponse::Ok().json(CommentersView {
         commenters: list.iter().map(CommenterView::from).collect(),
+    }))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CommenterQuery {
+    /// The account's email, or the one a guest wrote under.
+    email: String,
+}
+
+/// Everything stored about one commenter.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CommenterExportView {
+    email: String,
+    /// `null` for a guest.
+    account: Option<ExportedAccount>,
+    comments: Vec<ExportedComment>,
+}
+
+/// Everything stored about a commenter, by email (admins).
+#[utoipa::path(get, path = "/api/v1/moderation/commenters/export", tag = "moderation",
+    params(CommenterQuery),
+    responses((status = 200, body = CommenterExportView), errors::BadRequest, errors::Unauthorized, errors::Forbidden, errors::NotFound, errors::Invalid, errors::Unavailable), security(("bearer" = [])))]
+pub async fn export_commenter(
+    state: web::Data<Services>,
+    user: SignedIn,
+    query: web::Query<CommenterQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let data = data::export(&state, &user.0, &query.email).await?;
+    Ok(HttpResponse::Ok().json(CommenterExportView {
+        email: data.email.clone(),
+        account: data.account.as_ref().map(ExportedAccount::from),
+        comments: ExportedComment::all(&data.comments),
+    }))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EraseBody {
+    email: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErasedView {
+    comments_affected: usize,
+    account_removed: bool,
+    /// `anonymized` or `deleted`, as `accounts.on_delete` says.
+    comments: &'static str,
+}
+
+/// Erases a commenter's data, by email (admins): their account goes, their
+/// comments are anonymized or deleted as `accounts.on_delete` says.
+#[utoipa::path(post, path = "/api/v1/moderation/commenters/erase", tag = "moderation",
+    request_body = EraseBody,
+    responses((status = 200, body = ErasedView), errors::BadRequest, errors::Unauthorized, errors::Forbidden, errors::NotFound, errors::Conflict, errors::TooLarge, errors::NotJson, errors::Invalid, errors::Unavailable), security(("bearer" = [])))]
+pub async fn erase_commenter(
+    state: web::Data<Services>,
+    user: SignedIn,
+    body: Json<EraseBody>,
+) -> Result<HttpResponse, ApiError> {
+    let erased = data::erase(&state, &user.0, &body.email).await?;
+    Ok(HttpResponse::Ok().json(ErasedView {
+        comments_affected: erased.comments,
+        account_removed: erased.account_removed,
+        comments: erased.mode.label(),
     }))
 }
 

@@ -43,6 +43,8 @@ use super::{articles, auth, comments, health, moderation, spam};
         moderation::activity,
         moderation::log,
         moderation::commenters,
+        moderation::export_commenter,
+        moderation::erase_commenter,
         moderation::update_account,
         moderation::create_ban,
         moderation::list_bans,

@@ -169,3 +169,63 @@ impl From<&AuthUser> for AccountView {
         }
     }
 }
+
+/// An account in a data export.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ExportedAccount {
+    id: UserId,
+    email: String,
+    name: String,
+    role: crate::domain::Role,
+    created_at: String,
+}
+
+impl From<&User> for ExportedAccount {
+    fn from(user: &User) -> Self {
+        ExportedAccount {
+            id: user.id,
+            email: user.email.clone(),
+            name: user.name.clone(),
+            role: user.role,
+            created_at: timestamp(user.created_at),
+        }
+    }
+}
+
+/// A comment in a data export: everything stored that concerns its author.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ExportedComment {
+    id: CommentId,
+    article: String,
+    parent_id: Option<CommentId>,
+    status: CommentStatus,
+    body: String,
+    author_name: String,
+    author_url: Option<String>,
+    ip: Option<String>,
+    user_agent: Option<String>,
+    created_at: String,
+    edited_at: Option<String>,
+}
+
+impl ExportedComment {
+    /// As its author may see it: a comment classed as spam shows as pending.
+    pub fn all(comments: &[(Comment, Article)]) -> Vec<ExportedComment> {
+        comments
+            .iter()
+            .map(|(c, a)| ExportedComment {
+                id: c.id,
+                article: a.key.clone(),
+                parent_id: c.parent_id,
+                status: c.status.as_seen_by_author(),
+                body: c.body.clone(),
+                author_name: c.author_name.clone(),
+                author_url: c.author_url.clone(),
+                ip: c.ip.clone(),
+                user_agent: c.user_agent.clone(),
+                created_at: timestamp(c.created_at),
+                edited_at: c.edited_at.map(timestamp),
+            })
+            .collect()
+    }
+}

@@ -299,6 +299,20 @@ pub fn by_user(conn: &mut AnyConnection, user_id: UserId) -> QueryResult<Vec<(Co
         .load(conn)
 }
 
+/// Every comment a guest wrote under `email` (lower-cased), oldest first.
+pub fn by_guest_email(
+    conn: &mut AnyConnection,
+    email: &str,
+) -> QueryResult<Vec<(Comment, Article)>> {
+    comments::table
+        .inner_join(articles::table)
+        .filter(comments::user_id.is_null())
+        .filter(comments::author_email.eq(email))
+        .order(comments::id.asc())
+        .select((Comment::as_select(), Article::as_select()))
+        .load(conn)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

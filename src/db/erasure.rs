@@ -44,6 +44,51 @@ pub fn delete_user_comments(
     anonymize_user(conn, user_id, now)
 }
 
+/// Removes a guest's identity from the comments they wrote under `email`
+/// (lower-cased), keeping the text.
+pub fn anonymize_guest(conn: &mut AnyConnection, email: &str, now: i64) -> QueryResult<usize> {
+    diesel::update(
+        comments::table
+            .filter(comments::user_id.is_null())
+            .filter(comments::author_email.eq(email)),
+    )
+    .set((
+        comments::author_name.eq("Deleted user"),
+        comments::author_email.eq(None::<String>),
+        comments::author_url.eq(None::<String>),
+        comments::ip.eq(None::<String>),
+        comments::user_agent.eq(None::<String>),
+        comments::referrer.eq(None::<String>),
+        comments::status_changed_at.eq(now),
+        comments::version.eq(comments::version + 1),
+    ))
+    .execute(conn)
+}
+
+/// Deletes a guest's comments under `email` (replies keep placeholders)
+/// and removes their identity.
+pub fn delete_guest_comments(
+    conn: &mut AnyConnection,
+    email: &str,
+    now: i64,
+) -> QueryResult<usize> {
+    diesel::update(
+        comments::table
+            .filter(comments::user_id.is_null())
+            .filter(comments::author_email.eq(email)),
+    )
+    .set((
+        comments::status.eq(CommentStatus::Deleted),
+        comments::body.eq(""),
+        comments::html.eq(""),
+        comments::spam_report.eq(None::<String>),
+        comments::status_changed_at.eq(now),
+        comments::version.eq(comments::version + 1),
+    ))
+    .execute(conn)?;
+    anonymize_guest(conn, email, now)
+}
+
 /// Deletes comments of `status` that have been so since before `before`.
 pub fn purge_status(
     conn: &mut AnyConnection,

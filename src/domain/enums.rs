@@ -165,6 +165,9 @@ stored_enum! {
         Untrust = "untrust",
         /// An account's role changed.
         Role = "role",
+        /// An admin erased a commenter's data (their account, or a guest's
+        /// comments under one email).
+        Erase = "erase",
         /// A moderator's decision on a comment taken back: one entry per
         /// comment it put back (`from_status` where the decision had put
         /// it, `to_status` where it was before).

@@ -5,6 +5,7 @@
 
 pub mod bans;
 pub mod commenters;
+pub mod data;
 pub mod decisions;
 pub mod edits;
 pub mod queue;

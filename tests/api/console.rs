@@ -953,3 +953,162 @@ async fn the_sign_in_page_warns_when_its_cookie_could_not_be_kept() {
         .unwrap();
     assert!(!page.contains(warning));
 }
+
+#[tokio::test]
+async fn an_admin_exports_and_erases_a_guests_data_and_the_log_keeps_no_trace_of_who() {
+    let app = spawn_app().await;
+    let admin = app.user(Role::Admin, "admin@example.com").await;
+    let first = id_of(&app.guest_comment("hello", "my first words").await);
+    app.guest_comment("other", "my second words").await;
+    let console = Console::sign_in(&app, &admin).await;
+    let page = console
+        .page("/admin/commenter?email=guest%40example.com")
+        .await;
+    assert!(page.contains(">Erase their data</button>"));
+
+    let download = console
+        .get("/admin/commenter/export?email=guest%40example.com")
+        .await;
+    assert_eq!(download.status(), StatusCode::OK);
+    assert!(download.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment"));
+    let export: Value = download.json().await.unwrap();
+    assert_eq!(export["email"], "guest@example.com");
+    assert!(export["account"].is_null());
+    assert_eq!(export["comments"].as_array().unwrap().len(), 2);
+    assert_eq!(export["comments"][0]["body"], "my first words");
+    assert_eq!(export["comments"][0]["ip"], "127.0.0.1");
+
+    // Not without the box ticked.
+    let response = console
+        .post("/admin/commenter/erase", &[("email", "guest@example.com")])
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        moderated(&app, &admin.token, first).await["author"]["email"],
+        "guest@example.com"
+    );
+
+    let response = console
+        .post(
+            "/admin/commenter/erase",
+            &[("email", "guest@example.com"), ("confirm", "on")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let comment = moderated(&app, &admin.token, first).await;
+    assert!(comment["author"]["email"].is_null());
+    assert_eq!(comment["author"]["name"], "Deleted user");
+    assert!(comment["ip"].is_null());
+    assert_eq!(comment["body"], "my first words", "anonymized, text kept");
+    let log = expect_status(
+        app.get_as("/api/v1/moderation/log?action=erase", &admin.token)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(log["entries"][0]["subject"], "guest");
+    assert!(!log.to_string().contains("guest@example.com"));
+    // Nothing is left to find under that email.
+    assert_eq!(
+        console
+            .get("/admin/commenter/export?email=guest%40example.com")
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn erasing_an_account_is_for_admins_and_never_their_own() {
+    let app = spawn_app().await;
+    let admin = app.user(Role::Admin, "admin@example.com").await;
+    let moderator = app.user(Role::Moderator, "mod@example.com").await;
+    let reader = app.user(Role::Commenter, "reader@example.com").await;
+    let posted = app
+        .post_json_as(
+            "/api/v1/articles/hello/comments",
+            &json!({"body": "signed in words"}),
+            &reader.token,
+        )
+        .await;
+    let id = id_of(&expect_status(posted, StatusCode::CREATED).await);
+
+    let erase = |token: String, email: &'static str| {
+        let app = &app;
+        async move {
+            app.post_json_as(
+                "/api/v1/moderation/commenters/erase",
+                &json!({ "email": email }),
+                &token,
+            )
+            .await
+        }
+    };
+    assert_eq!(
+        erase(moderator.token.clone(), "reader@example.com")
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.get_as(
+            "/api/v1/moderation/commenters/export?email=reader@example.com",
+            &moderator.token
+        )
+        .await
+        .status(),
+        StatusCode::FORBIDDEN
+    );
+    let export = expect_status(
+        app.get_as(
+            "/api/v1/moderation/commenters/export?email=reader@example.com",
+            &admin.token,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(export["account"]["email"], "reader@example.com");
+    assert_eq!(export["comments"][0]["id"], id);
+
+    assert_eq!(
+        erase(admin.token.clone(), "admin@example.com")
+            .await
+            .status(),
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        erase(admin.token.clone(), "nobody@example.com")
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        erase(admin.token.clone(), "not an email").await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let erased = expect_status(
+        erase(admin.token.clone(), "reader@example.com").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(erased["account_removed"], true);
+    assert_eq!(erased["comments_affected"], 1);
+    assert_eq!(erased["comments"], "anonymized");
+    // The account is gone: its session and its password no longer work.
+    assert_eq!(
+        app.get_as("/api/v1/me", &reader.token).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let login = app
+        .post_json(
+            "/api/v1/auth/login",
+            &json!({"email": "reader@example.com", "password": reader.password}),
+        )
+        .await;
+    assert_eq!(login.status(), StatusCode::UNAUTHORIZED);
+    assert!(moderated(&app, &admin.token, id).await["author"]["user_id"].is_null());
+}

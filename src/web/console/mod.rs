@@ -68,6 +68,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/commenters").get(people::commenters))
             .service(web::resource("/commenter").get(people::commenter))
             .service(web::resource("/commenter/trust").post(people::trust))
+            .service(web::resource("/commenter/export").get(people::export))
+            .service(web::resource("/commenter/erase").post(people::erase))
             .service(web::resource("/bans").get(people::bans).post(people::ban))
             .service(web::resource("/bans/{id}/lift").post(people::lift))
             .service(web::resource("/log").get(admin::log))

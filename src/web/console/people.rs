@@ -11,10 +11,12 @@ use serde::Deserialize;
 use super::forms::{filled, Form};
 use super::views::{encode, Card, When};
 use super::{back_to, ok_page, see_other_with, Flash, Layout, PageError, Section, Staff};
+use crate::api::views::{ExportedAccount, ExportedComment};
 use crate::db::bans::Ban;
 use crate::domain::{BanId, BanKind, StatusCounts, UserId};
 use crate::moderation::bans::{self, NewBanRequest};
 use crate::moderation::commenters::{self, AccountChange, Commenter};
+use crate::moderation::data;
 use crate::moderation::queue::{self, QueueFilter, StatusFilter};
 use crate::services::Services;
 
@@ -140,6 +142,10 @@ struct CommenterPage {
     all_href: String,
     bans: Vec<BanRow>,
     targets: Vec<BanTarget>,
+    /// Export and erasure, for admins, of a commenter known by email.
+    data_controls: bool,
+    export_href: String,
+    on_delete: &'static str,
 }
 
 #[derive(Deserialize)]
@@ -244,6 +250,11 @@ pub async fn commenter(
         .filter(|n| !n.is_empty())
         .or_else(|| page.items.first().map(|i| i.comment.author_name.clone()))
         .unwrap_or_else(|| author.clone());
+    let data_controls = staff.is_admin() && email.is_some();
+    let export_href = format!(
+        "/admin/commenter/export?email={}",
+        encode(email.as_deref().unwrap_or_default())
+    );
     let layout = Layout::new(&req, &staff, Section::Commenters, name.clone());
     let body = CommenterPage {
         csrf: staff.csrf.clone(),
@@ -264,6 +275,9 @@ pub async fn commenter(
         all_href: super::queue::queue_href_for_author(&author),
         bans,
         targets,
+        data_controls,
+        export_href,
+        on_delete: services.settings.accounts.on_delete.label(),
     };
     Ok(ok_page(&req, &body))
 }
@@ -418,6 +432,93 @@ pub async fn lift(
         &back,
         Flash {
             text: format!("Lifted the ban on {} {}.", ban.kind, ban.value),
+            undo: false,
+            error: false,
+        },
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct EmailQuery {
+    email: String,
+}
+
+/// Everything stored about one commenter, as a download.
+#[derive(serde::Serialize)]
+struct DataExport {
+    email: String,
+    account: Option<ExportedAccount>,
+    comments: Vec<ExportedComment>,
+}
+
+/// `GET /admin/commenter/export?email=…`: a commenter's data as a JSON
+/// file (admins).
+pub async fn export(
+    services: web::Data<Services>,
+    staff: Staff,
+    query: web::Query<EmailQuery>,
+) -> Result<HttpResponse, PageError> {
+    let data = data::export(&services, &staff.user, &query.email).await?;
+    let export = DataExport {
+        email: data.email.clone(),
+        account: data.account.as_ref().map(ExportedAccount::from),
+        comments: ExportedComment::all(&data.comments),
+    };
+    let body = serde_json::to_vec_pretty(&export)
+        .map_err(|e| PageError::Api(crate::error::ApiError::internal(e)))?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            "attachment; filename=\"commenter-data.json\"",
+        ))
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .body(body))
+}
+
+#[derive(Deserialize)]
+pub struct EraseForm {
+    csrf: String,
+    email: String,
+    /// The box saying the admin means it.
+    confirm: Option<String>,
+    return_to: Option<String>,
+}
+
+/// `POST /admin/commenter/erase`: erases a commenter's data (admins).
+pub async fn erase(
+    req: HttpRequest,
+    services: web::Data<Services>,
+    staff: Staff,
+    form: Form<EraseForm>,
+) -> Result<HttpResponse, PageError> {
+    let form = form.0;
+    staff.check(&req, &services, &form.csrf)?;
+    if form.confirm.is_none() {
+        let back = back_to(form.return_to.as_deref(), "/admin/commenters");
+        return Ok(see_other_with(
+            &back,
+            Flash {
+                text: "Nothing was erased: tick the box to confirm first.".into(),
+                undo: false,
+                error: true,
+            },
+        ));
+    }
+    let erased = data::erase(&services, &staff.user, &form.email).await?;
+    Ok(see_other_with(
+        "/admin/commenters",
+        Flash {
+            text: format!(
+                "Erased: {} comments {}{}.",
+                erased.comments,
+                erased.mode.label(),
+                if erased.account_removed {
+                    ", and the account removed"
+                } else {
+                    ""
+                }
+            ),
             undo: false,
             error: false,
         },
