@@ -92,6 +92,7 @@ test('a moderator works through the queue', { timeout: 180_000 }, async (t) => {
       assert.deepEqual(await axeCheck(page), [], 'queue');
       await screenshot(page, `console-queue-desktop-${server.backend}`);
       // What the README shows: the first screenful.
+      await page.evaluate(() => window.scrollTo(0, 0));
       await page.screenshot({ path: path.join(SCREENSHOT_DIR, `console-readme-desktop-${server.backend}.png`) });
     });
 
