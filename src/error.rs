@@ -145,6 +145,13 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         self.code
     }
+
+    /// The same error under another status, for a surface whose clients
+    /// know other codes (Isso's client knows 400, not 422).
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
+    }
 }
 
 impl std::fmt::Display for ApiError {
