@@ -201,6 +201,25 @@ async fn a_published_comment_answers_201_in_isso_shape_and_is_the_json_apis_too(
 }
 
 #[tokio::test]
+async fn names_and_websites_come_escaped_for_the_html_isso_clients_build() {
+    let app = spawn_app_with(&blog_settings("")).await;
+    let body = json!({"text": "Hello there", "author": "Tom & Jerry", "email": "tj@example.com",
+                      "website": "https://tj.example/?a='1'&b=2"});
+    let (status, _, created) = post_new(&app, "/escaped/", body, "198.51.100.1").await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["author"], "Tom &amp; Jerry");
+    let website = created["website"].as_str().unwrap();
+    assert!(
+        !website.contains('\'') && !website.contains("&b"),
+        "{website}"
+    );
+    assert!(website.starts_with("https://tj.example/?a="), "{website}");
+    // Stored as typed: the JSON API shows the name itself.
+    let thread = native_thread(&app, "/escaped/").await;
+    assert_eq!(thread["comments"][0]["author"]["name"], "Tom & Jerry");
+}
+
+#[tokio::test]
 async fn a_held_comment_answers_202_with_mode_2_and_stays_out_of_the_thread() {
     let app = spawn_app_with(&blog_settings("[moderation]\nmode = \"all\"\n")).await;
     let (status, headers, created) =
@@ -264,6 +283,7 @@ async fn bad_input_answers_400_never_422_or_500() {
     )
     .await;
     refused(json!(["not", "an", "object"])).await;
+    refused(json!({"text": "NUL \u{0} inside", "author": "Ada", "email": "a@example.com"})).await;
     let not_json = isso(
         app,
         Method::POST,
