@@ -294,3 +294,74 @@ test("Isso's client posts, replies, edits, deletes, likes and counts through Mod
     await browser.close();
   }
 });
+
+/** Posts a comment through the client on `origin`'s page; returns its id. */
+async function postThroughClient(page, origin, words) {
+  await page.goto(`${origin}${PAGE}`);
+  const postbox = page.locator('#isso-thread > .isso-postbox');
+  await postbox.waitFor();
+  const before = (await shownIds(page)).length;
+  await postbox.locator('textarea').fill(words);
+  await postbox.locator("input[name='author']").fill('Cy');
+  await postbox.locator("input[name='email']").fill('cy@example.com');
+  await postbox.locator("input[type='submit']").click();
+  await until(page, (n) => document.querySelectorAll('#isso-root .isso-comment').length === n, before + 1);
+  const ids = await shownIds(page);
+  return Math.max(...ids);
+}
+
+/** From the page, what Moderato answers to reading comment `id` back with the page's credentials. */
+const readBack = (page, server, id) =>
+  page.evaluate(
+    async ({ server, id }) => (await fetch(`${server}/isso/id/${id}?plain=1`, { credentials: 'include' })).status,
+    { server, id },
+  );
+
+test('across sites the edit cookie is SameSite=None; Secure, and needs third-party cookies', { timeout: 120_000 }, async (t) => {
+  // The blog on http://127.0.0.1, Moderato on http://localhost: two sites.
+  // Chromium treats both as secure contexts, so Secure cookies work over
+  // plain http here, as they do over https in production.
+  const site = await startBlog();
+  const server = await startModerato({
+    settings: `[server]\ncors_origins = ["${site.origin}"]\n`,
+  });
+  const cross = server.origin.replace('127.0.0.1', 'localhost');
+  site.setModerato(cross);
+  try {
+    await t.test('third-party cookies allowed: the author reads back and edits', async () => {
+      const browser = await launch({ thirdPartyCookies: 'allow' });
+      try {
+        const page = await newPage(browser);
+        const id = await postThroughClient(page, site.origin, 'Posted across sites');
+        assert.equal(await readBack(page, cross, id), 200);
+        await page.locator(`${footer(id)} a.isso-edit`).click();
+        const editor = `#isso-${id} > .isso-text-wrapper textarea`;
+        await until(page, (sel) => document.querySelector(sel)?.value === 'Posted across sites', editor);
+        await page.locator(editor).fill('Edited across sites');
+        await page.locator(`${footer(id)} a.isso-edit`).click();
+        await until(page, (sel) => document.querySelector(sel)?.textContent.includes('Edited'), text(id));
+        const stored = await (await server.api(`/api/v1/articles/${KEY}/comments`)).json();
+        assert.equal(stored.comments.find((c) => c.id === id).body, 'Edited across sites');
+        await page.context().close();
+      } finally {
+        await browser.close();
+      }
+    });
+    await t.test('third-party cookies blocked: posting works, the edit cookie never comes back', async () => {
+      const browser = await launch({ thirdPartyCookies: 'block' });
+      try {
+        const page = await newPage(browser);
+        const id = await postThroughClient(page, site.origin, 'Posted with cookies blocked');
+        assert.equal(await readBack(page, cross, id), 403);
+        const stored = await (await server.api(`/api/v1/articles/${KEY}/comments`)).json();
+        assert.ok(stored.comments.some((c) => c.id === id && c.body === 'Posted with cookies blocked'));
+        await page.context().close();
+      } finally {
+        await browser.close();
+      }
+    });
+  } finally {
+    await server.stop();
+    site.server.close();
+  }
+});
