@@ -722,6 +722,8 @@ pub struct IssoSettings {
     pub feed_base: String,
     /// Entries in a thread's feed at most.
     pub feed_limit: u32,
+    /// Whether `GET /latest` answers (the newest comments of every thread).
+    pub latest: bool,
 }
 
 /// Paths an Isso prefix may not take, or live under: the native API's.

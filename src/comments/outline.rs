@@ -120,6 +120,15 @@ pub async fn newest(
     .await
 }
 
+/// The newest published comments of every article (at most `limit`),
+/// newest first, each with its article's key.
+pub async fn newest_anywhere(db: &Db, limit: u32) -> Result<Vec<(Comment, String)>, CommentError> {
+    db.read(move |conn| {
+        db::comments::newest_approved_anywhere(conn, i64::from(limit)).map_err(CommentError::from)
+    })
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

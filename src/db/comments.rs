@@ -119,6 +119,21 @@ pub fn newest_approved(
         .load(conn)
 }
 
+/// The newest approved comments of every article, newest first, each with
+/// its article's key.
+pub fn newest_approved_anywhere(
+    conn: &mut AnyConnection,
+    limit: i64,
+) -> QueryResult<Vec<(Comment, String)>> {
+    comments::table
+        .inner_join(articles::table)
+        .filter(comments::status.eq(CommentStatus::Approved))
+        .order(comments::id.desc())
+        .limit(limit)
+        .select((Comment::as_select(), articles::key))
+        .load(conn)
+}
+
 /// An edit's new text and the verdict on it.
 #[derive(Debug)]
 pub struct BodyUpdate<'a> {

@@ -985,3 +985,45 @@ async fn the_prefix_setting_moves_the_api_and_enabled_false_removes_it() {
     off.guest_comment("still-works", "The JSON API is unaffected")
         .await;
 }
+
+#[tokio::test]
+async fn latest_lists_the_newest_published_comments_of_every_thread_when_on() {
+    let off = spawn_app().await;
+    assert_eq!(
+        off.get("/isso/latest?limit=5").await.status(),
+        StatusCode::NOT_FOUND
+    );
+
+    let app = spawn_app_with("[isso]\nlatest = true\n").await;
+    let first = id_of(&app.guest_comment("%2Fone%2F", "The first comment").await);
+    let second = id_of(&app.guest_comment("%2Ftwo%2F", "The second comment").await);
+    let third = id_of(
+        &app.guest_reply("%2Fone%2F", first, "The third comment")
+            .await,
+    );
+    // A held comment is not listed.
+    app.guest_comment("%2Fone%2F", "See https://a.example and https://b.example")
+        .await;
+    let latest = get_json(&app, "/isso/latest?limit=2").await;
+    assert_eq!(
+        ids(&latest),
+        [second, third],
+        "the newest two, oldest first"
+    );
+    assert_eq!(latest[0]["uri"], "/two/");
+    assert_eq!(latest[1]["uri"], "/one/");
+    assert_eq!(latest[1]["parent"], first);
+    assert_eq!(latest[1]["text"], "<p>The third comment</p>\n");
+    assert_eq!(latest[1]["mode"], 1);
+    for bad in [
+        "/isso/latest",
+        "/isso/latest?limit=0",
+        "/isso/latest?limit=x",
+    ] {
+        assert_eq!(
+            app.get(bad).await.status(),
+            StatusCode::BAD_REQUEST,
+            "{bad}"
+        );
+    }
+}

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use super::feed::Feed;
 use super::nesting::{self, Sort, ThreadQuery};
-use super::views::{ClientConfig, IssoComment, Shaper, ThreadAnswer, VoteAnswer};
+use super::views::{ClientConfig, IssoComment, Latest, Shaper, ThreadAnswer, VoteAnswer};
 use super::{cookies, uri};
 use crate::api::client::client_info;
 use crate::api::json::holds_nul;
@@ -574,4 +574,40 @@ pub async fn feed(req: HttpRequest, state: web::Data<Services>) -> Answer {
     Ok(HttpResponse::Ok()
         .content_type("application/atom+xml; charset=utf-8")
         .body(xml))
+}
+
+/// `GET /latest?limit=N`: the newest published comments of every thread,
+/// oldest of them first as Isso lists them, each with its thread's `uri`;
+/// when `isso.latest` is on.
+pub async fn latest(req: HttpRequest, state: web::Data<Services>) -> Answer {
+    if !state.settings.isso.latest {
+        return Err(ApiError::not_found(
+            "latest_off",
+            "this site does not list its latest comments (isso.latest)",
+        ));
+    }
+    let limit = number::<u32>(&query(&req), "limit", "a whole number above 0")?
+        .filter(|n| *n > 0)
+        .ok_or_else(|| bad_request("Query parameter 'limit' is mandatory (integer, >0)"))?
+        .min(state.settings.comments.max_page_size);
+    let mut newest = outline::newest_anywhere(&state.db, limit)
+        .await
+        .map_err(refused)?;
+    newest.reverse();
+    let tallies = votes::tallies(&state.db, newest.iter().map(|(c, _)| c.id).collect())
+        .await
+        .map_err(refused)?;
+    let shaper = shaper(&state, false);
+    let answer: Vec<Latest> = newest
+        .iter()
+        .map(|(comment, key)| Latest {
+            comment: shaper.comment(
+                comment,
+                comment.parent_id,
+                tallies.get(&comment.id).copied().unwrap_or_default(),
+            ),
+            uri: key.clone(),
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(answer))
 }

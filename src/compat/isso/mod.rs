@@ -45,6 +45,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
             .service(web::resource("/id/{id}/dislike").post(handlers::dislike))
             .service(web::resource("/preview").post(handlers::preview))
             .service(web::resource("/count").post(handlers::count))
-            .service(web::resource("/feed").get(handlers::feed)),
+            .service(web::resource("/feed").get(handlers::feed))
+            .service(web::resource("/latest").get(handlers::latest)),
     );
 }

@@ -137,6 +137,14 @@ pub fn escape_attribute(text: &str) -> String {
         .replace('\'', "&#x27;")
 }
 
+/// One comment of `GET /latest`: with the `uri` of its thread.
+#[derive(Debug, Serialize)]
+pub struct Latest {
+    #[serde(flatten)]
+    pub comment: IssoComment,
+    pub uri: String,
+}
+
 /// The answer to `GET /?uri=...`.
 #[derive(Debug, Serialize)]
 pub struct ThreadAnswer {
