@@ -49,7 +49,8 @@ pub async fn outline(db: &Db, key: ArticleKey) -> Result<Option<Outline>, Commen
 /// with a reply among them (the rule of `db::comments::public_page`).
 fn shown(rows: Vec<db::comments::OutlineRow>) -> Vec<OutlineEntry> {
     let parents: HashSet<CommentId> = rows.iter().filter_map(|row| row.1).collect();
-    rows.into_iter()
+    let mut shown: Vec<OutlineEntry> = rows
+        .into_iter()
         .filter(|(id, _, status, _)| *status == CommentStatus::Approved || parents.contains(id))
         .map(|(id, parent_id, status, created_at)| OutlineEntry {
             id,
@@ -57,8 +58,14 @@ fn shown(rows: Vec<db::comments::OutlineRow>) -> Vec<OutlineEntry> {
             status,
             created_at,
         })
-        .collect()
+        .collect();
+    shown.sort_unstable_by_key(|entry| entry.id);
+    shown
 }
+
+/// Ids per query at most: far below what either database takes as bound
+/// parameters (SQLite 32,766, PostgreSQL 65,535).
+pub(super) const IDS_PER_QUERY: usize = 1_000;
 
 /// The comments with these ids that readers of the article see, in id
 /// order (one that changed since its outline was read is left out).
@@ -71,7 +78,11 @@ pub async fn shown_comments(
         return Ok(Vec::new());
     }
     db.read(move |conn| {
-        let found = db::comments::find_many(conn, &ids)?;
+        let mut found = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(IDS_PER_QUERY) {
+            found.extend(db::comments::find_many(conn, chunk)?);
+        }
+        found.sort_unstable_by_key(|c| c.id);
         let mut kept = Vec::with_capacity(found.len());
         for comment in found {
             let visible = comment.article_id == article_id
@@ -139,16 +150,16 @@ mod tests {
             (CommentId(id), parent.map(CommentId), status, id * 10)
         };
         let rows = vec![
+            row(4, None, CommentStatus::Approved),
             row(1, None, CommentStatus::Deleted),
             row(2, Some(1), CommentStatus::Approved),
             row(3, None, CommentStatus::Deleted),
-            row(4, None, CommentStatus::Approved),
             row(5, None, CommentStatus::Deleted),
             row(6, Some(5), CommentStatus::Deleted),
         ];
         let ids: Vec<i64> = shown(rows).iter().map(|e| e.id.0).collect();
-        // 3 has no reply; 6 is a deleted reply without one, but 5 keeps
-        // its place through it, as the public pages do.
+        // In id order. 3 has no reply; 6 is a deleted reply without one,
+        // but 5 keeps its place through it, as the public pages do.
         assert_eq!(ids, [1, 2, 4, 5]);
     }
 }

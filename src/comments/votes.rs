@@ -85,8 +85,14 @@ pub async fn tallies(
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    db.read(move |conn| db::votes::tallies(conn, &ids).map_err(CommentError::from))
-        .await
+    db.read(move |conn| {
+        let mut tallies = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(super::outline::IDS_PER_QUERY) {
+            tallies.extend(db::votes::tallies(conn, chunk)?);
+        }
+        Ok::<_, CommentError>(tallies)
+    })
+    .await
 }
 
 /// The tallies of every comment of an article that has votes.

@@ -77,13 +77,14 @@ pub fn public_page(
 pub type OutlineRow = (CommentId, Option<CommentId>, CommentStatus, i64);
 
 /// The shape of an article's thread as readers may see it: every approved
-/// or deleted comment, without their text, in id order. Which deleted ones
-/// are shown (those with a reply shown) is for the caller to work out.
+/// or deleted comment, without their text, in no particular order (sorting
+/// two index ranges cost SQLite a third of the read on 10,000 comments).
+/// Which deleted ones are shown (those with a reply shown) is for the
+/// caller to work out.
 pub fn outline(conn: &mut AnyConnection, article_id: ArticleId) -> QueryResult<Vec<OutlineRow>> {
     comments::table
         .filter(comments::article_id.eq(article_id))
         .filter(comments::status.eq_any([CommentStatus::Approved, CommentStatus::Deleted]))
-        .order(comments::id.asc())
         .select((
             comments::id,
             comments::parent_id,

@@ -1027,3 +1027,35 @@ async fn latest_lists_the_newest_published_comments_of_every_thread_when_on() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_page_holds_at_most_max_page_size_comments_and_replies_each() {
+    let app = spawn_app_with("[comments]\npage_size = 2\nmax_page_size = 2\n").await;
+    let [first, second, third, fourth] = nested_thread(&app, "/big/").await;
+    let fifth = id_of(
+        &app.guest_comment("%2Fbig%2F", "Third top-level comment")
+            .await,
+    );
+    let sixth = id_of(&app.guest_reply("%2Fbig%2F", first, "Another reply").await);
+    // What Isso's client asks by default: every top-level comment.
+    let thread = get_json(&app, "/isso/?uri=/big/&sort=oldest&offset=0").await;
+    assert_eq!(ids(&thread["replies"]), [first, fourth]);
+    assert_eq!(thread["hidden_replies"], 1, "the client offers the rest");
+    let replies = &thread["replies"][0];
+    assert_eq!(ids(&replies["replies"]), [second, third]);
+    assert_eq!(
+        (
+            replies["total_replies"].clone(),
+            replies["hidden_replies"].clone()
+        ),
+        (json!(3), json!(1))
+    );
+    let asked_more = get_json(&app, "/isso/?uri=/big/&limit=50&offset=2").await;
+    assert_eq!(ids(&asked_more["replies"]), [fifth]);
+    let rest = get_json(
+        &app,
+        &format!("/isso/?uri=/big/&parent={first}&offset=2&limit=9"),
+    )
+    .await;
+    assert_eq!(ids(&rest["replies"]), [sixth]);
+}

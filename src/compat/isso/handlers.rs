@@ -166,12 +166,18 @@ pub async fn thread(req: HttpRequest, state: web::Data<Services>) -> Answer {
     let after_ms = number::<f64>(&params, "after", "a number")?
         .filter(|s| s.is_finite())
         .map(|seconds| (seconds * 1000.0) as i64);
+    // Isso's client asks for every top-level comment unless the page says
+    // otherwise; a page holds at most comments.max_page_size of them, and
+    // of replies under each, and the client offers the rest through its
+    // "N Hidden" link (hidden_replies).
+    let most = usize::try_from(state.settings.comments.max_page_size).unwrap_or(usize::MAX);
+    let bounded = |n: Option<usize>| Some(n.unwrap_or(most).min(most));
     let query = ThreadQuery {
         parent: number::<i64>(&params, "parent", "integer")?.map(CommentId),
         sort,
-        limit: number::<usize>(&params, "limit", "a whole number")?,
+        limit: bounded(number::<usize>(&params, "limit", "a whole number")?),
         offset: number::<usize>(&params, "offset", "a whole number")?.unwrap_or(0),
-        nested_limit: number::<usize>(&params, "nested_limit", "a whole number")?,
+        nested_limit: bounded(number::<usize>(&params, "nested_limit", "a whole number")?),
         after_ms,
     };
     let plain = params.get("plain").is_some_and(|p| p != "0");
