@@ -51,6 +51,7 @@ pub struct Settings {
     pub cache: CacheSettings,
     pub metrics: MetricsSettings,
     pub log: LogSettings,
+    pub isso: IssoSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -704,6 +705,92 @@ pub struct MetricsSettings {
     pub bind: String,
 }
 
+/// Isso's API (`compat::isso`), for sites running Isso's JavaScript
+/// client. What Isso's `GET /config` reports and Moderato has a setting for
+/// already comes from that setting (`comments.require_name_email`,
+/// `comments.avatars`, `comments.edit_window`); these are the rest.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssoSettings {
+    pub enabled: bool,
+    /// Where the API is mounted: starts with `/`, no trailing slash.
+    pub prefix: String,
+    /// Whether commenters may reply to their own comment while they can
+    /// still edit it.
+    pub reply_to_self: bool,
+    /// Whether comments can be liked and disliked.
+    pub vote: bool,
+    /// Vote totals at which the client changes a comment's look (ascending).
+    pub vote_levels: Vec<i64>,
+    /// The Gravatar image URL for `comments.avatars = "gravatar"`, `{}`
+    /// standing for the address's SHA-256.
+    pub gravatar_url: String,
+    /// The blog's URL that feed links start with (`""`: no feed).
+    pub feed_base: String,
+    /// Entries in a thread's feed at most.
+    pub feed_limit: u32,
+    /// Whether `GET /latest` answers (the newest comments of every thread).
+    pub latest: bool,
+}
+
+/// Paths an Isso prefix may not take, or live under: the native API's.
+const RESERVED_PREFIXES: [&str; 5] = ["/api", "/metrics", "/healthz", "/readyz", "/admin"];
+
+impl IssoSettings {
+    fn validate(&self) -> Result<(), String> {
+        let prefix = self.prefix.as_str();
+        let well_formed = prefix.len() > 1
+            && prefix.starts_with('/')
+            && !prefix.ends_with('/')
+            && !prefix.contains("//")
+            && prefix
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"/-_.".contains(&b));
+        if !well_formed {
+            return Err(format!(
+                "isso.prefix: `{prefix}` must start with '/', not end with one, and hold only \
+                 letters, digits, '-', '_', '.' and single '/' between them (e.g. \"/isso\")"
+            ));
+        }
+        if let Some(taken) = RESERVED_PREFIXES
+            .iter()
+            .find(|r| prefix == **r || prefix.starts_with(&format!("{r}/")))
+        {
+            return Err(format!(
+                "isso.prefix: `{prefix}` would hide {taken}, which Moderato serves itself"
+            ));
+        }
+        if !self.vote_levels.windows(2).all(|w| w[0] < w[1]) {
+            return Err("isso.vote_levels must be in ascending order".into());
+        }
+        if self.gravatar_url.matches("{}").count() != 1 {
+            return Err("isso.gravatar_url must hold `{}` once, where the hash goes".into());
+        }
+        if !self.feed_base.is_empty() {
+            let parsed =
+                url::Url::parse(&self.feed_base).map_err(|e| format!("isso.feed_base: {e}"))?;
+            if !matches!(parsed.scheme(), "http" | "https")
+                || parsed.host_str().is_none()
+                || parsed.query().is_some()
+                || parsed.fragment().is_some()
+            {
+                return Err(
+                    "isso.feed_base must be an http(s) URL without query or fragment".into(),
+                );
+            }
+        }
+        if self.feed_limit == 0 {
+            return Err("isso.feed_limit must be at least 1".into());
+        }
+        Ok(())
+    }
+
+    /// The feed's base URL without a trailing slash, when the feed is on.
+    pub fn feed_base(&self) -> Option<&str> {
+        (!self.feed_base.is_empty()).then(|| self.feed_base.trim_end_matches('/'))
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogSettings {
@@ -858,6 +945,7 @@ impl Settings {
                 self.metrics.bind
             ));
         }
+        self.isso.validate().map_err(ConfigError::Invalid)?;
         Ok(())
     }
 
@@ -1075,6 +1163,61 @@ mod tests {
         assert_eq!(s.database.sqlite.synchronous, SqliteSynchronous::Full);
         assert_eq!(s.comments.edit_window, Duration::from_secs(15 * 60));
         assert_eq!(s.auth.argon2.memory_kib, 19456);
+    }
+
+    #[test]
+    fn the_isso_prefix_must_be_a_path_of_its_own() {
+        let s = Settings::load(&Sources::default()).unwrap();
+        assert!(s.isso.enabled);
+        assert_eq!(s.isso.prefix, "/isso");
+        assert_eq!(s.isso.feed_base(), None);
+        assert_eq!(
+            load_with("[isso]\nprefix = \"/comments/isso\"\n")
+                .unwrap()
+                .isso
+                .prefix,
+            "/comments/isso"
+        );
+        for bad in [
+            "isso",
+            "/",
+            "/isso/",
+            "",
+            "/a//b",
+            "/is so",
+            "/api",
+            "/api/isso",
+            "/admin",
+        ] {
+            let msg = load_with(&format!("[isso]\nprefix = \"{bad}\"\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(msg.contains("isso.prefix"), "{bad}: {msg}");
+        }
+        // Only what is under /api is taken, not every name that starts so.
+        assert!(load_with("[isso]\nprefix = \"/apis\"\n").is_ok());
+    }
+
+    #[test]
+    fn isso_vote_levels_feed_and_gravatar_settings_are_checked() {
+        let msg = load_with("[isso]\nvote_levels = [5, -5]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("isso.vote_levels"), "{msg}");
+        let msg = load_with("[isso]\ngravatar_url = \"https://g.example/avatar\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("isso.gravatar_url"), "{msg}");
+        let msg = load_with("[isso]\nfeed_base = \"blog.example\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("isso.feed_base"), "{msg}");
+        let s = load_with("[isso]\nfeed_base = \"https://blog.example/\"\n").unwrap();
+        assert_eq!(s.isso.feed_base(), Some("https://blog.example"));
+        let msg = load_with("[isso]\nenabeld = false\n")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("isso.enabeld: unknown key"), "{msg}");
     }
 
     #[test]

@@ -170,6 +170,13 @@ impl ApiError {
             }
         }
     }
+
+    /// The same error under another status, for a surface whose clients
+    /// know other codes (Isso's client knows 400, not 422).
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
+    }
 }
 
 impl std::fmt::Display for ApiError {

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod cache;
 pub mod cli;
 pub mod comments;
+pub mod compat;
 pub mod config;
 pub mod cpu;
 pub mod db;

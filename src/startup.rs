@@ -164,6 +164,9 @@ impl Application {
                 })
                 .app_data(app_state.clone())
                 .configure(crate::web::configure)
+                // Before the API, whose default service answers every
+                // path it does not know.
+                .configure(|cfg| crate::compat::isso::configure(cfg, &app_state.settings))
                 .configure(|cfg| crate::api::configure(cfg, max_request_bytes, !metrics_apart))
         })
         .workers(settings.worker_count())

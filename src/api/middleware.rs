@@ -1,5 +1,5 @@
-//! What wraps every request: CORS for the configured blog origins, security
-//! headers, and request metrics.
+//! What wraps every request: CORS for the configured blog origins (for the
+//! JSON API and Isso's), security headers, and request metrics.
 
 use std::time::Instant;
 
@@ -22,6 +22,15 @@ use crate::error::ApiError;
 /// browser will not let a page on them read the answer; same-origin
 /// deployments are unaffected.
 pub fn cors(settings: &Settings) -> Cors {
+    let mut exposed = vec![header::RETRY_AFTER];
+    if settings.isso.enabled {
+        // Isso's client reads its page cookie from X-Set-Cookie and its
+        // clock offset from Date.
+        exposed.extend([
+            header::HeaderName::from_static(crate::compat::isso::X_SET_COOKIE),
+            header::DATE,
+        ]);
+    }
     let mut cors = Cors::default()
         .allowed_methods([
             Method::GET,
@@ -35,7 +44,7 @@ pub fn cors(settings: &Settings) -> Cors {
             header::AUTHORIZATION,
             header::HeaderName::from_static(super::EDIT_TOKEN_HEADER),
         ])
-        .expose_headers([header::RETRY_AFTER])
+        .expose_headers(exposed)
         .supports_credentials()
         .max_age(3600)
         .block_on_origin_mismatch(false);

@@ -1,5 +1,6 @@
 //! The server's secret key and what is derived from it: keyed avatar
-//! hashes, guests' author tokens, sign-in device tokens and the console's
+//! hashes, guests' author tokens, sign-in device tokens, the signed edit
+//! cookies of Isso's client, the keyed names of voters and the console's
 //! CSRF tokens.
 //!
 //! One random 256-bit key, made on first start and kept in the database
@@ -7,7 +8,7 @@
 //! same values and they survive restarts. Each use is a separate HMAC
 //! domain (`purpose`), so a value made for one use is worthless for another.
 
-use crate::domain::UserId;
+use crate::domain::{CommentId, UserId};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
@@ -122,6 +123,61 @@ impl Keyring {
         constant_time_eq(URL_SAFE_NO_PAD.encode(expected).as_bytes(), mac.as_bytes())
             .then_some(nonce)
     }
+
+    /// A cookie value carrying a guest's edit token for one comment until
+    /// `expires_at` (Unix seconds): `<id>.<expires>.<token>.<mac>`. Only
+    /// this server can make one, and [`Keyring::open_edit_cookie`] refuses
+    /// it for another comment or once expired, whatever the browser keeps.
+    pub fn edit_cookie(&self, comment_id: CommentId, expires_at: i64, edit_token: &str) -> String {
+        let mac = self.edit_cookie_mac(comment_id, expires_at, edit_token);
+        format!("{comment_id}.{expires_at}.{edit_token}.{mac}")
+    }
+
+    /// The edit token an edit cookie carries, when this server made it for
+    /// `comment_id` and it has not expired at `now` (Unix seconds).
+    pub fn open_edit_cookie(&self, comment_id: CommentId, value: &str, now: i64) -> Option<String> {
+        if value.len() > 256 {
+            return None;
+        }
+        let mut parts = value.split('.');
+        let (id, expires, token, mac) =
+            (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        if parts.next().is_some() || id.parse::<i64>().ok()? != comment_id.0 {
+            return None;
+        }
+        let expires: i64 = expires.parse().ok()?;
+        let expected = self.edit_cookie_mac(comment_id, expires, token);
+        (constant_time_eq(expected.as_bytes(), mac.as_bytes()) && now < expires)
+            .then(|| token.to_string())
+    }
+
+    fn edit_cookie_mac(&self, comment_id: CommentId, expires_at: i64, token: &str) -> String {
+        URL_SAFE_NO_PAD.encode(self.mac(
+            "edit-cookie",
+            &[
+                &comment_id.0.to_be_bytes(),
+                &expires_at.to_be_bytes(),
+                token.as_bytes(),
+            ],
+        ))
+    }
+
+    /// The value of the cookie a page's script may see to know that it
+    /// holds the edit cookie of `comment_id` until `expires_at`: signed,
+    /// but carrying nothing that edits or deletes.
+    pub fn edit_marker(&self, comment_id: CommentId, expires_at: i64) -> String {
+        let mac = self.mac(
+            "edit-marker",
+            &[&comment_id.0.to_be_bytes(), &expires_at.to_be_bytes()],
+        );
+        format!("{expires_at}.{}", URL_SAFE_NO_PAD.encode(mac))
+    }
+
+    /// The name a client address votes under: the same for one address,
+    /// and not the address (votes outlive `retention.ip_days`).
+    pub fn voter(&self, address: &str) -> String {
+        hex::encode(self.mac("voter", &[address.as_bytes()]))
+    }
 }
 
 fn normal_email(email: &str) -> String {
@@ -165,6 +221,47 @@ mod tests {
             token,
             URL_SAFE_NO_PAD.encode(hex::decode(k.avatar("ada@example.com")).unwrap())
         );
+    }
+
+    #[test]
+    fn edit_cookies_open_for_their_comment_until_they_expire() {
+        let k = keyring(1);
+        let cookie = k.edit_cookie(CommentId(7), 1_000, "the-edit-token");
+        assert_eq!(
+            k.open_edit_cookie(CommentId(7), &cookie, 999).as_deref(),
+            Some("the-edit-token")
+        );
+        assert_eq!(
+            k.open_edit_cookie(CommentId(7), &cookie, 1_000),
+            None,
+            "expired"
+        );
+        assert_eq!(
+            k.open_edit_cookie(CommentId(8), &cookie, 0),
+            None,
+            "another comment"
+        );
+        assert_eq!(keyring(2).open_edit_cookie(CommentId(7), &cookie, 0), None);
+        // A longer life or another token breaks the signature.
+        let longer = cookie.replacen("1000", "9000", 1);
+        assert_eq!(k.open_edit_cookie(CommentId(7), &longer, 0), None);
+        let other = cookie.replacen("the-edit-token", "another-token", 1);
+        assert_eq!(k.open_edit_cookie(CommentId(7), &other, 0), None);
+        for junk in ["", "7", "7.1000", "7.x.t.m", "7.1000.t.m.extra"] {
+            assert_eq!(k.open_edit_cookie(CommentId(7), junk, 0), None, "{junk}");
+        }
+        // The script-visible marker is no edit cookie.
+        let marker = format!("7.{}", k.edit_marker(CommentId(7), 1_000));
+        assert_eq!(k.open_edit_cookie(CommentId(7), &marker, 0), None);
+    }
+
+    #[test]
+    fn voters_are_named_by_a_keyed_hash_of_their_address() {
+        let k = keyring(1);
+        assert_eq!(k.voter("192.0.2.1"), k.voter("192.0.2.1"));
+        assert_ne!(k.voter("192.0.2.1"), k.voter("192.0.2.2"));
+        assert_ne!(k.voter("192.0.2.1"), keyring(2).voter("192.0.2.1"));
+        assert!(!k.voter("192.0.2.1").contains("192"));
     }
 
     #[test]

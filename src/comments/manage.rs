@@ -1,6 +1,7 @@
 //! An author changing their own comment: editing within the edit window,
 //! deleting at any time. Moderators may delete any comment.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use super::guards::{Action, Actor, Guards};
@@ -24,7 +25,7 @@ pub struct EditAuth<'a> {
 }
 
 impl EditAuth<'_> {
-    fn is_author(&self, comment: &Comment) -> bool {
+    pub(super) fn is_author(&self, comment: &Comment) -> bool {
         if permissions::is_account_author(self.viewer, comment) {
             return true;
         }
@@ -40,6 +41,64 @@ async fn load(db: &Db, id: CommentId) -> Result<Comment, CommentError> {
         .await?
         .filter(|c| c.status != CommentStatus::Deleted)
         .ok_or(CommentError::NotFound)
+}
+
+/// Whether the caller wrote `comment`: signed in as its author, holding its
+/// edit token, or (while the comment still keeps it, see
+/// `retention.ip_days`) writing from the address it came from.
+pub(super) fn wrote(auth: &EditAuth<'_>, comment: &Comment, ip: Option<IpAddr>) -> bool {
+    let same_address = match (ip, comment.ip.as_deref()) {
+        (Some(ip), Some(stored)) => stored.parse::<IpAddr>().ok() == Some(ip),
+        _ => false,
+    };
+    auth.is_author(comment) || same_address
+}
+
+/// The edit window's end for a comment made at `created_at` (ms).
+fn editable_until(services: &Services, created_at: i64) -> i64 {
+    let window =
+        i64::try_from(services.settings.comments.edit_window.as_millis()).unwrap_or(i64::MAX);
+    created_at.saturating_add(window)
+}
+
+/// A comment as its author may read it back to edit it, whatever its
+/// status but deleted: the author's proof is checked as for an edit.
+pub async fn own(
+    services: &Services,
+    auth: EditAuth<'_>,
+    id: CommentId,
+) -> Result<Comment, CommentError> {
+    let comment = load(&services.db, id).await?;
+    if auth.is_author(&comment) {
+        Ok(comment)
+    } else {
+        Err(CommentError::NotAuthor)
+    }
+}
+
+/// Who wrote a comment, as seen from one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Authorship {
+    /// The caller wrote it (see [`wrote`]).
+    pub by_caller: bool,
+    /// Its author may still edit it (`comments.edit_window`).
+    pub editable: bool,
+}
+
+/// Whether the caller wrote comment `id` (not deleted), and whether it is
+/// still in its edit window: what a rule against replying to oneself
+/// needs.
+pub async fn authorship(
+    services: &Services,
+    auth: EditAuth<'_>,
+    id: CommentId,
+    ip: Option<IpAddr>,
+) -> Result<Authorship, CommentError> {
+    let comment = load(&services.db, id).await?;
+    Ok(Authorship {
+        by_caller: wrote(&auth, &comment, ip),
+        editable: db::now_millis() <= editable_until(services, comment.created_at),
+    })
 }
 
 /// An edited comment and the key of its article.
@@ -82,9 +141,8 @@ pub async fn edit(
     if current.status == CommentStatus::Trash {
         return Err(CommentError::NotEditable);
     }
-    let window = i64::try_from(settings.comments.edit_window.as_millis()).unwrap_or(i64::MAX);
     let now = db::now_millis();
-    if now.saturating_sub(current.created_at) > window {
+    if now > editable_until(services, current.created_at) {
         return Err(CommentError::EditWindowClosed);
     }
     let viewer = auth.viewer.filter(|v| current.user_id == Some(v.id));

@@ -4,11 +4,13 @@
 pub mod articles;
 pub mod guards;
 mod manage;
+pub mod outline;
 pub mod render;
 mod submit;
 mod thread;
+pub mod votes;
 
-pub use manage::{delete, edit, EditAuth, Edited};
+pub use manage::{authorship, delete, edit, own, Authorship, EditAuth, Edited};
 pub use submit::{submit, ArticleHint, ClientInfo, GuestAuthor, Submission, Submitted};
 pub use thread::{counts, public_page, ThreadPage, ThreadRequest, MAX_COUNT_KEYS};
 

@@ -23,6 +23,7 @@ pub mod stats;
 #[cfg(test)]
 mod testing;
 pub mod users;
+pub mod votes;
 mod workers;
 mod writer;
 

@@ -186,7 +186,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    votes (comment_id, voter) {
+        comment_id -> BigInt,
+        voter -> Text,
+        value -> Integer,
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(votes -> comments (comment_id));
 diesel::joinable!(comments -> articles (article_id));
 diesel::joinable!(comments -> users (user_id));
 
@@ -206,4 +216,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     commenter_stats,
     comments_search,
     server_keys,
+    votes,
 );

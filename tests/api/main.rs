@@ -12,6 +12,7 @@ mod edit_delete;
 mod guards;
 mod health;
 mod helpers;
+mod isso;
 mod moderation;
 mod resilience;
 mod security;
