@@ -300,14 +300,20 @@ async function postThroughClient(page, origin, words) {
   await page.goto(`${origin}${PAGE}`);
   const postbox = page.locator('#isso-thread > .isso-postbox');
   await postbox.waitFor();
-  const before = (await shownIds(page)).length;
+  // The thread's first read must be in: what it lists is added to the page
+  // then, and a comment posted before would be shown twice.
+  await until(page, () => (document.querySelector('.isso-thread-heading')?.textContent ?? '') !== '');
   await postbox.locator('textarea').fill(words);
   await postbox.locator("input[name='author']").fill('Cy');
   await postbox.locator("input[name='email']").fill('cy@example.com');
-  await postbox.locator("input[type='submit']").click();
-  await until(page, (n) => document.querySelectorAll('#isso-root .isso-comment').length === n, before + 1);
-  const ids = await shownIds(page);
-  return Math.max(...ids);
+  const [answer] = await Promise.all([
+    page.waitForResponse((r) => r.url().includes('/isso/new?') && r.request().method() === 'POST'),
+    postbox.locator("input[type='submit']").click(),
+  ]);
+  assert.equal(answer.status(), 201);
+  const { id } = await answer.json();
+  await page.locator(`#isso-${id}`).waitFor();
+  return id;
 }
 
 /** From the page, what Moderato answers to reading comment `id` back with the page's credentials. */
@@ -354,7 +360,10 @@ test('across sites the edit cookie is SameSite=None; Secure, and needs third-par
         const id = await postThroughClient(page, site.origin, 'Posted with cookies blocked');
         assert.equal(await readBack(page, cross, id), 403);
         const stored = await (await server.api(`/api/v1/articles/${KEY}/comments`)).json();
-        assert.ok(stored.comments.some((c) => c.id === id && c.body === 'Posted with cookies blocked'));
+        assert.ok(
+          stored.comments.some((c) => c.id === id && c.body === 'Posted with cookies blocked'),
+          `${id} in ${JSON.stringify(stored)}; page: ${await page.locator(`#isso-${id}`).innerText()}`,
+        );
         await page.context().close();
       } finally {
         await browser.close();
