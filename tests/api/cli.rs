@@ -377,9 +377,10 @@ async fn a_backup_taken_under_write_load_holds_every_comment_acknowledged_before
     // Four writers post without pause until told to stop; each remembers
     // the ids it was given and when.
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let acked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let writers: Vec<_> = (0..4)
         .map(|w| {
-            let (address, stop) = (address.clone(), stop.clone());
+            let (address, stop, acked) = (address.clone(), stop.clone(), acked.clone());
             tokio::spawn(async move {
                 let client = reqwest::Client::new();
                 let mut acknowledged = Vec::new();
@@ -395,12 +396,22 @@ async fn a_backup_taken_under_write_load_holds_every_comment_acknowledged_before
                         .unwrap();
                     let body = expect_status(response, StatusCode::CREATED).await;
                     acknowledged.push((std::time::Instant::now(), body["id"].as_i64().unwrap()));
+                    acked.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }
                 acknowledged
             })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    // The backup starts once the writers are well under way, however busy
+    // the machine (a fixed pause was too short on a loaded one).
+    let waiting = std::time::Instant::now();
+    while acked.load(std::sync::atomic::Ordering::Relaxed) <= 40 {
+        assert!(
+            waiting.elapsed() < Duration::from_secs(60),
+            "the writers did not get going"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let backup_file = dir.path().join("backup.db");
     let started = std::time::Instant::now();
     let output = moderato()
