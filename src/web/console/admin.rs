@@ -221,11 +221,11 @@ pub async fn add_word(
     )
     .await;
     let flash = match added {
-        Ok(entry) => notice(format!(
+        Ok(entry) => Flash::notice(format!(
             "Added “{}” to the {} list.",
             entry.pattern, entry.list
         )),
-        Err(e) => refused("Nothing was added", e.into())?,
+        Err(e) => Flash::refused("Nothing was added", e)?,
     };
     Ok(see_other_with("/admin/words", flash))
 }
@@ -253,7 +253,7 @@ pub async fn remove_word(
     .await?;
     Ok(see_other_with(
         "/admin/words",
-        notice("Removed the entry.".into()),
+        Flash::notice("Removed the entry."),
     ))
 }
 
@@ -344,7 +344,7 @@ pub async fn save_article(
     )
     .await;
     let flash = match saved {
-        Ok((found, _)) => notice(format!(
+        Ok((found, _)) => Flash::notice(format!(
             "Saved {}: comments are {}.",
             found.article.key,
             if found.article.comments_open {
@@ -353,30 +353,9 @@ pub async fn save_article(
                 "closed"
             }
         )),
-        Err(e) => refused("Nothing was saved", e.into())?,
+        Err(e) => Flash::refused("Nothing was saved", e)?,
     };
     Ok(see_other_with("/admin/articles", flash))
-}
-
-fn notice(text: String) -> Flash {
-    Flash {
-        text,
-        undo: false,
-        error: false,
-    }
-}
-
-/// A refusal (4xx) becomes a notice on the page; a failure stays an error.
-fn refused(what: &str, e: crate::error::ApiError) -> Result<Flash, PageError> {
-    if e.status().is_client_error() {
-        Ok(Flash {
-            text: format!("{what}: {}", e.message()),
-            undo: false,
-            error: true,
-        })
-    } else {
-        Err(e.into())
-    }
 }
 
 /// One day's bar in the chart: a rectangle per status, stacked.

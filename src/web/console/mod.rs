@@ -170,6 +170,38 @@ pub struct Flash {
     pub error: bool,
 }
 
+impl Flash {
+    /// A plain notice.
+    pub fn notice(text: impl Into<String>) -> Flash {
+        Flash {
+            text: text.into(),
+            undo: false,
+            error: false,
+        }
+    }
+
+    /// A notice that something did not work.
+    pub fn warning(text: impl Into<String>) -> Flash {
+        Flash {
+            text: text.into(),
+            undo: false,
+            error: true,
+        }
+    }
+
+    /// A service's refusal (4xx) becomes a notice on the page the form came
+    /// from, `what` saying what did not happen; a failure (5xx) stays an
+    /// error page.
+    pub fn refused(what: &str, e: impl Into<ApiError>) -> Result<Flash, PageError> {
+        let e = e.into();
+        if e.status().is_client_error() {
+            Ok(Flash::warning(format!("{what}: {}", e.message())))
+        } else {
+            Err(e.into())
+        }
+    }
+}
+
 /// What every signed-in page shares: title, navigation, the signed-in
 /// moderator, the CSRF token for its forms, a notice, and asset URLs.
 pub struct Layout {

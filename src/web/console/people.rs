@@ -308,15 +308,11 @@ pub async fn trust(
     let back = back_to(form.return_to.as_deref(), "/admin/commenters");
     Ok(see_other_with(
         &back,
-        Flash {
-            text: if user.trusted {
-                format!("{} is trusted: their comments skip review.", user.name)
-            } else {
-                format!("{} is no longer trusted.", user.name)
-            },
-            undo: false,
-            error: false,
-        },
+        Flash::notice(if user.trusted {
+            format!("{} is trusted: their comments skip review.", user.name)
+        } else {
+            format!("{} is no longer trusted.", user.name)
+        }),
     ))
 }
 
@@ -381,31 +377,17 @@ pub async fn ban(
         trash_existing: form.trash_existing.is_some(),
     };
     let flash = match bans::create(&services, &staff.user, request).await {
-        Ok((ban, trashed)) => Flash {
-            text: format!(
-                "Banned {} {}{}{}.",
-                ban.kind,
-                ban.value,
-                if ban.shadow { " (shadow ban)" } else { "" },
-                match trashed {
-                    0 => String::new(),
-                    n => format!("; {n} of their comments moved to the trash"),
-                }
-            ),
-            undo: false,
-            error: false,
-        },
-        Err(e) => {
-            let e = crate::error::ApiError::from(e);
-            if !e.status().is_client_error() {
-                return Err(e.into());
+        Ok((ban, trashed)) => Flash::notice(format!(
+            "Banned {} {}{}{}.",
+            ban.kind,
+            ban.value,
+            if ban.shadow { " (shadow ban)" } else { "" },
+            match trashed {
+                0 => String::new(),
+                n => format!("; {n} of their comments moved to the trash"),
             }
-            Flash {
-                text: format!("No ban was made: {}", e.message()),
-                undo: false,
-                error: true,
-            }
-        }
+        )),
+        Err(e) => Flash::refused("No ban was made", e)?,
     };
     Ok(see_other_with(&back, flash))
 }
@@ -430,11 +412,7 @@ pub async fn lift(
     let back = back_to(form.return_to.as_deref(), "/admin/bans");
     Ok(see_other_with(
         &back,
-        Flash {
-            text: format!("Lifted the ban on {} {}.", ban.kind, ban.value),
-            undo: false,
-            error: false,
-        },
+        Flash::notice(format!("Lifted the ban on {} {}.", ban.kind, ban.value)),
     ))
 }
 
@@ -498,29 +476,21 @@ pub async fn erase(
         let back = back_to(form.return_to.as_deref(), "/admin/commenters");
         return Ok(see_other_with(
             &back,
-            Flash {
-                text: "Nothing was erased: tick the box to confirm first.".into(),
-                undo: false,
-                error: true,
-            },
+            Flash::warning("Nothing was erased: tick the box to confirm first."),
         ));
     }
     let erased = data::erase(&services, &staff.user, &form.email).await?;
     Ok(see_other_with(
         "/admin/commenters",
-        Flash {
-            text: format!(
-                "Erased: {} comments {}{}.",
-                erased.comments,
-                erased.mode.label(),
-                if erased.account_removed {
-                    ", and the account removed"
-                } else {
-                    ""
-                }
-            ),
-            undo: false,
-            error: false,
-        },
+        Flash::notice(format!(
+            "Erased: {} comments {}{}.",
+            erased.comments,
+            erased.mode.label(),
+            if erased.account_removed {
+                ", and the account removed"
+            } else {
+                ""
+            }
+        )),
     ))
 }

@@ -302,17 +302,13 @@ pub async fn decide(
         (Err(e), true) => json_error(e),
         (Err(PageError::Api(e)), false) if e.status().is_client_error() => see_other_with(
             &back,
-            Flash {
-                text: match e.status() {
-                    StatusCode::CONFLICT => format!(
-                        "Another moderator acted first; nothing was changed: {}",
-                        e.message()
-                    ),
-                    _ => e.message().to_string(),
-                },
-                undo: false,
-                error: true,
-            },
+            Flash::warning(match e.status() {
+                StatusCode::CONFLICT => format!(
+                    "Another moderator acted first; nothing was changed: {}",
+                    e.message()
+                ),
+                _ => e.message().to_string(),
+            }),
         ),
         (Err(e), false) => actix_web::ResponseError::error_response(&e),
     }
@@ -389,27 +385,17 @@ pub async fn undo(
     staff.check(&req, &services, &form.csrf)?;
     let back = back_to(form.return_to.as_deref(), "/admin/");
     let flash = match decisions::undo_last(&services, &staff.user).await {
-        Ok(undone) => Flash {
-            text: match undone.len() {
-                1 => "Undone: the comment is back where it was.".to_string(),
-                n => format!("Undone: {n} comments are back where they were."),
-            },
-            undo: false,
-            error: false,
-        },
-        Err(ModerationError::NothingToUndo) => Flash {
-            text: "There is nothing of yours left to undo.".into(),
-            undo: false,
-            error: true,
-        },
-        Err(ModerationError::Conflict { id, current }) => Flash {
-            text: format!(
-                "Cannot undo: comment {id} was changed since by someone else (it is now {}).",
-                status_label(current).to_lowercase()
-            ),
-            undo: false,
-            error: true,
-        },
+        Ok(undone) => Flash::notice(match undone.len() {
+            1 => "Undone: the comment is back where it was.".to_string(),
+            n => format!("Undone: {n} comments are back where they were."),
+        }),
+        Err(ModerationError::NothingToUndo) => {
+            Flash::warning("There is nothing of yours left to undo.")
+        }
+        Err(ModerationError::Conflict { id, current }) => Flash::warning(format!(
+            "Cannot undo: comment {id} was changed since by someone else (it is now {}).",
+            status_label(current).to_lowercase()
+        )),
         Err(e) => return Err(e.into()),
     };
     Ok(see_other_with(&back, flash))
@@ -555,17 +541,9 @@ pub async fn reply(
         )
         .await
         {
-            let e = crate::error::ApiError::from(e);
-            if !e.status().is_client_error() {
-                return Err(e.into());
-            }
             return Ok(see_other_with(
                 &back,
-                Flash {
-                    text: format!("Nothing was posted: {}", e.message()),
-                    undo: false,
-                    error: true,
-                },
+                Flash::refused("Nothing was posted", e)?,
             ));
         }
     }
@@ -596,21 +574,10 @@ pub async fn reply(
                 },
             ))
         }
-        Err(e) => {
-            let e = crate::error::ApiError::from(e);
-            if e.status().is_client_error() {
-                Ok(see_other_with(
-                    &back,
-                    Flash {
-                        text: format!("The reply was not posted: {}", e.message()),
-                        undo: false,
-                        error: true,
-                    },
-                ))
-            } else {
-                Err(e.into())
-            }
-        }
+        Err(e) => Ok(see_other_with(
+            &back,
+            Flash::refused("The reply was not posted", e)?,
+        )),
     }
 }
 
@@ -645,22 +612,8 @@ pub async fn edit(
     )
     .await;
     let flash = match outcome {
-        Ok(_) => Flash {
-            text: "The new text is saved.".into(),
-            undo: false,
-            error: false,
-        },
-        Err(e) => {
-            let e = crate::error::ApiError::from(e);
-            if !e.status().is_client_error() {
-                return Err(e.into());
-            }
-            Flash {
-                text: format!("The text was not changed: {}", e.message()),
-                undo: false,
-                error: true,
-            }
-        }
+        Ok(_) => Flash::notice("The new text is saved."),
+        Err(e) => Flash::refused("The text was not changed", e)?,
     };
     Ok(see_other_with(&back, flash))
 }

@@ -299,14 +299,7 @@ pub async fn sign_out(
     auth::logout(&services.db, &staff.user).await?;
     let mut gone = session_cookie(&services, String::new(), time::Duration::ZERO);
     gone.make_removal();
-    let mut response = see_other_with(
-        "/admin/login",
-        Flash {
-            text: "Signed out.".into(),
-            undo: false,
-            error: false,
-        },
-    );
+    let mut response = see_other_with("/admin/login", Flash::notice("Signed out."));
     let _ = response.add_cookie(&gone);
     Ok(response)
 }
