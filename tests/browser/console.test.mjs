@@ -232,3 +232,30 @@ test('in dark mode the queue passes axe too', { timeout: 60_000 }, async () => {
     await page.context().close();
   }
 });
+
+test('new held comments appear in the queue without a reload', { timeout: 60_000 }, async () => {
+  const page = await newPage(browser);
+  try {
+    await signIn(page, moderator);
+    await page.getByRole('heading', { name: 'Pending comments', level: 1 }).waitFor();
+    const before = await page.locator('article.card').count();
+    const posted = await server.comment('hello-world', {
+      name: 'Late Comer',
+      email: 'late@example.com',
+      body: 'Arriving while the moderator works',
+      ip: '192.0.2.99',
+    });
+    assert.equal(posted.status, 201);
+    // The page polls every 15 s while visible; showing the tab again polls
+    // at once.
+    await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+    await page.locator(`#c${posted.body.id}`).waitFor();
+    assert.equal(await page.locator('article.card').count(), before + 1);
+    assert.equal(await page.locator('article.card').first().getAttribute('id'), `c${posted.body.id}`);
+    await page.locator('.toast').getByText('1 new held comment.').waitFor();
+    assert.match(await page.getByRole('link', { name: /Pending/ }).textContent(), new RegExp(`${before + 1}`));
+    assert.equal(page.url(), `${server.origin}/admin/`, 'no navigation happened');
+  } finally {
+    await page.context().close();
+  }
+});

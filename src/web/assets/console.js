@@ -267,11 +267,52 @@
       const n = pulse[el.dataset.count];
       if (typeof n === "number") el.textContent = String(n);
     });
-    const fresh = document.getElementById("fresh");
-    if (fresh && list && pulse.newest_pending > loadedNewest && loadedNewest >= 0) {
-      document.getElementById("fresh-text").textContent =
-        "New held comments have arrived: " + pulse.pending + " waiting in Pending.";
-      fresh.hidden = false;
+    if (list && pulse.newest_pending > loadedNewest) {
+      if (showsNewestHeld()) {
+        await insertNewHeld();
+      } else {
+        const fresh = document.getElementById("fresh");
+        if (fresh) {
+          document.getElementById("fresh-text").textContent =
+            "New held comments have arrived: " + pulse.pending + " waiting in Pending.";
+          fresh.hidden = false;
+        }
+      }
+    }
+  }
+
+  // The first page of Pending, newest first, unfiltered: where new held
+  // comments belong, so they are put in place as they come.
+  function showsNewestHeld() {
+    const here = new URLSearchParams(location.search);
+    const filtered = ["q", "article", "author", "cursor"].some((k) => here.get(k));
+    return list.dataset.view === "pending" && here.get("sort") !== "oldest" && !filtered;
+  }
+
+  async function insertNewHeld() {
+    let html;
+    try {
+      const response = await fetch("/admin/?status=pending", { credentials: "same-origin" });
+      if (!response.ok) return;
+      html = await response.text();
+    } catch (e) {
+      return;
+    }
+    const page = new DOMParser().parseFromString(html, "text/html");
+    const fresh = Array.from(page.querySelectorAll("#cards article.card")).filter(
+      (card) => Number(card.dataset.id) > loadedNewest && !document.getElementById(card.id),
+    );
+    // Oldest first, each put on top, so the newest ends up first.
+    for (const card of fresh.reverse()) {
+      const item = document.createElement("li");
+      item.appendChild(document.adoptNode(card));
+      list.prepend(item);
+    }
+    const newest = Number(page.getElementById("cards")?.dataset.newest || 0);
+    if (newest > loadedNewest) loadedNewest = newest;
+    if (fresh.length > 0) {
+      toast(fresh.length === 1 ? "1 new held comment." : fresh.length + " new held comments.");
+      if (!current) setCurrent(cards()[0], false);
     }
   }
 
