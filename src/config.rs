@@ -52,6 +52,7 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     pub log: LogSettings,
     pub isso: IssoSettings,
+    pub widget: WidgetSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -705,6 +706,36 @@ pub struct MetricsSettings {
     pub bind: String,
 }
 
+/// The embeddable comment widget (`/embed.js`) and the demo page.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WidgetSettings {
+    /// Whether `/embed.js` and its stylesheet are served.
+    pub enabled: bool,
+    /// Whether the guest form asks for a website.
+    pub website_field: bool,
+    /// Reply levels the widget indents (1 to 10); deeper replies sit at the
+    /// last level and say whom they answer.
+    pub max_depth: u8,
+    /// Whether `/demo/`, an article page using the widget, is served.
+    pub demo: bool,
+}
+
+impl WidgetSettings {
+    fn validate(&self) -> Result<(), String> {
+        if !(1..=10).contains(&self.max_depth) {
+            return Err(format!(
+                "widget.max_depth: {} must be between 1 and 10",
+                self.max_depth
+            ));
+        }
+        if self.demo && !self.enabled {
+            return Err("widget.demo needs widget.enabled: the demo page uses the widget".into());
+        }
+        Ok(())
+    }
+}
+
 /// Isso's API (`compat::isso`), for sites running Isso's JavaScript
 /// client. What Isso's `GET /config` reports and Moderato has a setting for
 /// already comes from that setting (`comments.require_name_email`,
@@ -946,6 +977,7 @@ impl Settings {
             ));
         }
         self.isso.validate().map_err(ConfigError::Invalid)?;
+        self.widget.validate().map_err(ConfigError::Invalid)?;
         Ok(())
     }
 

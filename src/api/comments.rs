@@ -268,6 +268,37 @@ pub async fn edit(
     )))
 }
 
+/// `GET /comments/{id}`: a comment as its author sees it, whatever its
+/// status (spam shows as pending), so a client can show its author a
+/// comment that is waiting for a moderator. Only its author may read it
+/// this way: signed in as them, or with the guest's edit token.
+#[utoipa::path(get, path = "/api/v1/comments/{id}", tag = "comments",
+    params(("id" = i64, Path, description = "Comment id"), ("X-Edit-Token" = Option<String>, Header, description = "A guest's edit token")),
+    responses((status = 200, description = "The comment, with its status", body = AuthorComment),
+              errors::BadRequest, errors::Unauthorized, errors::Forbidden, errors::NotFound, errors::Unavailable),
+    security((), ("bearer" = [])))]
+pub async fn get_own(
+    req: HttpRequest,
+    state: web::Data<Services>,
+    viewer: Viewer,
+    id: web::Path<CommentId>,
+) -> Result<HttpResponse, ApiError> {
+    let auth = EditAuth {
+        viewer: viewer.user(),
+        edit_token: edit_token(&req),
+    };
+    let found = comments::own(&state, auth, id.into_inner()).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "private, no-store"))
+        .json(AuthorComment::new(
+            &found.comment,
+            &found.article_key,
+            GuestSecrets::default(),
+            edit_window_ms(&state),
+            &state.avatars,
+        )))
+}
+
 #[utoipa::path(delete, path = "/api/v1/comments/{id}", tag = "comments",
     params(("id" = i64, Path, description = "Comment id"), ("X-Edit-Token" = Option<String>, Header, description = "A guest's edit token")),
     responses((status = 204, description = "Deleted"), errors::BadRequest, errors::Unauthorized, errors::Forbidden, errors::NotFound, errors::Unavailable),
@@ -284,6 +315,34 @@ pub async fn delete(
     };
     comments::delete(&state, auth, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewBody {
+    /// Markdown, as for a new comment.
+    #[schema(min_length = 1, max_length = 65536)]
+    body: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PreviewView {
+    /// The HTML the comment would be shown as.
+    html: String,
+}
+
+/// `POST /preview`: Markdown rendered and sanitized as a comment's would
+/// be, nothing stored.
+#[utoipa::path(post, path = "/api/v1/preview", tag = "comments",
+    request_body = PreviewBody,
+    responses((status = 200, description = "The rendered HTML", body = PreviewView),
+              errors::BadRequest, errors::TooLarge, errors::NotJson, errors::Invalid, errors::Unavailable))]
+pub async fn preview(
+    state: web::Data<Services>,
+    body: Json<PreviewBody>,
+) -> Result<HttpResponse, ApiError> {
+    let html = comments::preview(&state, &body.body).await?;
+    Ok(HttpResponse::Ok().json(PreviewView { html }))
 }
 
 fn edit_token(req: &HttpRequest) -> Option<&str> {

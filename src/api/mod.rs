@@ -12,6 +12,7 @@ pub mod json;
 pub mod middleware;
 mod moderation;
 pub mod openapi;
+mod site;
 mod spam;
 pub mod views;
 
@@ -59,6 +60,16 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_request_bytes: usize, with_me
                         .default_service(allow("GET")),
                 )
                 .service(
+                    web::resource("/config")
+                        .get(site::client_settings)
+                        .default_service(allow("GET")),
+                )
+                .service(
+                    web::resource("/preview")
+                        .post(comments::preview)
+                        .default_service(allow("POST")),
+                )
+                .service(
                     web::resource("/articles/{key}")
                         .get(articles::get)
                         .put(articles::put)
@@ -77,9 +88,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_request_bytes: usize, with_me
                 )
                 .service(
                     web::resource("/comments/{id}")
+                        .get(comments::get_own)
                         .patch(comments::edit)
                         .delete(comments::delete)
-                        .default_service(allow("PATCH, DELETE")),
+                        .default_service(allow("GET, PATCH, DELETE")),
                 )
                 .service(
                     web::resource("/auth/register")

@@ -5,7 +5,7 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{articles, auth, comments, health, moderation, spam};
+use super::{articles, auth, comments, health, moderation, site, spam};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -23,7 +23,10 @@ use super::{articles, auth, comments, health, moderation, spam};
         comments::create,
         comments::list,
         comments::counts,
+        comments::get_own,
         comments::edit,
+        comments::preview,
+        site::client_settings,
         comments::delete,
         auth::register,
         auth::login,

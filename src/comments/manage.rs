@@ -43,6 +43,21 @@ async fn load(db: &Db, id: CommentId) -> Result<Comment, CommentError> {
         .ok_or(CommentError::NotFound)
 }
 
+/// A comment that is not deleted, with its article.
+async fn load_with_article(db: &Db, id: CommentId) -> Result<(Comment, Article), CommentError> {
+    db.read(move |conn| {
+        let Some(comment) =
+            db::comments::find(conn, id)?.filter(|c| c.status != CommentStatus::Deleted)
+        else {
+            return Err(CommentError::NotFound);
+        };
+        let article: Article =
+            db::articles::find(conn, comment.article_id)?.ok_or(CommentError::NotFound)?;
+        Ok((comment, article))
+    })
+    .await
+}
+
 /// Whether the caller wrote `comment`: signed in as its author, holding its
 /// edit token, or (while the comment still keeps it, see
 /// `retention.ip_days`) writing from the address it came from.
@@ -61,16 +76,20 @@ fn editable_until(services: &Services, created_at: i64) -> i64 {
     created_at.saturating_add(window)
 }
 
-/// A comment as its author may read it back to edit it, whatever its
-/// status but deleted: the author's proof is checked as for an edit.
+/// A comment as its author may read it back (to edit it, or to see whether
+/// a moderator has let it through), whatever its status but deleted: the
+/// author's proof is checked as for an edit.
 pub async fn own(
     services: &Services,
     auth: EditAuth<'_>,
     id: CommentId,
-) -> Result<Comment, CommentError> {
-    let comment = load(&services.db, id).await?;
+) -> Result<KeyedComment, CommentError> {
+    let (comment, article) = load_with_article(&services.db, id).await?;
     if auth.is_author(&comment) {
-        Ok(comment)
+        Ok(KeyedComment {
+            comment,
+            article_key: article.key,
+        })
     } else {
         Err(CommentError::NotAuthor)
     }
@@ -101,8 +120,8 @@ pub async fn authorship(
     })
 }
 
-/// An edited comment and the key of its article.
-pub struct Edited {
+/// A comment and the key of its article.
+pub struct KeyedComment {
     pub comment: Comment,
     pub article_key: String,
 }
@@ -118,23 +137,11 @@ pub async fn edit(
     id: CommentId,
     body: &str,
     client: ClientInfo,
-) -> Result<Edited, CommentError> {
+) -> Result<KeyedComment, CommentError> {
     let settings = services.settings.as_ref();
     let body = CommentBody::parse(body, settings.comments.max_body_bytes)?;
     let fingerprint = body.fingerprint();
-    let (current, article) = services
-        .db
-        .read(move |conn| {
-            let Some(comment) =
-                db::comments::find(conn, id)?.filter(|c| c.status != CommentStatus::Deleted)
-            else {
-                return Err(CommentError::NotFound);
-            };
-            let article: Article =
-                db::articles::find(conn, comment.article_id)?.ok_or(CommentError::NotFound)?;
-            Ok((comment, article))
-        })
-        .await?;
+    let (current, article) = load_with_article(&services.db, id).await?;
     if !auth.is_author(&current) {
         return Err(CommentError::NotAuthor);
     }
@@ -270,7 +277,7 @@ pub async fn edit(
     }
     services.outbox.wake();
     tracing::info!(status = %updated.status, score, "comment edited");
-    Ok(Edited {
+    Ok(KeyedComment {
         comment: updated,
         article_key: article.key,
     })

@@ -10,7 +10,8 @@ mod submit;
 mod thread;
 pub mod votes;
 
-pub use manage::{authorship, delete, edit, own, Authorship, EditAuth, Edited};
+pub use manage::{authorship, delete, edit, own, Authorship, EditAuth, KeyedComment};
+pub use render::preview;
 pub use submit::{submit, ArticleHint, ClientInfo, GuestAuthor, Submission, Submitted};
 pub use thread::{counts, public_page, ThreadPage, ThreadRequest, MAX_COUNT_KEYS};
 

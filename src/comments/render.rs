@@ -114,6 +114,19 @@ pub async fn on_pool(cpu: &CpuPool, body: CommentBody) -> Result<(CommentBody, S
     .await
 }
 
+/// What `markdown` would show as, were it a comment's body: validated and
+/// rendered on the CPU pool, nothing stored.
+pub async fn preview(
+    services: &crate::services::Services,
+    markdown: &str,
+) -> Result<String, super::CommentError> {
+    let body = CommentBody::parse(markdown, services.settings.comments.max_body_bytes)?;
+    let (_, html) = on_pool(&services.cpu, body)
+        .await
+        .map_err(|e| super::CommentError::Internal(e.to_string()))?;
+    Ok(html)
+}
+
 /// Renders a comment's markdown to sanitized HTML.
 pub fn markdown_to_html(markdown: &str) -> String {
     let options = Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TABLES;

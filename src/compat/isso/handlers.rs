@@ -16,12 +16,11 @@ use crate::api::client::client_info;
 use crate::api::json::holds_nul;
 use crate::comments::votes::{self, Refusal, Tally, Voter};
 use crate::comments::{
-    self, outline, render, ArticleHint, CommentError, EditAuth, GuestAuthor, Submission,
-    MAX_COUNT_KEYS,
+    self, outline, ArticleHint, CommentError, EditAuth, GuestAuthor, Submission, MAX_COUNT_KEYS,
 };
 use crate::db;
 use crate::db::models::Comment;
-use crate::domain::{ArticleKey, CommentBody, CommentId, CommentStatus};
+use crate::domain::{ArticleKey, CommentId, CommentStatus};
 use crate::error::ApiError;
 use crate::services::Services;
 
@@ -391,7 +390,10 @@ pub async fn view(req: HttpRequest, state: web::Data<Services>, id: web::Path<i6
         viewer: None,
         edit_token: token.as_deref(),
     };
-    let comment = comments::own(&state, auth, id).await.map_err(refused)?;
+    let comment = comments::own(&state, auth, id)
+        .await
+        .map_err(refused)?
+        .comment;
     let view = authors_view(&state, &comment, plain).await?;
     Ok(HttpResponse::Ok().json(view))
 }
@@ -501,11 +503,7 @@ pub async fn preview(state: web::Data<Services>, body: Bytes) -> Answer {
     let Some(Value::String(text)) = fields.get("text") else {
         return Err(bad_request("no text given"));
     };
-    let body = CommentBody::parse(text, state.settings.comments.max_body_bytes)
-        .map_err(|e| refused(e.into()))?;
-    let (_, html) = render::on_pool(&state.cpu, body)
-        .await
-        .map_err(|e| refused(CommentError::Internal(e.to_string())))?;
+    let html = comments::preview(&state, text).await.map_err(refused)?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "text": html })))
 }
 
