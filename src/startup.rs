@@ -163,7 +163,7 @@ impl Application {
                     }
                 })
                 .app_data(app_state.clone())
-                .configure(crate::web::configure)
+                .configure(|cfg| crate::web::configure(cfg, &app_state.settings))
                 // Before the API, whose default service answers every
                 // path it does not know.
                 .configure(|cfg| crate::compat::isso::configure(cfg, &app_state.settings))
