@@ -505,7 +505,7 @@
     }
     var mine = this.own(c.id);
     if (mine) {
-      if (mine.until > Date.now()) {
+      if (mine.u > Date.now()) {
         actions.append(h('button', { type: 'button', class: 'mo-link', text: t.edit,
           onclick: function () { self.openEdit(node); } }));
       }
@@ -936,7 +936,7 @@
     var t = this.t;
     if (node.article.querySelector('.mo-edit')) return;
     var mine = this.own(node.c.id);
-    if (!mine || mine.until <= Date.now()) { this.say(t.editWindow, true); this.redraw(node); return; }
+    if (!mine || mine.u <= Date.now()) { this.say(t.editWindow, true); this.redraw(node); return; }
     var form = h('form', { class: 'mo-form mo-edit', novalidate: true });
     var body = h('textarea', { id: uid('edit'), name: 'body', rows: 4, required: true });
     body.value = node.c.body;
@@ -1004,7 +1004,7 @@
         self.nodes.delete(node.c.id);
       }
       self.countHeading();
-      self.say(t.deletedOwn);
+      self.say(self.t.deletedOwn);
     });
   };
 

@@ -44,7 +44,33 @@ function freshDatabase(dir) {
 }
 
 /**
- * Starts moderato with `settings` (TOML, on top of settings that let a test
+ * `extra` laid over `base`, both TOML of `[table]` headers and one-line
+ * `key = value` pairs: a key `extra` sets replaces the base's, in the same
+ * table (TOML itself refuses a table or key given twice).
+ */
+export function mergeToml(base, extra) {
+  const tables = new Map();
+  for (const text of [base, extra]) {
+    let table = '';
+    for (const line of text.split('\n')) {
+      if (line.trim().startsWith('[[')) throw new Error(`mergeToml takes no arrays of tables: ${line}`);
+      const header = line.match(/^\s*\[([^\]]+)\]\s*$/);
+      if (header) {
+        table = header[1].trim();
+      } else if (line.trim() && !line.trim().startsWith('#')) {
+        const key = line.split('=')[0].trim();
+        if (!tables.has(table)) tables.set(table, new Map());
+        tables.get(table).set(key, line);
+      }
+    }
+  }
+  return [...tables]
+    .map(([table, pairs]) => `${table ? `[${table}]\n` : ''}${[...pairs.values()].join('\n')}\n`)
+    .join('');
+}
+
+/**
+ * Starts moderato with `settings` (TOML, laid over settings that let a test
  * post freely: no flood interval, no rate limits, the test's own address
  * trusted as a proxy so X-Forwarded-For picks the commenter's address).
  */
@@ -57,7 +83,8 @@ export async function startServer({ settings = '' } = {}) {
   const config = path.join(dir, 'test.toml');
   fs.writeFileSync(
     config,
-    `[server]
+    mergeToml(
+      `[server]
 trusted_proxies = ["127.0.0.1/32"]
 workers = 2
 [log]
@@ -70,7 +97,9 @@ per_ip = 0
 per_account = 0
 [auth.login_limit]
 per_ip = 0
-${settings}`,
+`,
+      settings,
+    ),
   );
   const args = ['--config', config, '--database', db.url];
   const child = spawn(BINARY, ['serve', '--bind', '127.0.0.1:0', ...args], {
