@@ -36,7 +36,8 @@ function startBlog() {
       const key = url.searchParams.get('key');
       const lang = url.searchParams.get('lang') || 'en';
       const theme = url.searchParams.get('theme');
-      res.end(page(lang, `Post ${key}`, `<p>An article.</p>
+      const dark = url.searchParams.get('page') === 'dark' ? '<style>body { background: #111; color: #eee; }</style>' : '';
+      res.end(page(lang, `Post ${key}`, dark + `<p>An article.</p>
 <div id="moderato-thread" data-article="${key}" data-title="Post ${key}"${theme ? ` data-theme="${theme}"` : ''}></div>`));
     } else if (url.pathname === '/') {
       const keys = url.searchParams.getAll('key');
@@ -376,22 +377,24 @@ test('too many comments: the widget says how long to wait', { timeout: 90_000 },
   }
 });
 
-test('the widget speaks the page\'s language, and follows a dark theme', { timeout: 60_000 }, async () => {
+test('the widget speaks the page\'s language, and looks as light or dark as the page', { timeout: 60_000 }, async () => {
+  // The reader's system is dark; the blog's pages decide.
   const { page, requests, cookies, errors } = await visitor({ colorScheme: 'dark' });
+  const headingColour = () => page.locator('.mo-heading').evaluate((el) => getComputedStyle(el).color);
   try {
     await server.comment('german-post', { name: 'Gerd', email: 'gerd@example.com', body: 'Guten Tag' });
-    await open(page, 'german-post', '&lang=de');
+    await open(page, 'german-post', '&lang=de&page=dark');
     assert.equal(await page.locator('.mo-heading').textContent(), '1 Kommentar');
     await mainForm(page).getByRole('button', { name: 'Kommentar senden' }).waitFor();
     await mainForm(page).getByLabel('Kommentar', { exact: true }).waitFor();
     await page.getByRole('button', { name: 'Antwort an Gerd' }).waitFor();
-    const background = await page.locator('.moderato').evaluate((el) => getComputedStyle(el).backgroundColor);
-    assert.equal(background, 'rgb(13, 17, 23)', 'dark background under a dark colour scheme');
+    assert.equal(await headingColour(), 'rgb(230, 237, 243)', 'light text on a dark page');
     assert.deepEqual(await axeCheck(page), [], 'German, dark');
     await screenshot(page, `widget-german-dark-${server.backend}`);
-    await open(page, 'german-post', '&lang=de&theme=light');
-    const light = await page.locator('.moderato').evaluate((el) => getComputedStyle(el).backgroundColor);
-    assert.equal(light, 'rgb(255, 255, 255)', 'data-theme="light" wins over the system setting');
+    await open(page, 'german-post', '&lang=de');
+    assert.equal(await headingColour(), 'rgb(31, 35, 40)', 'dark text on a light page, whatever the system');
+    await open(page, 'german-post', '&lang=de&theme=dark');
+    assert.equal(await headingColour(), 'rgb(230, 237, 243)', 'data-theme="dark" decides when given');
     noStrangers(requests, cookies, errors);
   } finally {
     await page.context().close();

@@ -267,6 +267,21 @@
     return svg;
   }
 
+  // Light or dark, as the page around the thread looks: the first colour
+  // behind it that is not transparent, by its luminance.
+  function pageTheme(el) {
+    for (var at = el; at; at = at.parentElement) {
+      var rgba = (getComputedStyle(at).backgroundColor.match(/[\d.]+/g) || []).map(Number);
+      if (rgba.length >= 3 && (rgba.length < 4 || rgba[3] > 0.5)) {
+        return 0.2126 * rgba[0] + 0.7152 * rgba[1] + 0.0722 * rgba[2] < 128 ? 'dark' : 'light';
+      }
+    }
+    // No background anywhere: the canvas, dark only where the page allows
+    // dark (its color-scheme) and the reader's system asks for it.
+    var allowsDark = /dark/.test(getComputedStyle(document.documentElement).colorScheme || '');
+    return allowsDark && window.matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
+  }
+
   /* ---- The thread ----------------------------------------------------- */
 
   function Thread(root) {
@@ -300,7 +315,7 @@
     this.section = h('section', { class: 'moderato', 'aria-labelledby': this.heading.id, lang: this.lang },
       this.heading, this.accountBar, this.composer, this.toolbar, this.status, this.list, this.more);
     var theme = this.root.getAttribute('data-theme');
-    if (theme === 'dark' || theme === 'light') this.section.setAttribute('data-theme', theme);
+    this.section.setAttribute('data-theme', theme === 'dark' || theme === 'light' ? theme : pageTheme(this.root));
     this.root.replaceChildren(this.section);
     this.buildToolbar();
     return Promise.all([api('GET', '/config'), this.fetchPage()]).then(function (answers) {
