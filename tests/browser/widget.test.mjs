@@ -80,13 +80,13 @@ after(async () => {
   await blog?.close();
 });
 
-/** A fresh visitor; every request to Moderato is recorded with its cookies. */
+/** A fresh visitor; every request off the blog that carries a cookie is recorded. */
 async function visitor(options) {
   const page = await newPage(browser, options);
   const requests = recordRequests(page);
   const cookies = [];
   page.on('request', (request) => {
-    if (request.url().startsWith(server.origin) && request.headers().cookie) cookies.push(request.url());
+    if (!request.url().startsWith(blog.origin) && request.headers().cookie) cookies.push(request.url());
   });
   const errors = [];
   page.on('pageerror', (error) => errors.push(error.message));
@@ -118,9 +118,9 @@ async function postAsGuest(page, { body, name = 'Gus Guest', email = 'gus@exampl
   return (await answer).json();
 }
 
-function noStrangers(requests, cookies, errors) {
+function noStrangers(requests, cookies, errors, moderato = server) {
   assert.deepEqual(errors, [], 'script errors on the page');
-  assert.deepEqual(requests.elsewhere(blog.origin, server.origin), [], 'requests to a third host');
+  assert.deepEqual(requests.elsewhere(blog.origin, moderato.origin), [], 'requests to a third host');
   assert.deepEqual(cookies, [], 'requests to Moderato that carried a cookie');
 }
 
@@ -252,6 +252,65 @@ test('a guest replies, edits the reply and deletes it within the edit window', {
     noStrangers(requests, cookies, errors);
   } finally {
     await page.context().close();
+  }
+});
+
+test('deep replies stop indenting and say whom they answer; Load more and newest first', { timeout: 90_000 }, async () => {
+  const paged = await startServer({
+    settings: `[server]\ncors_origins = ["${blog.origin}"]\n[comments]\npage_size = 3\n[widget]\nmax_depth = 2\n`,
+  });
+  const { page, requests, cookies, errors } = await visitor();
+  try {
+    blog.setModerato(paged.origin);
+    const post = async (name, body, parent) => {
+      const answer = await paged.api('POST', '/api/v1/articles/deep/comments',
+        { body, parent_id: parent, author: { name, email: `${name.toLowerCase()}@example.com` } });
+      assert.equal(answer.status, 201, JSON.stringify(answer.body));
+      return answer.body.id;
+    };
+    const a = await post('Amy', 'Level zero');
+    const b = await post('Ben', 'Level one', a);
+    const c = await post('Cid', 'Level two', b);
+    const d = await post('Dot', 'Would be level three', c);
+    const e = await post('Eli', 'Second top-level');
+    const f = await post('Fay', 'Third top-level');
+    await open(page, 'deep');
+    assert.equal(await page.locator('.mo-heading').textContent(), '6 comments');
+    // Three per page: the first page holds Amy, Ben and Cid.
+    assert.equal(await page.locator('.mo-comment').count(), 3);
+    await page.getByRole('button', { name: 'Load more comments' }).click();
+    await comment(page, f).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Load more comments' }).isVisible(), false, 'last page');
+    // Dot sits beside Cid, at the deepest indent, and names whom it answers.
+    const depthOf = (id) => page.locator(`li[data-id="${id}"]`).evaluate((li) => {
+      let depth = 0;
+      for (let at = li.parentElement; at && !at.classList.contains('mo-list'); at = at.parentElement) {
+        if (at.classList.contains('mo-replies')) depth += 1;
+      }
+      return depth;
+    });
+    assert.deepEqual(await Promise.all([a, b, c, d].map(depthOf)), [0, 1, 2, 2]);
+    assert.equal(await comment(page, d).locator('.mo-reply-to').textContent(), 'in reply to Cid');
+    assert.equal(await comment(page, c).locator('.mo-reply-to').count(), 0);
+    const order = () => page.locator('.mo-list > li').evaluateAll((items) => items.map((li) => Number(li.dataset.id)));
+    assert.deepEqual(await order(), [a, e, f]);
+
+    // Newest first: top-level comments newest first, replies still under
+    // their parents once the parents arrive.
+    await page.getByRole('button', { name: 'Newest first' }).click();
+    await page.waitForFunction((id) => document.querySelector('.mo-list > li')?.dataset.id === String(id), f);
+    while (await page.getByRole('button', { name: 'Load more comments' }).isVisible()) {
+      await page.getByRole('button', { name: 'Load more comments' }).click();
+      await page.waitForFunction(() => !document.querySelector('.mo-more')?.disabled);
+    }
+    await comment(page, a).waitFor();
+    assert.deepEqual(await order(), [f, e, a]);
+    assert.deepEqual(await Promise.all([a, b, c, d].map(depthOf)), [0, 1, 2, 2]);
+    noStrangers(requests, cookies, errors, paged);
+  } finally {
+    blog.setModerato(server.origin);
+    await page.context().close();
+    await paged.stop();
   }
 });
 

@@ -248,22 +248,19 @@
     }
     var hue = parseInt(bits.slice(0, 3), 16) % 360;
     var cells = parseInt(bits.slice(3, 7), 16);
-    var colour = 'hsl(' + hue + ' 55% 45%)';
+    // A 5x5 pattern mirrored left to right, as one path.
+    var d = '';
     for (var i = 0; i < 15; i += 1) {
       if (!((cells >> i) & 1)) continue;
       var row = i % 5;
       var col = Math.floor(i / 5);
-      [col, 4 - col].forEach(function (x, n) {
-        if (n === 1 && x === col) return;
-        var rect = document.createElementNS(SVG, 'rect');
-        rect.setAttribute('x', x);
-        rect.setAttribute('y', row);
-        rect.setAttribute('width', '1');
-        rect.setAttribute('height', '1');
-        rect.setAttribute('fill', colour);
-        svg.append(rect);
-      });
+      d += 'M' + col + ' ' + row + 'h1v1h-1z';
+      if (col !== 2) d += 'M' + (4 - col) + ' ' + row + 'h1v1h-1z';
     }
+    var path = document.createElementNS(SVG, 'path');
+    path.setAttribute('d', d);
+    path.setAttribute('fill', 'hsl(' + hue + ' 55% 45%)');
+    svg.append(path);
     return svg;
   }
 
@@ -291,6 +288,10 @@
     this.pageUrl = window.location.href.split('#')[0];
     this.lang = languageOf(root);
     this.t = WORDS[this.lang];
+    // Formatters are costly to make: one each, for every comment.
+    this.relative = new Intl.RelativeTimeFormat(this.lang, { numeric: 'auto' });
+    this.dates = new Intl.DateTimeFormat(this.lang, { dateStyle: 'long', timeStyle: 'short' });
+    this.mine = store.get('own') || {};
     this.order = 'oldest';
     this.nodes = new Map();
     this.waiting = new Map();
@@ -493,12 +494,13 @@
       ? h('a', { href: author.url, rel: 'nofollow ugc noopener noreferrer', target: '_blank', text: author.name })
       : h('span', { text: author.name });
     var when = new Date(c.created_at);
-    var time = h('time', { datetime: c.created_at, title: when.toLocaleString(this.lang), text: this.ago(when) });
+    var date = this.dates.format(when);
+    var time = h('time', { datetime: c.created_at, title: date, text: this.ago(when) });
     var head = h('header', { class: 'mo-head' },
       avatar(author.avatar, author.name),
       h('span', { class: 'mo-author' }, name),
       author.registered ? h('span', { class: 'mo-badge', text: t.account }) : null,
-      h('a', { class: 'mo-when', href: '#moderato-comment-' + c.id, 'aria-label': t.permalink + ' (' + when.toLocaleString(this.lang) + ')' }, time),
+      h('a', { class: 'mo-when', href: '#moderato-comment-' + c.id, 'aria-label': t.permalink + ' (' + date + ')' }, time),
       c.edited_at ? h('span', { class: 'mo-edited', text: t.edited }) : null);
     article.append(head);
     if (node.held) {
@@ -541,7 +543,7 @@
     var seconds = (when.getTime() - Date.now()) / 1000;
     var units = [['year', 31536000], ['month', 2592000], ['week', 604800], ['day', 86400],
       ['hour', 3600], ['minute', 60]];
-    var format = new Intl.RelativeTimeFormat(this.lang, { numeric: 'auto' });
+    var format = this.relative;
     for (var i = 0; i < units.length; i += 1) {
       if (Math.abs(seconds) >= units[i][1]) return format.format(Math.round(seconds / units[i][1]), units[i][0]);
     }
@@ -551,7 +553,14 @@
   /* ---- What this browser wrote ---------------------------------------- */
 
   // {id: {a: article key, t: edit token, u: editable until (ms), s: status, acct: user id}}
-  Thread.prototype.ownAll = function () { return store.get('own') || {}; };
+  // Read from memory; written through to storage after a fresh read, so
+  // another tab's additions are kept.
+  Thread.prototype.ownAll = function () { return this.mine; };
+  Thread.prototype.changeOwn = function (change) {
+    this.mine = store.get('own') || {};
+    change(this.mine);
+    store.set('own', this.mine);
+  };
   Thread.prototype.own = function (id) {
     var mine = this.ownAll()[id];
     if (!mine) return null;
@@ -559,25 +568,25 @@
     return mine;
   };
   Thread.prototype.remember = function (comment) {
-    var all = this.ownAll();
-    all[comment.id] = {
+    var entry = {
       a: this.key,
-      t: comment.edit_token || (all[comment.id] && all[comment.id].t) || null,
+      t: comment.edit_token || null,
       u: Date.parse(comment.editable_until),
       s: comment.status,
       acct: this.session ? this.session.user.id : null
     };
-    var ids = Object.keys(all);
-    if (ids.length > 300) {
-      ids.sort(function (a, b) { return a - b; }).slice(0, ids.length - 300)
-        .forEach(function (id) { delete all[id]; });
-    }
-    store.set('own', all);
+    this.changeOwn(function (all) {
+      if (!entry.t && all[comment.id]) entry.t = all[comment.id].t;
+      all[comment.id] = entry;
+      var ids = Object.keys(all);
+      if (ids.length > 300) {
+        ids.sort(function (a, b) { return a - b; }).slice(0, ids.length - 300)
+          .forEach(function (id) { delete all[id]; });
+      }
+    });
   };
   Thread.prototype.forget = function (id) {
-    var all = this.ownAll();
-    delete all[id];
-    store.set('own', all);
+    this.changeOwn(function (all) { delete all[id]; });
   };
   Thread.prototype.proof = function (id) {
     var mine = this.own(id);
@@ -596,8 +605,7 @@
     return Promise.all(waiting.map(function (id) {
       return api('GET', '/comments/' + id, undefined, self.proof(id)).then(function (answer) {
         if (answer.ok) {
-          var mine = self.ownAll();
-          if (mine[id]) { mine[id].s = answer.data.status; store.set('own', mine); }
+          self.changeOwn(function (all) { if (all[id]) all[id].s = answer.data.status; });
           if (answer.data.status === 'pending') self.add(answer.data, { held: true });
         } else if (answer.status === 403 || answer.status === 404) {
           self.forget(id);
