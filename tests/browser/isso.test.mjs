@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { launch, newPage, recordRequests, axeCheck, screenshot } from './lib/browser.mjs';
-import { startModerato } from './lib/isso-server.mjs';
+import { startServer } from './lib/server.mjs';
 
 const ISSO_JS = process.env.MODERATO_ISSO_JS;
 const PAGE = '/blog/hello-world/';
@@ -109,7 +109,7 @@ before(async () => {
   // first-party one (SameSite=Lax, no Secure over plain http). Every
   // request comes from 127.0.0.1, a trusted proxy, so a second commenter
   // can be given another address with X-Forwarded-For.
-  moderato = await startModerato({
+  moderato = await startServer({
     settings:
       `[server]\ncors_origins = ["${blog.origin}"]\ntrusted_proxies = ["127.0.0.1"]\n` +
       `[auth]\ncookie_secure = false\n[isso]\nfeed_base = "${blog.origin}"\n`,
@@ -123,7 +123,7 @@ after(async () => {
 
 /** GET on Moderato's JSON API, as JSON. */
 async function native(pathname) {
-  const response = await moderato.api(pathname);
+  const response = await moderato.fetch(pathname);
   assert.equal(response.status, 200, `${pathname}: ${await response.clone().text()}`);
   return response.json();
 }
@@ -191,7 +191,7 @@ test("Isso's client posts, replies, edits, deletes, likes and counts through Mod
     assert.equal(await page.locator(`${footer(ada)} a.isso-reply`).count(), 0);
 
     // Someone else comments from another address, through the JSON API.
-    const posted = await moderato.api(`/api/v1/articles/${KEY}/comments`, {
+    const posted = await moderato.fetch(`/api/v1/articles/${KEY}/comments`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-forwarded-for': '203.0.113.5' },
       body: JSON.stringify({ body: 'Welcome, Ada!', author: { name: 'Bo', email: 'bo@example.com' } }),
@@ -233,7 +233,7 @@ test("Isso's client posts, replies, edits, deletes, likes and counts through Mod
     await until(page, (sel) => document.querySelector(sel)?.textContent === '1', `${footer(bo)} span.isso-votes`);
     await page.locator(`${footer(ada)} a.isso-upvote`).click();
     await page.locator(`${footer(bo)} a.isso-upvote`).click();
-    const votes = await (await moderato.api(`/isso/?uri=${KEY}`)).json();
+    const votes = await (await moderato.fetch(`/isso/?uri=${KEY}`)).json();
     const byId = Object.fromEntries(votes.replies.map((c) => [c.id, c]));
     assert.equal(byId[bo].likes, 1, 'one like per address');
     assert.equal(byId[ada].likes, 0, 'no like on one own comment');
@@ -328,7 +328,7 @@ test('across sites the edit cookie is SameSite=None; Secure, and needs third-par
   // Chromium treats both as secure contexts, so Secure cookies work over
   // plain http here, as they do over https in production.
   const site = await startBlog();
-  const server = await startModerato({
+  const server = await startServer({
     settings: `[server]\ncors_origins = ["${site.origin}"]\n`,
   });
   const cross = server.origin.replace('127.0.0.1', 'localhost');
@@ -346,7 +346,7 @@ test('across sites the edit cookie is SameSite=None; Secure, and needs third-par
         await page.locator(editor).fill('Edited across sites');
         await page.locator(`${footer(id)} a.isso-edit`).click();
         await until(page, (sel) => document.querySelector(sel)?.textContent.includes('Edited'), text(id));
-        const stored = await (await server.api(`/api/v1/articles/${KEY}/comments`)).json();
+        const stored = await (await server.fetch(`/api/v1/articles/${KEY}/comments`)).json();
         assert.equal(stored.comments.find((c) => c.id === id).body, 'Edited across sites');
         await page.context().close();
       } finally {
@@ -359,7 +359,7 @@ test('across sites the edit cookie is SameSite=None; Secure, and needs third-par
         const page = await newPage(browser);
         const id = await postThroughClient(page, site.origin, 'Posted with cookies blocked');
         assert.equal(await readBack(page, cross, id), 403);
-        const stored = await (await server.api(`/api/v1/articles/${KEY}/comments`)).json();
+        const stored = await (await server.fetch(`/api/v1/articles/${KEY}/comments`)).json();
         assert.ok(
           stored.comments.some((c) => c.id === id && c.body === 'Posted with cookies blocked'),
           `${id} in ${JSON.stringify(stored)}; page: ${await page.locator(`#isso-${id}`).innerText()}`,

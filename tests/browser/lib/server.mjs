@@ -6,10 +6,12 @@
 //   const server = await startServer({ settings: '[moderation]\nmode = "all"\n' });
 //   const mod = await server.account('moderator', 'mod@example.com');
 //   await server.api('POST', '/api/v1/articles/a/comments', { body: ... });
+//   const raw = await server.fetch('/isso/?uri=/a/');   // a plain Response
 //   await server.stop();
 //
 // Environment:
-//   MODERATO_BIN         the binary (default target/debug/moderato)
+//   MODERATO_BIN         the binary (default target/debug/moderato, or
+//                        $CARGO_TARGET_DIR/debug/moderato)
 //   MODERATO_BROWSER_PG  e.g. postgres://postgres@127.0.0.1:5432/test
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -19,7 +21,9 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..', '..');
-export const BINARY = process.env.MODERATO_BIN || path.join(root, 'target', 'debug', 'moderato');
+export const BINARY =
+  process.env.MODERATO_BIN ||
+  path.join(process.env.CARGO_TARGET_DIR || path.join(root, 'target'), 'debug', 'moderato');
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -37,7 +41,7 @@ function freshDatabase(dir) {
   return {
     url: `${pg}${separator}options=-csearch_path%3D${schema}`,
     drop() {
-      psql(`DROP SCHEMA ${schema} CASCADE`);
+      psql(`SET lock_timeout = '5s'; DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     },
     backend: 'postgres',
   };
@@ -108,23 +112,41 @@ per_ip = 0
   });
   let log = '';
   child.stderr.on('data', (chunk) => (log += chunk));
-  const origin = await new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`moderato did not start:\n${log}`)), 60_000);
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const found = out.match(/listening on (http:\/\/\S+)/);
-      if (found) {
+  const cleanUp = () => {
+    try {
+      db.drop();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  let origin;
+  try {
+    origin = await new Promise((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error(`moderato did not start:\n${log}`)), 60_000);
+      child.stdout.on('data', (chunk) => {
+        out += chunk;
+        const found = out.match(/listening on (http:\/\/\S+)/);
+        if (found) {
+          clearTimeout(timer);
+          resolve(found[1]);
+        }
+      });
+      child.on('exit', (code) => {
         clearTimeout(timer);
-        resolve(found[1]);
-      }
+        reject(new Error(`moderato exited with ${code}:\n${log}`));
+      });
     });
-    child.on('exit', (code) => reject(new Error(`moderato exited with ${code}:\n${log}`)));
-  });
+  } catch (error) {
+    child.kill('SIGKILL');
+    cleanUp();
+    throw error;
+  }
 
   const server = {
     origin,
     backend: db.backend,
+    databaseUrl: db.url,
     /** Everything the server logged to stderr so far. */
     log: () => log,
 
@@ -153,16 +175,23 @@ per_ip = 0
       return { status: response.status, body: text ? JSON.parse(text) : null };
     },
 
+    /** fetch() against the server, for answers that are not the JSON API's; `pathname` starts with /. */
+    fetch: (pathname, init) => fetch(origin + pathname, init),
+
     /** Posts a guest comment from `ip`; returns { status, body }. */
     comment(article, { name, email, body, ip = '192.0.2.10' }) {
       return server.api('POST', `/api/v1/articles/${article}/comments`, { body, author: { name, email } }, { ip });
     },
 
     async stop() {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => (child.exitCode !== null ? resolve() : child.on('exit', resolve)));
-      db.drop();
-      fs.rmSync(dir, { recursive: true, force: true });
+      if (child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      cleanUp();
     },
   };
   return server;
