@@ -436,6 +436,26 @@ test('too many comments: the widget says how long to wait', { timeout: 90_000 },
   }
 });
 
+test('a blog missing from server.cors_origins is told so in the console', { timeout: 60_000 }, async () => {
+  const closedDoor = await startServer();
+  const page = await newPage(browser);
+  const warnings = [];
+  page.on('console', (message) => {
+    if (message.type() === 'warning') warnings.push(message.text());
+  });
+  try {
+    blog.setModerato(closedDoor.origin);
+    await page.goto(blog.post('any-post'));
+    await page.locator('.mo-heading').getByText('The comments could not be loaded.').waitFor();
+    await page.getByRole('button', { name: 'Try again' }).waitFor();
+    assert.ok(warnings.some((w) => w.includes(`add "${blog.origin}" to server.cors_origins`)), warnings.join('\n'));
+  } finally {
+    blog.setModerato(server.origin);
+    await page.context().close();
+    await closedDoor.stop();
+  }
+});
+
 test('the widget speaks the page\'s language, and looks as light or dark as the page', { timeout: 60_000 }, async () => {
   // The reader's system is dark; the blog's pages decide.
   const { page, requests, cookies, errors } = await visitor({ colorScheme: 'dark' });

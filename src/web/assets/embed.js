@@ -321,7 +321,7 @@
     this.buildToolbar();
     return Promise.all([api('GET', '/config'), this.fetchPage()]).then(function (answers) {
       if (!answers[0].ok) {
-        self.failed();
+        self.failed(answers[0]);
         return;
       }
       self.cfg = answers[0].data;
@@ -332,8 +332,13 @@
     });
   };
 
-  Thread.prototype.failed = function () {
+  Thread.prototype.failed = function (answer) {
     var self = this;
+    if (!answer.status && window.location.origin !== ORIGIN && window.console) {
+      // The usual cause on a new blog: the server refuses this origin.
+      window.console.warn('Moderato: ' + ORIGIN + ' could not be reached from this page. If it is running, add "'
+        + window.location.origin + '" to server.cors_origins in its configuration.');
+    }
     this.heading.textContent = this.t.loadFailed;
     this.composer.replaceChildren(h('button', { type: 'button', class: 'mo-more', text: this.t.retry,
       onclick: function () { self.start(); } }));
