@@ -12,7 +12,8 @@
 //   build: the widget's own "moderato-render" measure, from the page's
 //          JSON in hand to every comment in the document;
 //   shown: navigation start to the first frame painted with all 200
-//          comments (network on 127.0.0.1, parsing, scripts, layout).
+//          comments (network on 127.0.0.1, parsing, scripts, layout);
+//   with, on the way, when the script and the thread's JSON had arrived.
 import { gzipSync } from 'node:zlib';
 import { launch, newPage } from '../tests/browser/lib/browser.mjs';
 import { startServer } from '../tests/browser/lib/server.mjs';
@@ -49,6 +50,8 @@ try {
   const browser = await launch();
   const builds = [];
   const shown = [];
+  const scripts = [];
+  const threads = [];
   try {
     for (let run = 0; run < runs; run += 1) {
       const page = await newPage(browser);
@@ -57,11 +60,20 @@ try {
       const figures = await page.evaluate(() => new Promise((resolve) => {
         requestAnimationFrame(() => requestAnimationFrame(() => {
           const measure = performance.getEntriesByName('moderato-render').pop();
-          resolve({ build: measure.duration, shown: performance.now() });
+          const ended = (part) => performance.getEntriesByType('resource')
+            .find((r) => r.name.includes(part)).responseEnd;
+          resolve({
+            build: measure.duration,
+            shown: performance.now(),
+            script: ended('/embed.js'),
+            thread: ended('/comments?'),
+          });
         }));
       }));
       builds.push(figures.build);
       shown.push(figures.shown);
+      scripts.push(figures.script);
+      threads.push(figures.thread);
       await page.context().close();
     }
   } finally {
@@ -71,6 +83,8 @@ try {
   const fmt = (xs) => `median ${median(xs).toFixed(1)} ms, min ${Math.min(...xs).toFixed(1)}, max ${Math.max(...xs).toFixed(1)}`;
   console.log(`200 comments, ${runs} runs`);
   console.log(`  build (JSON to DOM): ${fmt(builds)}`);
+  console.log(`  script in hand (navigation to embed.js loaded): ${fmt(scripts)}`);
+  console.log(`  thread in hand (navigation to the page's JSON loaded): ${fmt(threads)}`);
   console.log(`  shown (navigation to painted): ${fmt(shown)}`);
 } finally {
   await server.stop();

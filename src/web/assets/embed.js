@@ -684,7 +684,10 @@
     form.append(h('div', { class: 'mo-buttons' }, submit,
       cfg.allow_registration ? h('button', { type: 'button', class: 'mo-link',
         text: registering ? t.haveAccount : t.noAccount, onclick: function () { self.openSignIn(!registering); } }) : null,
-      h('button', { type: 'button', class: 'mo-link', text: t.cancel, onclick: function () { form.remove(); } })), status);
+      h('button', { type: 'button', class: 'mo-link', text: t.cancel, onclick: function () {
+        form.remove();
+        self.accountBar.querySelector('button').focus();
+      } })), status);
     form.addEventListener('submit', function (e) {
       e.preventDefault();
       clearErrors(form);
@@ -736,7 +739,6 @@
   };
 
   Thread.prototype.signOut = function () {
-    var self = this;
     var token = this.session && this.session.token;
     this.dropSession();
     if (token) api('POST', '/auth/logout', undefined, { session: token });
@@ -744,6 +746,7 @@
     this.drawComposer();
     this.redrawAll();
     this.say(this.t.signedOut);
+    this.accountBar.querySelector('button').focus();
   };
 
   Thread.prototype.redrawAll = function () {
