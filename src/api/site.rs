@@ -4,6 +4,7 @@
 use actix_web::{web, HttpResponse};
 use serde::Serialize;
 
+use super::openapi::errors;
 use crate::config::AvatarScheme;
 use crate::services::Services;
 
@@ -40,7 +41,7 @@ pub struct ClientSettingsView {
 }
 
 #[utoipa::path(get, path = "/api/v1/config", tag = "comments",
-    responses((status = 200, description = "Settings a comment client draws its forms from", body = ClientSettingsView)))]
+    responses((status = 200, description = "Settings a comment client draws its forms from", body = ClientSettingsView), errors::BadRequest))]
 pub async fn client_settings(state: web::Data<Services>) -> HttpResponse {
     let settings = &state.settings;
     let comments = &settings.comments;
