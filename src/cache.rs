@@ -63,14 +63,30 @@ use crate::telemetry::Chain;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PageKey {
     pub article: String,
-    pub newest_first: bool,
-    pub after: Option<CommentId>,
-    pub limit: u32,
+    pub page: PageOf,
 }
 
-impl PageKey {
-    fn within_article(&self) -> PageOf {
-        (self.newest_first, self.after, self.limit)
+/// A page within an article's entry.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum PageOf {
+    /// A page of the JSON API's thread: order, cursor, size.
+    Thread {
+        newest_first: bool,
+        after: Option<CommentId>,
+        limit: u32,
+    },
+    /// Another API's answer about the article (Isso's thread), named by
+    /// everything it depends on besides the stored data, e.g. its query.
+    Named(Box<str>),
+}
+
+impl PageOf {
+    /// Heap bytes the key itself holds.
+    fn heap_bytes(&self) -> usize {
+        match self {
+            PageOf::Thread { .. } => 0,
+            PageOf::Named(name) => name.len(),
+        }
     }
 }
 
@@ -97,9 +113,6 @@ pub const MAX_PAGES_PER_ARTICLE: usize = 64;
 /// How often a reader looks again, after finding a lapsed page or an entry
 /// from before an `invalidate_all`, before it answers without the cache.
 const TRIES: usize = 3;
-
-/// A page within an article: order, cursor, size.
-type PageOf = (bool, Option<CommentId>, u32);
 
 /// Memory an article's entry holds beyond its pages and key, estimated for
 /// a 64-bit build: moka's side of it (the key's `Arc`, the value entry and
@@ -155,8 +168,10 @@ impl ArticleEntry {
     fn weight(&self, article: &str) -> u32 {
         let pages: usize = self
             .pages()
-            .values()
-            .map(|slot| SLOT_OVERHEAD + slot.get().map_or(0, |page| page.body.len()))
+            .iter()
+            .map(|(of, slot)| {
+                SLOT_OVERHEAD + of.heap_bytes() + slot.get().map_or(0, |page| page.body.len())
+            })
             .sum();
         u32::try_from(ENTRY_OVERHEAD + article.len() + pages).unwrap_or(u32::MAX)
     }
@@ -240,7 +255,7 @@ impl PublicCache {
     {
         for _ in 0..TRIES {
             let entry = self.entry(&key.article);
-            let slot = entry.slot(key.within_article());
+            let slot = entry.slot(key.page.clone());
             let mut filled_here = false;
             let page = slot
                 .get_or_try_init(|| {
@@ -448,11 +463,17 @@ mod tests {
     use std::sync::atomic::AtomicUsize;
 
     fn key(article: &str) -> PageKey {
+        key_after(article, None)
+    }
+
+    fn key_after(article: &str, after: Option<i64>) -> PageKey {
         PageKey {
             article: article.into(),
-            newest_first: false,
-            after: None,
-            limit: 50,
+            page: PageOf::Thread {
+                newest_first: false,
+                after: after.map(CommentId),
+                limit: 50,
+            },
         }
     }
 
@@ -667,10 +688,7 @@ mod tests {
             .unwrap();
         let weight = held(&cache);
         assert!(weight >= 100_000, "weighed {weight}");
-        let second = PageKey {
-            after: Some(CommentId(10)),
-            ..key("a")
-        };
+        let second = key_after("a", Some(10));
         cache
             .page_or_fill(&second, 0, || async { Ok::<_, ()>(big.clone()) })
             .await
@@ -740,10 +758,7 @@ mod tests {
     async fn one_article_keeps_a_bounded_number_of_pages() {
         let cache = PublicCache::new(1 << 24);
         for after in 0..(2 * MAX_PAGES_PER_ARTICLE as i64) {
-            let key = PageKey {
-                after: Some(CommentId(after)),
-                ..key("a")
-            };
+            let key = key_after("a", Some(after));
             fill_with(&cache, &key, "a page").await;
         }
         let entry = cache.entry("a");

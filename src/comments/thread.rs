@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use super::{articles, CommentError};
-use crate::cache::{Bytes, Page as CachedPage, PageKey, PublicCache};
+use crate::cache::{Bytes, Page as CachedPage, PageKey, PageOf, PublicCache};
 use crate::config::Settings;
 use crate::db::models::{Article, Comment};
 use crate::db::{self, Db};
@@ -62,9 +62,11 @@ pub async fn public_page<E: std::fmt::Display>(
 ) -> Result<Bytes, CommentError> {
     let cache_key = PageKey {
         article: key.as_str().to_string(),
-        newest_first: request.order == SortOrder::Newest,
-        after: request.page.after,
-        limit: request.page.limit,
+        page: PageOf::Thread {
+            newest_first: request.order == SortOrder::Newest,
+            after: request.page.after,
+            limit: request.page.limit,
+        },
     };
     let encode = &encode;
     cache

@@ -6,6 +6,7 @@ use std::net::IpAddr;
 
 use super::manage::wrote;
 use super::{CommentError, EditAuth};
+use crate::cache;
 use crate::db::{self, Db};
 use crate::domain::{ArticleId, CommentId, CommentStatus, UserId};
 use crate::services::Services;
@@ -59,7 +60,8 @@ pub async fn vote(
     let own = wrote(&auth, &comment, address)
         || matches!(voter, Voter::Account(user) if comment.user_id == Some(user));
     let now = db::now_millis();
-    services
+    let article_id = comment.article_id;
+    let (voted, changed) = services
         .db
         .write(move |conn| {
             let counted =
@@ -72,9 +74,21 @@ pub async fn vote(
                 (false, false) => Some(Refusal::AlreadyVoted),
                 (false, true) => None,
             };
-            Ok::<_, CommentError>(Voted { tally, refused })
+            // Isso's cached threads show the tallies.
+            let changed = match counted {
+                true => db::articles::find(conn, article_id)?.map(|a| a.key),
+                false => None,
+            };
+            if let Some(key) = &changed {
+                cache::notify_in(conn, Some(key))?;
+            }
+            Ok::<_, CommentError>((Voted { tally, refused }, changed))
         })
-        .await
+        .await?;
+    if let Some(key) = changed {
+        services.cache.invalidate(&key);
+    }
+    Ok(voted)
 }
 
 /// The tallies of these comments (those without votes are absent).

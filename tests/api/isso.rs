@@ -1059,3 +1059,64 @@ async fn a_page_holds_at_most_max_page_size_comments_and_replies_each() {
     .await;
     assert_eq!(ids(&rest["replies"]), [sixth]);
 }
+
+#[tokio::test]
+async fn cached_threads_follow_every_change_comments_votes_edits_decisions() {
+    let app = spawn_app_with(&blog_settings("")).await;
+    let moderator = app
+        .user(moderato::domain::Role::Moderator, "mod@example.com")
+        .await;
+    let thread = |app: &TestApp| {
+        let app_url = app.url("/isso/?uri=%2Fcached%2F");
+        let client = app.client.clone();
+        async move {
+            client
+                .get(app_url)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    // An empty thread is answered (and kept) before the article exists.
+    assert_eq!(thread(&app).await["total_replies"], 0);
+    assert_eq!(thread(&app).await["total_replies"], 0);
+
+    let (id, cookie, _) = post_with_cookie(&app, "/cached/", "First", "198.51.100.1").await;
+    let seen = thread(&app).await;
+    assert_eq!(
+        seen["total_replies"], 1,
+        "a new comment drops the kept answer"
+    );
+    assert_eq!(seen["replies"][0]["likes"], 0);
+
+    vote(&app, id, "like", "203.0.113.9", None).await;
+    assert_eq!(thread(&app).await["replies"][0]["likes"], 1, "a vote too");
+    // A vote that does not count changes nothing, and needs no new answer.
+    vote(&app, id, "like", "203.0.113.9", None).await;
+    assert_eq!(thread(&app).await["replies"][0]["likes"], 1);
+
+    let edited = isso(
+        &app,
+        Method::PUT,
+        &format!("/isso/id/{id}"),
+        Some(json!({"text": "First, edited"})),
+        "198.51.100.1",
+        Some(&cookie),
+    )
+    .await;
+    assert_eq!(edited.status(), StatusCode::OK);
+    assert!(thread(&app).await["replies"][0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("First, edited"));
+
+    crate::helpers::decided(&app, &moderator.token, id, "trash").await;
+    assert_eq!(
+        thread(&app).await["total_replies"],
+        0,
+        "a moderator's decision too"
+    );
+}

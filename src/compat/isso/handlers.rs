@@ -3,7 +3,8 @@
 
 use std::collections::HashMap;
 
-use actix_web::http::{header, StatusCode};
+use actix_web::http::header::{self, ContentType};
+use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
 use serde_json::{Map, Value};
@@ -14,6 +15,7 @@ use super::views::{ClientConfig, IssoComment, Latest, Shaper, ThreadAnswer, Vote
 use super::{cookies, uri};
 use crate::api::client::client_info;
 use crate::api::json::holds_nul;
+use crate::cache::{Page as CachedPage, PageKey, PageOf};
 use crate::comments::votes::{self, Refusal, Tally, Voter};
 use crate::comments::{
     self, outline, ArticleHint, CommentError, EditAuth, GuestAuthor, Submission, MAX_COUNT_KEYS,
@@ -180,17 +182,51 @@ pub async fn thread(req: HttpRequest, state: web::Data<Services>) -> Answer {
         after_ms,
     };
     let plain = params.get("plain").is_some_and(|p| p != "0");
+    // Cached beside the JSON API's pages of the same article, and dropped
+    // with them whenever the thread changes (votes included): the answer
+    // depends on nothing else than the stored thread and this query.
+    let page = PageKey {
+        article: key.as_str().to_string(),
+        page: PageOf::Named(format!("isso:{query:?}:{plain}").into()),
+    };
+    let body = state
+        .cache
+        .page_or_fill(&page, db::now_millis(), || {
+            let (state, key) = (state.clone(), key.clone());
+            async move {
+                let answer = thread_answer(&state, key, query, plain).await?;
+                let body = serde_json::to_vec(&answer)
+                    .map_err(|e| refused(CommentError::Internal(e.to_string())))?;
+                Ok::<_, ApiError>(CachedPage {
+                    body: Bytes::from(body),
+                    valid_until: None,
+                })
+            }
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .content_type(ContentType::json())
+        .body(body))
+}
+
+/// A thread as Isso shows it, read from the database.
+async fn thread_answer(
+    state: &Services,
+    key: ArticleKey,
+    query: ThreadQuery,
+    plain: bool,
+) -> Result<ThreadAnswer, ApiError> {
     let config = ClientConfig::of(&state.settings);
     let Some(outline) = outline::outline(&state.db, key).await.map_err(refused)? else {
-        return Ok(HttpResponse::Ok().json(ThreadAnswer {
+        return Ok(ThreadAnswer {
             id: query.parent,
             total_replies: 0,
             hidden_replies: 0,
             replies: Vec::new(),
             config,
-        }));
+        });
     };
-    let all_tallies = if sort == Sort::Upvotes {
+    let all_tallies = if query.sort == Sort::Upvotes {
         Some(
             votes::tallies_of_article(&state.db, outline.article.id)
                 .await
@@ -213,7 +249,7 @@ pub async fn thread(req: HttpRequest, state: web::Data<Services>) -> Answer {
         None => votes::tallies(&state.db, ids).await.map_err(refused)?,
     };
     let rows: HashMap<CommentId, Comment> = rows.into_iter().map(|c| (c.id, c)).collect();
-    let shaper = shaper(&state, plain);
+    let shaper = shaper(state, plain);
     let shape = |listed: &nesting::Listed| -> Option<IssoComment> {
         let row = rows.get(&listed.id)?;
         let tally = tallies.get(&listed.id).copied().unwrap_or_default();
@@ -232,13 +268,13 @@ pub async fn thread(req: HttpRequest, state: web::Data<Services>) -> Answer {
             Some(comment)
         })
         .collect();
-    Ok(HttpResponse::Ok().json(ThreadAnswer {
+    Ok(ThreadAnswer {
         id: arranged.root,
         total_replies: arranged.total,
         hidden_replies: arranged.hidden,
         replies,
         config,
-    }))
+    })
 }
 
 /// Isso takes `example.com/me` for a website and makes it
