@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Reading a thread through Isso's API (GET /isso/?uri=..., uncached: the
-# whole outline, then the comments shown) against the JSON API's first page
-# (keyset-paged, cached), on a thread of 200 comments and one of 10,000,
+# Reading a thread through Isso's API (GET /isso/?uri=...) against the JSON
+# API's first page (keyset-paged), both from the public cache once read, on
+# a thread of 200 comments and one of 10,000,
 # each with a fifth of them top-level and the rest replies to those.
 #
 #   bench/isso-read.sh [--duration SECS] [--connections N]

@@ -24,15 +24,33 @@ let moderator;
 /** The blog: article pages with the widget, and an index with counts. */
 function startBlog() {
   let moderatoOrigin = '';
+  let scriptBase = '';
   const page = (lang, title, body) => `<!doctype html>
 <html lang="${lang}"><head><meta charset="utf-8"><title>${title}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"></head>
 <body><main><h1>${title}</h1>${body}</main>
-<script src="${moderatoOrigin}/embed.js" defer></script></body></html>`;
+<script src="${scriptBase}/embed.js" defer></script></body></html>`;
   const httpServer = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://localhost');
+    if (url.pathname.startsWith('/comments/')) {
+      // A reverse proxy serving Moderato under the blog's own /comments/.
+      const target = new URL(moderatoOrigin);
+      const upstream = http.request({
+        host: target.hostname,
+        port: target.port,
+        method: req.method,
+        path: req.url.slice('/comments'.length),
+        headers: { ...req.headers, host: target.host },
+      }, (answer) => {
+        res.writeHead(answer.statusCode, answer.headers);
+        answer.pipe(res);
+      });
+      req.pipe(upstream);
+      return;
+    }
     res.setHeader('content-type', 'text/html; charset=utf-8');
     if (url.pathname === '/post') {
+      scriptBase = url.searchParams.get('proxied') ? '/comments' : moderatoOrigin;
       const key = url.searchParams.get('key');
       const lang = url.searchParams.get('lang') || 'en';
       const theme = url.searchParams.get('theme');
@@ -433,6 +451,21 @@ test('too many comments: the widget says how long to wait', { timeout: 90_000 },
     blog.setModerato(server.origin);
     await page.context().close();
     await limited.stop();
+  }
+});
+
+test('behind a reverse proxy under the blog\'s own path, the widget finds the API there', { timeout: 60_000 }, async () => {
+  const { page, requests, cookies, errors } = await visitor();
+  try {
+    await open(page, 'proxied-post', '&proxied=1');
+    const posted = await postAsGuest(page, { body: 'Through the proxy', name: 'Pat Proxy', email: 'pat@example.com' });
+    await comment(page, posted.id).getByText('Through the proxy').waitFor();
+    assert.equal((await thread('proxied-post')).total, 1);
+    assert.deepEqual(requests.elsewhere(blog.origin), [], 'every request went to the blog\'s origin');
+    assert.ok(requests.urls.some((u) => u.startsWith(`${blog.origin}/comments/api/v1/`)), requests.urls.join('\n'));
+    noStrangers(requests, cookies, errors);
+  } finally {
+    await page.context().close();
   }
 });
 

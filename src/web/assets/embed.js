@@ -16,9 +16,12 @@
 
   var script = document.currentScript;
   if (!script || !script.src) return;
-  var ORIGIN = new URL(script.src).origin;
-  var API = ORIGIN + '/api/v1';
-  var STYLESHEET = ORIGIN + '/embed.css?v=__MODERATO_CSS_VERSION__';
+  // Where the server is: the script's URL without "/embed.js", so a
+  // server behind a path (https://blog.example/comments/embed.js) works.
+  var BASE = script.src.replace(/\/embed\.js([?#].*)?$/, '');
+  var ORIGIN = new URL(BASE).origin;
+  var API = BASE + '/api/v1';
+  var STYLESHEET = BASE + '/embed.css?v=__MODERATO_CSS_VERSION__';
 
   /* ---- Words ---------------------------------------------------------- */
 
@@ -158,7 +161,7 @@
 
   // localStorage, which a browser may refuse; then the page forgets on reload.
   var store = (function () {
-    var prefix = 'moderato:' + ORIGIN + ':';
+    var prefix = 'moderato:' + BASE + ':';
     var memory = {};
     function get(key) {
       var raw;
@@ -336,7 +339,7 @@
     var self = this;
     if (!answer.status && window.location.origin !== ORIGIN && window.console) {
       // The usual cause on a new blog: the server refuses this origin.
-      window.console.warn('Moderato: ' + ORIGIN + ' could not be reached from this page. If it is running, add "'
+      window.console.warn('Moderato: ' + BASE + ' could not be reached from this page. If it is running, add "'
         + window.location.origin + '" to server.cors_origins in its configuration.');
     }
     this.heading.textContent = this.t.loadFailed;
