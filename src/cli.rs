@@ -1,5 +1,6 @@
 //! The command line: `serve` (the default), `migrate`, `backup`,
-//! `user create`, `spam train|eval`.
+//! `user create`, `spam train|eval`, `import wordpress|disqus|isso|moderato`,
+//! `export`.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -14,6 +15,7 @@ use crate::domain::{AuthorName, Email, Password, Role};
 use crate::spam;
 use crate::startup::Application;
 use crate::telemetry;
+use crate::transfer::{self, apply::Records, progress::Progress, ImportOptions, Limits};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -55,6 +57,89 @@ enum Command {
         #[command(subcommand)]
         command: SpamCommand,
     },
+    /// Import comments from another system's export, or restore Moderato's
+    /// own; safe to run again (nothing is imported twice).
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+    /// Write Moderato's own export (gzipped NDJSON) to standard output:
+    /// `moderato export > site.ndjson.gz`.
+    Export {
+        /// Only this article and its comments.
+        #[arg(long, value_name = "KEY")]
+        article: Option<String>,
+        /// Include accounts, with their password hashes: keep the file
+        /// secret.
+        #[arg(long)]
+        include_accounts: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportCommand {
+    /// A WordPress export (Tools → Export, a WXR .xml file).
+    Wordpress {
+        #[arg(value_name = "FILE.xml")]
+        file: PathBuf,
+        /// What becomes the article key: the post URL's path, its slug or
+        /// its GUID.
+        #[arg(long, value_enum, default_value = "path")]
+        key_from: transfer::wordpress::KeyFrom,
+        /// Import pingbacks and trackbacks too.
+        #[arg(long)]
+        include_pingbacks: bool,
+        #[command(flatten)]
+        common: ImportArgs,
+    },
+    /// A Disqus export (the .xml file Disqus mails).
+    Disqus {
+        #[arg(value_name = "FILE.xml")]
+        file: PathBuf,
+        /// What becomes the article key: the thread link's path, or the
+        /// thread's identifier (`<id>`).
+        #[arg(long, value_enum, default_value = "path")]
+        key_from: transfer::wordpress::KeyFrom,
+        #[command(flatten)]
+        common: ImportArgs,
+    },
+    /// An Isso database (the SQLite file named by Isso's `dbpath`).
+    Isso {
+        #[arg(value_name = "FILE.db")]
+        file: PathBuf,
+        #[command(flatten)]
+        common: ImportArgs,
+    },
+    /// Moderato's own export (`moderato export`): into an empty database,
+    /// a restore that keeps every id; into one in use, a merge.
+    Moderato {
+        #[arg(value_name = "FILE.ndjson[.gz]")]
+        file: PathBuf,
+        /// Do everything, then roll it back and print what would be done.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+struct ImportArgs {
+    /// Do everything, then roll it back and print what would be done.
+    #[arg(long)]
+    dry_run: bool,
+    /// Teach the learned spam scorer: approved comments as ham, spam as
+    /// spam.
+    #[arg(long)]
+    train: bool,
+    /// Pass each comment through the spam pipeline, which may hold an
+    /// approved one for review (never publish one).
+    #[arg(long)]
+    score: bool,
+    #[command(flatten)]
+    db: DbArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -160,6 +245,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     config,
                 },
         } => spam_eval(config, train, test, online).await,
+        Command::Import { command } => import(command).await,
+        Command::Export {
+            article,
+            include_accounts,
+            db,
+        } => { let _ = (db, article, include_accounts); anyhow::bail!("later") }
         Command::User {
             command:
                 UserCommand::Create {
@@ -300,11 +391,7 @@ async fn spam_train(args: DbArgs, files: Vec<PathBuf>) -> anyhow::Result<()> {
     let learned = samples.len();
     let features = db
         .write(move |conn| {
-            // Counts add up, so learning every sample on an empty model and
-            // adding its rows to the stored ones is the same as learning
-            // them one by one.
             let mut model = spam::classifier::Model::empty();
-            let mut total = spam::classifier::Changes::default();
             for sample in &samples {
                 let text = spam::learned::text_of(&spam::Candidate {
                     body: sample.text.clone(),
@@ -312,17 +399,7 @@ async fn spam_train(args: DbArgs, files: Vec<PathBuf>) -> anyhow::Result<()> {
                 });
                 model.learn(&text, sample.spam);
             }
-            total.rows = model
-                .rows()
-                .into_iter()
-                .map(|row| spam::classifier::RowChange {
-                    row,
-                    delta_a: row.a,
-                    delta_b: row.b,
-                })
-                .collect();
-            total.globals_delta = model.globals();
-            spam::learned::persist(conn, &total)?;
+            spam::learned::persist_model(conn, &model)?;
             let (stored, _) = spam::LearnedModel::load(conn)?;
             Ok::<_, db::DbError>(stored.len())
         })
@@ -365,4 +442,83 @@ async fn spam_eval(
         .map_err(anyhow::Error::msg)?;
     println!("{}", counts.summary());
     Ok(())
+}
+
+async fn import(command: ImportCommand) -> anyhow::Result<()> {
+    let (file, common) = match &command {
+        ImportCommand::Wordpress { file, common, .. }
+        | ImportCommand::Disqus { file, common, .. }
+        | ImportCommand::Isso { file, common } => (file.clone(), common),
+        ImportCommand::Moderato { file, dry_run, db } => {
+            let _ = (db, dry_run, file); anyhow::bail!("later")
+        }
+    };
+    let settings = Settings::load(&common.db.sources(Vec::new()))?;
+    telemetry::init(&settings.log);
+    let total = std::fs::metadata(&file)
+        .with_context(|| format!("cannot read {}", file.display()))?
+        .len();
+    let progress = Progress::new(total, false);
+    let limits = Limits::of(&settings.comments);
+    let read = progress.counter();
+    let records: Box<dyn Records> = match command {
+        ImportCommand::Wordpress {
+            key_from,
+            include_pingbacks,
+            ..
+        } => Box::new(transfer::wordpress::WordPress::open(
+            &file,
+            transfer::wordpress::Options {
+                key_from,
+                include_pingbacks,
+                limits,
+            },
+            read,
+        )?),
+        _ => anyhow::bail!("later"),
+    };
+    let db_settings = settings.database.clone();
+    let db = tokio::task::spawn_blocking(move || Db::connect(&db_settings)).await??;
+    let score = if common.score {
+        Some(scorer(&settings, &db).await?)
+    } else {
+        None
+    };
+    let options = ImportOptions {
+        dry_run: common.dry_run,
+        train: common.train,
+        score,
+        progress,
+    };
+    let manager = ConnectionManager::new(
+        settings.database.url.clone(),
+        settings.database.sqlite.clone(),
+    );
+    let summary = tokio::task::spawn_blocking(move || {
+        let mut conn = manager.establish()?;
+        Ok::<_, anyhow::Error>(transfer::run_import(&mut conn, records, options)?)
+    })
+    .await??;
+    print!("{summary}");
+    Ok(())
+}
+
+/// The spam pipeline as `--score` runs it, on the import's thread: only
+/// the scorers' own opinions hold a comment (no moderation mode applies).
+async fn scorer(settings: &Settings, db: &Db) -> anyhow::Result<transfer::apply::Scorer> {
+    let http = reqwest::Client::builder()
+        .user_agent(concat!("Moderato/", env!("CARGO_PKG_VERSION")))
+        .build()?;
+    let cpu = crate::cpu::CpuPool::start(crate::config::available_cores())?;
+    let spam = spam::Spam::build(&settings.spam, http, cpu)?;
+    spam.refresh(db).await?;
+    let handle = tokio::runtime::Handle::current();
+    let policy = spam::Policy {
+        mode: crate::config::ModerationMode::None,
+        trusted: false,
+        approved_before: true,
+    };
+    Ok(Box::new(move |candidate| {
+        handle.block_on(spam.pipeline.evaluate(std::sync::Arc::new(candidate), policy))
+    }))
 }

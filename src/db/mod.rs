@@ -22,6 +22,7 @@ pub mod spam;
 pub mod stats;
 #[cfg(test)]
 mod testing;
+pub mod transfer;
 pub mod users;
 pub mod votes;
 mod workers;

@@ -1,0 +1,389 @@
+//! Writing what a reader yields, in one transaction per run.
+//!
+//! The reader runs on a thread of its own (parsing and sanitizing), handing
+//! items over a bounded channel, so memory stays bounded and the two cores
+//! of a small server both work. Everything is written in one transaction:
+//! a file that turns out malformed half-way, or a failing write, leaves the
+//! database as it was; a dry run does the same work and rolls it back, so
+//! its summary is exactly what an import would do. On SQLite the run holds
+//! the write lock from start to end (the server's own writes wait for it,
+//! up to `database.sqlite.busy_timeout`).
+//!
+//! Idempotence: every comment's `(source, source id)` is recorded in
+//! `import_sources`; a record found there is skipped. Replies find their
+//! parent there too, so a reply that comes before its parent is linked at
+//! the end of the run, and one whose parent never comes stays at the top
+//! level with a warning.
+
+use std::collections::HashMap;
+use std::sync::mpsc;
+
+use super::progress::Progress;
+use super::summary::{Skip, SkipKind};
+use super::{ArticleIn, CommentIn, Item, Summary, TransferError};
+use crate::db::models::NewArticle;
+use crate::db::transfer::{self as queries, ImportedComment};
+use crate::db::{self, AnyConnection};
+use crate::domain::{ArticleId, CommentId, CommentStatus, Fingerprint, UserId, Verdict};
+use crate::spam::classifier::Model;
+use crate::spam::{self, ArticleFacts, Candidate, Decision};
+
+/// A reader of one export format.
+pub trait Records: Send {
+    /// The next item in file order; `None` at the end.
+    fn next_item(&mut self) -> Result<Option<Item>, TransferError>;
+}
+
+/// Scores one imported comment (`--score`): the spam pipeline, run from
+/// the import's thread.
+pub type Scorer = Box<dyn FnMut(Candidate) -> Decision + Send>;
+
+pub struct ImportOptions {
+    pub dry_run: bool,
+    /// Teach the learned scorer: approved comments as ham, spam as spam.
+    pub train: bool,
+    pub score: Option<Scorer>,
+    pub progress: Progress,
+}
+
+/// Items in flight between the reader and the writer.
+const CHANNEL_ITEMS: usize = 1024;
+
+/// Imports everything `records` yields, in one transaction on `conn`.
+pub fn run_import(
+    conn: &mut AnyConnection,
+    records: Box<dyn Records>,
+    mut options: ImportOptions,
+) -> Result<Summary, TransferError> {
+    let (tx, rx) = mpsc::sync_channel::<Result<Item, TransferError>>(CHANNEL_ITEMS);
+    let reader = std::thread::Builder::new()
+        .name("import-reader".into())
+        .spawn(move || {
+            let mut records = records;
+            loop {
+                let next = records.next_item().transpose();
+                let stop = !matches!(next, Some(Ok(_)));
+                if let Some(item) = next {
+                    if tx.send(item).is_err() {
+                        return;
+                    }
+                }
+                if stop {
+                    return;
+                }
+            }
+        })
+        .map_err(|e| TransferError::Failed(format!("cannot start the reader thread: {e}")))?;
+    options.progress.stage("reading and writing");
+    let dry_run = options.dry_run;
+    let result = queries::in_one_transaction(conn, |conn| {
+        let mut engine = Engine::new(conn, &mut options)?;
+        for item in rx.iter() {
+            engine.item(item?)?;
+        }
+        let summary = engine.finish()?;
+        Ok::<_, TransferError>((summary, !dry_run))
+    });
+    // The reader stops at its next send once the receiver is gone.
+    let _ = reader.join();
+    let mut summary = result?;
+    summary.dry_run = dry_run;
+    options.progress.done(if dry_run {
+        "rolled back (dry run)"
+    } else {
+        "committed"
+    });
+    Ok(summary)
+}
+
+/// A reply whose parent was not there yet when it was written.
+struct Orphan {
+    id: CommentId,
+    source_id: String,
+    parent: String,
+    article: ArticleId,
+}
+
+enum ArticleSlot {
+    /// Read, not yet needed by a comment.
+    Known(ArticleIn),
+    Stored(ArticleId),
+    /// Its key was refused.
+    Refused(String),
+}
+
+pub struct Engine<'a> {
+    conn: &'a mut AnyConnection,
+    options: &'a mut ImportOptions,
+    source: Option<String>,
+    now: i64,
+    pub summary: Summary,
+    articles: HashMap<String, ArticleSlot>,
+    /// Account ids by email, for linking (`None`: no account).
+    accounts: HashMap<String, Option<UserId>>,
+    orphans: Vec<Orphan>,
+    model: Model,
+    trained: (u64, u64),
+}
+
+impl<'a> Engine<'a> {
+    pub fn new(
+        conn: &'a mut AnyConnection,
+        options: &'a mut ImportOptions,
+    ) -> Result<Self, TransferError> {
+        Ok(Engine {
+            conn,
+            options,
+            source: None,
+            now: db::now_millis(),
+            summary: Summary::default(),
+            articles: HashMap::new(),
+            accounts: HashMap::new(),
+            orphans: Vec::new(),
+            model: Model::empty(),
+            trained: (0, 0),
+        })
+    }
+
+    pub fn item(&mut self, item: Item) -> Result<(), TransferError> {
+        match item {
+            Item::Source(source) => self.source = Some(source),
+            Item::Article(article) => {
+                let id = article.source_id.clone();
+                self.articles
+                    .entry(id)
+                    .or_insert(ArticleSlot::Known(article));
+            }
+            Item::Comment(comment) => self.comment(*comment)?,
+            Item::Skipped(skip) => self.summary.skip(skip),
+            Item::Warning(message) => self.summary.warn(message),
+        }
+        Ok(())
+    }
+
+    fn source(&self) -> Result<&str, TransferError> {
+        self.source
+            .as_deref()
+            .ok_or_else(|| TransferError::Failed("the reader named no source".into()))
+    }
+
+    /// The stored article a comment belongs to, created or matched by key
+    /// the first time one of its comments is written.
+    fn article(&mut self, source_id: &str) -> Result<Result<ArticleId, String>, TransferError> {
+        let known = match self.articles.get(source_id) {
+            None => return Ok(Err(format!("article {source_id} is not in the file"))),
+            Some(ArticleSlot::Stored(id)) => return Ok(Ok(*id)),
+            Some(ArticleSlot::Refused(why)) => return Ok(Err(why.clone())),
+            Some(ArticleSlot::Known(article)) => article.clone(),
+        };
+        let new = NewArticle {
+            key: known.key.as_str(),
+            title: known.title.as_deref(),
+            url: known.url.as_deref(),
+            comments_open: true,
+            created_at: self.now,
+            updated_at: self.now,
+        };
+        let (article, created) = db::articles::find_or_insert(self.conn, &new)?;
+        if created {
+            self.summary.articles_created += 1;
+        } else {
+            self.summary.articles_matched += 1;
+        }
+        self.articles
+            .insert(source_id.to_string(), ArticleSlot::Stored(article.id));
+        Ok(Ok(article.id))
+    }
+
+    /// Registers an article stored by the caller (a restore keeps ids).
+    pub fn stored_article(&mut self, source_id: String, id: ArticleId) {
+        self.articles.insert(source_id, ArticleSlot::Stored(id));
+    }
+
+    pub fn refuse_article(&mut self, source_id: String, why: String) {
+        self.articles.insert(source_id, ArticleSlot::Refused(why));
+    }
+
+    /// What an earlier run left for this record of the current source.
+    fn earlier(&mut self, source_id: &str) -> Result<Option<Option<CommentId>>, TransferError> {
+        let source = self.source()?.to_string();
+        Ok(queries::find_source(self.conn, &source, source_id)?)
+    }
+
+    /// The account to link a comment to, by email.
+    fn account(&mut self, email: &str) -> Result<Option<UserId>, TransferError> {
+        if let Some(found) = self.accounts.get(email) {
+            return Ok(*found);
+        }
+        let found = db::users::find_by_email(self.conn, email)?.map(|u| u.id);
+        self.accounts.insert(email.to_string(), found);
+        Ok(found)
+    }
+
+    fn comment(&mut self, mut c: CommentIn) -> Result<(), TransferError> {
+        match self.earlier(&c.source_id)? {
+            Some(Some(_)) => {
+                self.summary
+                    .skip(Skip::new(SkipKind::AlreadyImported, &c.source_id, ""));
+                return Ok(());
+            }
+            Some(None) => {
+                self.summary
+                    .skip(Skip::new(SkipKind::RemovedSince, &c.source_id, ""));
+                return Ok(());
+            }
+            None => {}
+        }
+        let article = match self.article(&c.article)? {
+            Ok(id) => id,
+            Err(why) => {
+                self.summary
+                    .skip(Skip::new(SkipKind::NoArticle, &c.source_id, why));
+                return Ok(());
+            }
+        };
+        let mut orphan = None;
+        let parent = match c.parent.clone() {
+            None => None,
+            Some(parent) => match self.earlier(&parent)? {
+                Some(Some(id)) if queries::comment_article(self.conn, id)? == Some(article) => {
+                    Some(id)
+                }
+                _ => {
+                    orphan = Some(parent);
+                    None
+                }
+            },
+        };
+        let user = match c.account_email.clone() {
+            Some(email) => self.account(&email)?,
+            None => None,
+        };
+        if user.is_some() {
+            self.summary.linked_to_accounts += 1;
+        }
+        let mut spam_score = None;
+        let mut spam_report = None;
+        if self.options.score.is_some() {
+            let decision = self.score(&c, article)?;
+            // Scoring may hold a comment the source had published, never
+            // publish one it had not.
+            if c.status == CommentStatus::Approved && decision.status != CommentStatus::Approved
+            {
+                c.status = CommentStatus::Pending;
+                self.summary.held_by_scoring += 1;
+            }
+            spam_score = Some(decision.report.score);
+            spam_report = serde_json::to_string(&decision.report).ok();
+        }
+        let verdict = match c.status {
+            CommentStatus::Approved if self.options.train => Some(Verdict::Ham),
+            CommentStatus::Spam if self.options.train => Some(Verdict::Spam),
+            _ => None,
+        };
+        let learned = verdict.map(|verdict| {
+            let text = spam::learned::text_of(&candidate_of(&c, None));
+            self.model.learn(&text, verdict == Verdict::Spam);
+            if verdict == Verdict::Spam {
+                self.trained.0 += 1;
+            } else {
+                self.trained.1 += 1;
+            }
+            text
+        });
+        let fingerprint =
+            (!c.body.is_empty()).then(|| Fingerprint::of(&c.body).hash);
+        let row = ImportedComment {
+            id: None,
+            article_id: article,
+            parent_id: parent,
+            user_id: user,
+            author_name: &c.author_name,
+            author_email: c.author_email.as_deref(),
+            author_url: c.author_url.as_deref(),
+            body: &c.body,
+            html: &c.html,
+            status: c.status,
+            ip: c.ip.as_deref(),
+            user_agent: None,
+            referrer: None,
+            created_at: c.created_at,
+            edited_at: None,
+            status_changed_at: c.created_at,
+            version: 1,
+            spam_score,
+            spam_report: spam_report.as_deref(),
+            verdict,
+            learned_text: learned.as_deref(),
+            fingerprint: fingerprint.as_deref(),
+        };
+        let id = queries::insert_comment(self.conn, &row)?;
+        let source = self.source()?.to_string();
+        queries::record_source(self.conn, &source, &c.source_id, id, self.now)?;
+        if let Some(parent) = orphan {
+            self.orphans.push(Orphan {
+                id,
+                source_id: c.source_id.clone(),
+                parent,
+                article,
+            });
+        }
+        self.summary.comment(c.status);
+        self.options.progress.tick(self.summary.imported());
+        Ok(())
+    }
+
+    fn score(&mut self, c: &CommentIn, article: ArticleId) -> Result<Decision, TransferError> {
+        let stored = db::articles::find(self.conn, article)?;
+        let candidate = candidate_of(c, stored.as_ref());
+        let Some(score) = self.options.score.as_mut() else {
+            return Err(TransferError::Failed("no scorer".into()));
+        };
+        Ok(score(candidate))
+    }
+
+    /// Links the replies that came before their parents, persists what
+    /// was learned, and hands back the summary.
+    pub fn finish(mut self) -> Result<Summary, TransferError> {
+        self.options.progress.stage("linking replies");
+        for orphan in std::mem::take(&mut self.orphans) {
+            match self.earlier(&orphan.parent)? {
+                Some(Some(parent))
+                    if queries::comment_article(self.conn, parent)? == Some(orphan.article) =>
+                {
+                    queries::set_parent(self.conn, orphan.id, parent)?;
+                }
+                _ => self.summary.warn(format!(
+                    "comment {}: its parent {} is not in the file; kept at the top level",
+                    orphan.source_id, orphan.parent
+                )),
+            }
+        }
+        if self.options.train {
+            spam::learned::persist_model(self.conn, &self.model)?;
+            self.summary.trained = Some(self.trained);
+        }
+        Ok(self.summary)
+    }
+}
+
+/// The candidate the spam pipeline (and the learned scorer) sees for an
+/// imported comment.
+fn candidate_of(c: &CommentIn, article: Option<&crate::db::models::Article>) -> Candidate {
+    Candidate {
+        body: c.body.clone(),
+        author_name: c.author_name.clone(),
+        author_email: c.author_email.clone(),
+        author_url: c.author_url.clone(),
+        ip: c.ip.as_deref().and_then(|ip| ip.parse().ok()),
+        created_at: c.created_at,
+        article: article
+            .map(|a| ArticleFacts {
+                key: a.key.clone(),
+                title: a.title.clone(),
+                url: a.url.clone(),
+            })
+            .unwrap_or_default(),
+        ..Candidate::default()
+    }
+}
