@@ -101,7 +101,7 @@ enum ImportCommand {
         /// What becomes the article key: the thread link's path, or the
         /// thread's identifier (`<id>`).
         #[arg(long, value_enum, default_value = "path")]
-        key_from: transfer::wordpress::KeyFrom,
+        key_from: transfer::disqus::KeyFrom,
         #[command(flatten)]
         common: ImportArgs,
     },
@@ -250,7 +250,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             article,
             include_accounts,
             db,
-        } => { let _ = (db, article, include_accounts); anyhow::bail!("later") }
+        } => {
+            let _ = (db, article, include_accounts);
+            anyhow::bail!("later")
+        }
         Command::User {
             command:
                 UserCommand::Create {
@@ -450,7 +453,8 @@ async fn import(command: ImportCommand) -> anyhow::Result<()> {
         | ImportCommand::Disqus { file, common, .. }
         | ImportCommand::Isso { file, common } => (file.clone(), common),
         ImportCommand::Moderato { file, dry_run, db } => {
-            let _ = (db, dry_run, file); anyhow::bail!("later")
+            let _ = (db, dry_run, file);
+            anyhow::bail!("later")
         }
     };
     let settings = Settings::load(&common.db.sources(Vec::new()))?;
@@ -475,7 +479,11 @@ async fn import(command: ImportCommand) -> anyhow::Result<()> {
             },
             read,
         )?),
-        _ => anyhow::bail!("later"),
+        ImportCommand::Disqus { key_from, .. } => Box::new(transfer::disqus::Disqus::open(
+            &file, key_from, limits, read,
+        )?),
+        ImportCommand::Isso { .. } => Box::new(transfer::isso::Isso::open(&file, limits)?),
+        ImportCommand::Moderato { .. } => unreachable!("handled above"),
     };
     let db_settings = settings.database.clone();
     let db = tokio::task::spawn_blocking(move || Db::connect(&db_settings)).await??;
@@ -519,6 +527,9 @@ async fn scorer(settings: &Settings, db: &Db) -> anyhow::Result<transfer::apply:
         approved_before: true,
     };
     Ok(Box::new(move |candidate| {
-        handle.block_on(spam.pipeline.evaluate(std::sync::Arc::new(candidate), policy))
+        handle.block_on(
+            spam.pipeline
+                .evaluate(std::sync::Arc::new(candidate), policy),
+        )
     }))
 }

@@ -158,56 +158,91 @@ pub fn sanitize_html(html: &str) -> String {
 
 /// The text of HTML this module produced (`sanitize_html`,
 /// `markdown_to_html`): tags dropped, a line break for `<br>` and a blank
-/// line after each block, and the references html5ever writes (`&amp;`,
-/// `&lt;`, `&gt;`, `&quot;`, `&nbsp;`) decoded. What an imported comment
-/// keeps as its text, for search, spam scoring and a moderator's edit.
+/// line after each block, links written as markdown links (`[text](url)`,
+/// so their targets stay for spam scoring and a moderator's edit), and the
+/// references html5ever writes (`&amp;`, `&lt;`, `&gt;`, `&quot;`,
+/// `&nbsp;`) decoded. What an imported comment keeps as its text, for
+/// search, spam scoring and a moderator's edit.
 pub fn html_to_text(clean: &str) -> String {
     let mut out = String::with_capacity(clean.len());
     let mut rest = clean;
-    while let Some(start) = rest.find(['<', '&']) {
-        out.push_str(&rest[..start]);
-        rest = &rest[start..];
-        if rest.starts_with('&') {
-            let (decoded, len) = [
-                ("&amp;", "&"),
-                ("&lt;", "<"),
-                ("&gt;", ">"),
-                ("&quot;", "\""),
-                ("&nbsp;", "\u{a0}"),
-            ]
-            .iter()
-            .find(|(reference, _)| rest.starts_with(reference))
-            .map_or(("&", 1), |(reference, text)| (*text, reference.len()));
-            out.push_str(decoded);
-            rest = &rest[len..];
-            continue;
-        }
-        // A tag: its end is the first `>` outside double quotes (the
-        // serializer quotes every attribute value with them).
-        let mut in_quotes = false;
-        let end = rest
-            .char_indices()
-            .find(|&(_, c)| {
-                if c == '"' {
-                    in_quotes = !in_quotes;
+    // Inside <pre> a new line is one; elsewhere it is white space, and
+    // none right after a tag (the serializer's own line ends).
+    let mut in_pre = 0usize;
+    let mut after_tag = false;
+    let mut links: Vec<String> = Vec::new();
+    while let Some(c) = rest.chars().next() {
+        match c {
+            '&' => {
+                let (decoded, len) = [
+                    ("&amp;", "&"),
+                    ("&lt;", "<"),
+                    ("&gt;", ">"),
+                    ("&quot;", "\""),
+                    ("&nbsp;", "\u{a0}"),
+                ]
+                .iter()
+                .find(|(reference, _)| rest.starts_with(reference))
+                .map_or(("&", 1), |(reference, text)| (*text, reference.len()));
+                out.push_str(decoded);
+                rest = &rest[len..];
+                after_tag = false;
+            }
+            '<' => {
+                // The tag ends at the first `>` outside double quotes (the
+                // serializer quotes every attribute value with them).
+                let mut in_quotes = false;
+                let end = rest
+                    .char_indices()
+                    .find(|&(_, c)| {
+                        if c == '"' {
+                            in_quotes = !in_quotes;
+                        }
+                        c == '>' && !in_quotes
+                    })
+                    .map_or(rest.len(), |(i, _)| i + 1);
+                let name: String = rest[1..end]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '/')
+                    .collect();
+                match name.as_str() {
+                    "br" => out.push('\n'),
+                    "a" => {
+                        links.push(href_of(&rest[..end]));
+                        out.push('[');
+                    }
+                    "/a" => {
+                        let href = links.pop().unwrap_or_default();
+                        out.push_str("](");
+                        out.push_str(&href);
+                        out.push(')');
+                    }
+                    "pre" => in_pre += 1,
+                    "/pre" => {
+                        in_pre = in_pre.saturating_sub(1);
+                        out.push_str("\n\n");
+                    }
+                    "/p" | "/blockquote" | "/h1" | "/h2" | "/h3" | "/h4" | "/h5" | "/h6"
+                    | "/ul" | "/ol" | "/table" | "hr" => out.push_str("\n\n"),
+                    "/li" | "/tr" => out.push('\n'),
+                    _ => {}
                 }
-                c == '>' && !in_quotes
-            })
-            .map_or(rest.len(), |(i, _)| i + 1);
-        let name: String = rest[1..end]
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '/')
-            .collect();
-        match name.as_str() {
-            "br" => out.push('\n'),
-            "/p" | "/blockquote" | "/pre" | "/h1" | "/h2" | "/h3" | "/h4" | "/h5" | "/h6"
-            | "/ul" | "/ol" | "/table" | "hr" => out.push_str("\n\n"),
-            "/li" | "/tr" => out.push('\n'),
-            _ => {}
+                rest = &rest[end..];
+                after_tag = true;
+            }
+            '\n' if in_pre == 0 => {
+                if !after_tag {
+                    out.push(' ');
+                }
+                rest = &rest[1..];
+            }
+            c => {
+                out.push(c);
+                rest = &rest[c.len_utf8()..];
+                after_tag = false;
+            }
         }
-        rest = &rest[end..];
     }
-    out.push_str(rest);
     let mut text = String::with_capacity(out.len());
     let mut newlines = 0;
     for c in out.trim().chars() {
@@ -217,6 +252,14 @@ pub fn html_to_text(clean: &str) -> String {
         }
     }
     text
+}
+
+/// The `href` of an `<a ...>` tag as html5ever writes it, decoded.
+fn href_of(tag: &str) -> String {
+    tag.split_once(" href=\"")
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .map(|(value, _)| value.replace("&quot;", "\"").replace("&amp;", "&"))
+        .unwrap_or_default()
 }
 
 /// Cuts the text between tags into runs of at most [`TEXT_RUN`] bytes with
@@ -589,7 +632,10 @@ mod tests {
         );
         assert!(html.contains("<a href=\"https://example.com\""), "{html}");
         assert!(html.contains("rel=\"nofollow ugc noopener\""), "{html}");
-        assert!(!html.contains("onclick") && !html.contains("script") && !html.contains("<img"), "{html}");
+        assert!(
+            !html.contains("onclick") && !html.contains("script") && !html.contains("<img"),
+            "{html}"
+        );
         assert!(!html.contains("<b>"), "not on the allow-list: {html}");
         assert!(html.contains("there"), "{html}");
     }
@@ -604,7 +650,17 @@ mod tests {
     #[test]
     fn text_of_html_keeps_lines_and_decodes_references() {
         let html = sanitize_html("<p>a &amp; b &lt;c&gt;<br>next</p><p>second <a href=\"https://x.example/?a=1&amp;b=2\">link</a></p>");
-        assert_eq!(html_to_text(&html), "a & b <c>\nnext\n\nsecond link");
-        assert_eq!(html_to_text(&markdown_to_html("one\n\n\n\ntwo")), "one\n\ntwo");
+        assert_eq!(
+            html_to_text(&html),
+            "a & b <c>\nnext\n\nsecond [link](https://x.example/?a=1&b=2)"
+        );
+        assert_eq!(
+            html_to_text(&markdown_to_html("one\n\n\n\ntwo")),
+            "one\n\ntwo"
+        );
+        assert_eq!(
+            html_to_text("<p>a<br>\nb\nc</p>\n<pre><code>x\ny\n</code></pre>"),
+            "a\nb c\n\nx\ny"
+        );
     }
 }

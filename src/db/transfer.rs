@@ -40,7 +40,10 @@ pub struct ImportedComment<'a> {
     pub fingerprint: Option<&'a str>,
 }
 
-pub fn insert_comment(conn: &mut AnyConnection, new: &ImportedComment<'_>) -> QueryResult<CommentId> {
+pub fn insert_comment(
+    conn: &mut AnyConnection,
+    new: &ImportedComment<'_>,
+) -> QueryResult<CommentId> {
     diesel::insert_into(comments::table)
         .values(new)
         .returning(comments::id)
@@ -99,10 +102,7 @@ pub fn sources_of(
         .load(conn)
 }
 
-pub fn comment_article(
-    conn: &mut AnyConnection,
-    id: CommentId,
-) -> QueryResult<Option<ArticleId>> {
+pub fn comment_article(conn: &mut AnyConnection, id: CommentId) -> QueryResult<Option<ArticleId>> {
     comments::table
         .find(id)
         .select(comments::article_id)
@@ -182,9 +182,9 @@ where
         Backend::Sqlite => "BEGIN IMMEDIATE",
         Backend::Postgres => "BEGIN",
     };
-    crate::per_backend!(&mut *conn, |c| AnsiTransactionManager::begin_transaction_sql(
-        c, begin
-    ))?;
+    crate::per_backend!(&mut *conn, |c| {
+        AnsiTransactionManager::begin_transaction_sql(c, begin)
+    })?;
     let outcome = f(conn);
     let end = |commit: bool, conn: &mut AnyConnection| {
         crate::per_backend!(conn, |c| if commit {

@@ -154,6 +154,7 @@ impl<'a> Engine<'a> {
                     .entry(id)
                     .or_insert(ArticleSlot::Known(article));
             }
+            Item::NoArticle { source_id, why } => self.refuse_article(source_id, why),
             Item::Comment(comment) => self.comment(*comment)?,
             Item::Skipped(skip) => self.summary.skip(skip),
             Item::Warning(message) => self.summary.warn(message),
@@ -268,8 +269,7 @@ impl<'a> Engine<'a> {
             let decision = self.score(&c, article)?;
             // Scoring may hold a comment the source had published, never
             // publish one it had not.
-            if c.status == CommentStatus::Approved && decision.status != CommentStatus::Approved
-            {
+            if c.status == CommentStatus::Approved && decision.status != CommentStatus::Approved {
                 c.status = CommentStatus::Pending;
                 self.summary.held_by_scoring += 1;
             }
@@ -291,8 +291,7 @@ impl<'a> Engine<'a> {
             }
             text
         });
-        let fingerprint =
-            (!c.body.is_empty()).then(|| Fingerprint::of(&c.body).hash);
+        let fingerprint = (!c.body.is_empty()).then(|| Fingerprint::of(&c.body).hash);
         let row = ImportedComment {
             id: None,
             article_id: article,
@@ -309,7 +308,9 @@ impl<'a> Engine<'a> {
             referrer: None,
             created_at: c.created_at,
             edited_at: None,
-            status_changed_at: c.created_at,
+            // The retention clock (trash and spam purged after so many
+            // days) starts at the import, not at the original date.
+            status_changed_at: self.now,
             version: 1,
             spam_score,
             spam_report: spam_report.as_deref(),

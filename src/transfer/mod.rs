@@ -11,6 +11,8 @@
 //! rules.
 
 pub mod apply;
+pub mod disqus;
+pub mod isso;
 pub mod progress;
 mod raw;
 mod summary;
@@ -76,6 +78,12 @@ pub enum Item {
     /// An article the comments after it may belong to. Created (or matched
     /// by key) only when a comment of it is imported.
     Article(ArticleIn),
+    /// An article (by its source id) that cannot be one, and why: its
+    /// comments are skipped with that reason.
+    NoArticle {
+        source_id: String,
+        why: String,
+    },
     Comment(Box<CommentIn>),
     /// A record the reader could not or would not turn into a comment.
     Skipped(Skip),

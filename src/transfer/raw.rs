@@ -153,6 +153,23 @@ impl RawComment {
     }
 }
 
+/// WordPress (and Disqus, for older comments) store a comment's text with
+/// its line breaks, adding the paragraphs only when showing it (`wpautop`): blank lines end
+/// paragraphs, single new lines break lines. Text that has its own
+/// paragraphs is taken as it is.
+pub fn paragraphs(content: &str) -> String {
+    if content.contains("<p>") || content.contains("<p ") {
+        return content.to_string();
+    }
+    content
+        .replace("\r\n", "\n")
+        .split("\n\n")
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| format!("<p>{}</p>", p.trim().replace('\n', "<br>\n")))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,6 +195,15 @@ mod tests {
             created_at: 1,
             registered: true,
         }
+    }
+
+    #[test]
+    fn line_breaks_become_paragraphs_as_wordpress_shows_them() {
+        assert_eq!(
+            paragraphs("one\ntwo\r\n\r\nthree"),
+            "<p>one<br>\ntwo</p>\n<p>three</p>"
+        );
+        assert_eq!(paragraphs("<p>kept</p>\n\nas is"), "<p>kept</p>\n\nas is");
     }
 
     #[test]

@@ -31,7 +31,7 @@ impl SkipKind {
             SkipKind::RemovedSince => "imported before and removed since",
             SkipKind::Pingback => "pingbacks and trackbacks (--include-pingbacks imports them)",
             SkipKind::OtherType => "not comments (another comment type)",
-            SkipKind::NoArticle => "their article is not in the file",
+            SkipKind::NoArticle => "no article to put them in (not in the file, or no usable key)",
             SkipKind::InvalidDate => "no valid date",
             SkipKind::InvalidEmail => "invalid email address",
             SkipKind::InvalidName => "invalid author name",
@@ -135,7 +135,10 @@ impl Summary {
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.dry_run {
-            writeln!(f, "dry run: nothing was written; an import would have done this")?;
+            writeln!(
+                f,
+                "dry run: nothing was written; an import would have done this"
+            )?;
         }
         writeln!(
             f,

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use chrono::NaiveDateTime;
 
 use super::apply::Records;
+use super::raw::paragraphs;
 use super::summary::{Skip, SkipKind};
 use super::xml::{Node, XmlStream};
 use super::{ArticleIn, Item, Limits, RawComment, Text, TransferError};
@@ -82,7 +83,11 @@ pub struct WordPress {
 }
 
 impl WordPress {
-    pub fn open(file: &Path, options: Options, read: Arc<AtomicU64>) -> Result<Self, TransferError> {
+    pub fn open(
+        file: &Path,
+        options: Options,
+        read: Arc<AtomicU64>,
+    ) -> Result<Self, TransferError> {
         Ok(WordPress {
             xml: XmlStream::open(file, read)?,
             options,
@@ -196,7 +201,11 @@ impl WordPress {
         // Scoped to the post: WordPress numbers comments across the site,
         // but files exist that repeat a number under another post, and a
         // parent is always in its reply's post.
-        let post = self.post.as_ref().map(|p| p.id.trim().to_string()).unwrap_or_default();
+        let post = self
+            .post
+            .as_ref()
+            .map(|p| p.id.trim().to_string())
+            .unwrap_or_default();
         let id = format!("{post}/{}", c.id.trim());
         let skip = |kind, detail: String| Item::Skipped(Skip::new(kind, &id, detail));
         let kind = c.kind.trim();
@@ -271,8 +280,7 @@ impl WordPress {
         };
         match raw.check(&self.options.limits) {
             Ok((comment, dropped)) => {
-                self.queue
-                    .extend(dropped.into_iter().map(Item::Warning));
+                self.queue.extend(dropped.into_iter().map(Item::Warning));
                 self.queue.push_back(Item::Comment(Box::new(comment)));
             }
             Err(skip) => self.queue.push_back(Item::Skipped(skip)),
@@ -341,35 +349,9 @@ fn wp_time(text: &str) -> Option<i64> {
         .map(|t| t.and_utc().timestamp_millis())
 }
 
-/// WordPress stores a comment's text with its line breaks and adds the
-/// paragraphs only when showing it (`wpautop`): blank lines end
-/// paragraphs, single new lines break lines. Text that has its own
-/// paragraphs is taken as it is.
-pub fn paragraphs(content: &str) -> String {
-    if content.contains("<p>") || content.contains("<p ") {
-        return content.to_string();
-    }
-    content
-        .replace("\r\n", "\n")
-        .split("\n\n")
-        .filter(|p| !p.trim().is_empty())
-        .map(|p| format!("<p>{}</p>", p.trim().replace('\n', "<br>\n")))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn line_breaks_become_paragraphs_as_wordpress_shows_them() {
-        assert_eq!(
-            paragraphs("one\ntwo\r\n\r\nthree"),
-            "<p>one<br>\ntwo</p>\n<p>three</p>"
-        );
-        assert_eq!(paragraphs("<p>kept</p>\n\nas is"), "<p>kept</p>\n\nas is");
-    }
 
     #[test]
     fn dates_are_read_as_utc_and_the_empty_date_is_none() {

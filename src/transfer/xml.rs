@@ -29,9 +29,14 @@ pub const MAX_TEXT_BYTES: usize = 1 << 20;
 #[derive(Debug, PartialEq, Eq)]
 pub enum Node {
     /// An element opened; `path` now ends with its local name.
-    Start { attributes: Vec<(String, String)> },
+    Start {
+        attributes: Vec<(String, String)>,
+    },
     /// An element closed, with the text directly inside it (leaves).
-    End { text: String, cut: bool },
+    End {
+        text: String,
+        cut: bool,
+    },
     Eof,
 }
 
@@ -146,11 +151,10 @@ impl XmlStream {
                     let name = String::from_utf8_lossy(start.local_name().as_ref()).into_owned();
                     let mut attributes = Vec::new();
                     for attribute in start.attributes() {
-                        let attribute = attribute
-                            .map_err(|e| self.error(format!("bad attribute: {e}")))?;
-                        let key =
-                            String::from_utf8_lossy(attribute.key.local_name().as_ref())
-                                .into_owned();
+                        let attribute =
+                            attribute.map_err(|e| self.error(format!("bad attribute: {e}")))?;
+                        let key = String::from_utf8_lossy(attribute.key.local_name().as_ref())
+                            .into_owned();
                         let value = attribute
                             .decode_and_unescape_value(self.reader.decoder())
                             .map_err(|e| self.error(format!("bad attribute value: {e}")))?
@@ -214,9 +218,9 @@ impl XmlStream {
                 }
                 Event::Eof => {
                     if let Some(open) = self.path.last() {
-                        return Err(self.error(format!(
-                            "the file ends inside <{open}> (truncated?)"
-                        )));
+                        return Err(
+                            self.error(format!("the file ends inside <{open}> (truncated?)"))
+                        );
                     }
                     return Ok(Some(Node::Eof));
                 }

@@ -19,3 +19,4 @@ mod security;
 mod spam;
 mod standins;
 mod threads;
+mod transfer;
