@@ -250,10 +250,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             article,
             include_accounts,
             db,
-        } => {
-            let _ = (db, article, include_accounts);
-            anyhow::bail!("later")
-        }
+        } => export(db, article, include_accounts).await,
         Command::User {
             command:
                 UserCommand::Create {
@@ -453,8 +450,7 @@ async fn import(command: ImportCommand) -> anyhow::Result<()> {
         | ImportCommand::Disqus { file, common, .. }
         | ImportCommand::Isso { file, common } => (file.clone(), common),
         ImportCommand::Moderato { file, dry_run, db } => {
-            let _ = (db, dry_run, file);
-            anyhow::bail!("later")
+            return import_moderato(db, file.clone(), *dry_run).await
         }
     };
     let settings = Settings::load(&common.db.sources(Vec::new()))?;
@@ -532,4 +528,68 @@ async fn scorer(settings: &Settings, db: &Db) -> anyhow::Result<transfer::apply:
                 .evaluate(std::sync::Arc::new(candidate), policy),
         )
     }))
+}
+
+async fn import_moderato(args: &DbArgs, file: PathBuf, dry_run: bool) -> anyhow::Result<()> {
+    let settings = Settings::load(&args.sources(Vec::new()))?;
+    telemetry::init(&settings.log);
+    let total = std::fs::metadata(&file)
+        .with_context(|| format!("cannot read {}", file.display()))?
+        .len();
+    let progress = Progress::new(total, false);
+    let records: Box<dyn Records> = Box::new(transfer::moderato::Moderato::open(
+        &file,
+        progress.counter(),
+    )?);
+    let db_settings = settings.database.clone();
+    tokio::task::spawn_blocking(move || Db::connect(&db_settings)).await??;
+    let options = ImportOptions {
+        dry_run,
+        train: false,
+        score: None,
+        progress,
+    };
+    let manager = ConnectionManager::new(
+        settings.database.url.clone(),
+        settings.database.sqlite.clone(),
+    );
+    let summary = tokio::task::spawn_blocking(move || {
+        let mut conn = manager.establish()?;
+        Ok::<_, anyhow::Error>(transfer::run_import(&mut conn, records, options)?)
+    })
+    .await??;
+    print!("{summary}");
+    Ok(())
+}
+
+async fn export(args: DbArgs, article: Option<String>, accounts: bool) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    if std::io::stdout().is_terminal() {
+        bail!("the export is gzipped: send it to a file, e.g. `moderato export > site.ndjson.gz`");
+    }
+    let settings = Settings::load(&args.sources(Vec::new()))?;
+    telemetry::init(&settings.log);
+    let db_settings = settings.database.clone();
+    tokio::task::spawn_blocking(move || Db::connect(&db_settings)).await??;
+    let manager = ConnectionManager::new(
+        settings.database.url.clone(),
+        settings.database.sqlite.clone(),
+    );
+    let options = transfer::export::ExportOptions { article, accounts };
+    let counts = tokio::task::spawn_blocking(move || {
+        let mut conn = manager.establish()?;
+        transfer::export::check(&mut conn, &options)?;
+        let stdout = std::io::stdout().lock();
+        Ok::<_, anyhow::Error>(transfer::export::write(
+            &mut conn,
+            &options,
+            std::io::BufWriter::new(stdout),
+        )?)
+    })
+    .await??;
+    eprintln!(
+        "exported {} articles, {} accounts, {} comments, {} bans, {} word-list entries",
+        counts.articles, counts.accounts, counts.comments, counts.bans, counts.words
+    );
+    Ok(())
 }

@@ -6,8 +6,9 @@
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::prelude::*;
 
+use super::bans::Ban;
 use super::models::{Article, Comment, User};
-use super::schema::{articles, comments, import_sources, spam_words, users};
+use super::schema::{articles, bans, comments, import_sources, spam_words, users};
 use super::{AnyConnection, Backend};
 use crate::domain::{ArticleId, CommentId, CommentStatus, UserId, Verdict};
 
@@ -123,7 +124,6 @@ pub fn set_parent(
 /// Whether the database holds nothing a restore could collide with: no
 /// article, comment, account, ban or word-list entry.
 pub fn is_empty(conn: &mut AnyConnection) -> QueryResult<bool> {
-    use super::schema::bans;
     let any = |n: i64| n > 0;
     Ok(!(any(articles::table.count().get_result(conn)?)
         || any(comments::table.count().get_result(conn)?)
@@ -182,6 +182,35 @@ where
         Backend::Sqlite => "BEGIN IMMEDIATE",
         Backend::Postgres => "BEGIN",
     };
+    run_in(conn, begin, f)
+}
+
+/// Runs `f` reading one consistent snapshot of the database (an export
+/// taken while the server writes), and ends the transaction without
+/// changing anything.
+pub fn in_snapshot<T, E>(
+    conn: &mut AnyConnection,
+    f: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    let begin = match conn.backend() {
+        // WAL: the snapshot is taken at the first read and kept.
+        Backend::Sqlite => "BEGIN DEFERRED",
+        Backend::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+    };
+    run_in(conn, begin, |conn| f(conn).map(|value| (value, false)))
+}
+
+fn run_in<T, E>(
+    conn: &mut AnyConnection,
+    begin: &str,
+    f: impl FnOnce(&mut AnyConnection) -> Result<(T, bool), E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
     crate::per_backend!(&mut *conn, |c| {
         AnsiTransactionManager::begin_transaction_sql(c, begin)
     })?;
@@ -210,6 +239,14 @@ where
             Err(e)
         }
     }
+}
+
+/// This site's id (made on first use): names the site in its exports.
+pub fn site_id(conn: &mut AnyConnection, now: i64) -> QueryResult<String> {
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    super::keys::get_or_create(conn, SITE_ID, &hex::encode(bytes), now)
 }
 
 /// A page of articles after `after`, by id.
@@ -257,4 +294,112 @@ pub fn users_page(conn: &mut AnyConnection, after: i64, limit: i64) -> QueryResu
         .limit(limit)
         .select(User::as_select())
         .load(conn)
+}
+
+pub fn bans_page(conn: &mut AnyConnection, after: i64, limit: i64) -> QueryResult<Vec<Ban>> {
+    bans::table
+        .filter(bans::id.gt(after))
+        .order(bans::id.asc())
+        .limit(limit)
+        .select(Ban::as_select())
+        .load(conn)
+}
+
+/// An article with its id and times given (a restore).
+#[derive(Debug, Insertable)]
+#[diesel(table_name = articles)]
+pub struct RestoredArticle<'a> {
+    pub id: ArticleId,
+    pub key: &'a str,
+    pub title: Option<&'a str>,
+    pub url: Option<&'a str>,
+    pub comments_open: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+pub fn insert_article(conn: &mut AnyConnection, new: &RestoredArticle<'_>) -> QueryResult<()> {
+    diesel::insert_into(articles::table)
+        .values(new)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// An account with every column given; `id: None` lets the database
+/// choose (a merge).
+#[derive(Debug, Insertable)]
+#[diesel(table_name = users)]
+pub struct RestoredUser<'a> {
+    pub id: Option<UserId>,
+    pub email: &'a str,
+    pub name: &'a str,
+    pub password_hash: &'a str,
+    pub role: crate::domain::Role,
+    pub trusted: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+pub fn insert_user(conn: &mut AnyConnection, new: &RestoredUser<'_>) -> QueryResult<UserId> {
+    diesel::insert_into(users::table)
+        .values(new)
+        .returning(users::id)
+        .get_result(conn)
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = bans)]
+pub struct RestoredBan<'a> {
+    pub id: Option<crate::domain::BanId>,
+    pub kind: crate::domain::BanKind,
+    pub value: &'a str,
+    pub shadow: bool,
+    pub reason: Option<&'a str>,
+    pub expires_at: Option<i64>,
+    pub created_by: Option<UserId>,
+    pub created_at: i64,
+    pub lifted_at: Option<i64>,
+    pub lifted_by: Option<UserId>,
+}
+
+/// Inserts the ban unless one of the same kind, value and time is stored;
+/// whether it did.
+pub fn insert_ban(conn: &mut AnyConnection, new: &RestoredBan<'_>) -> QueryResult<bool> {
+    let exists: bool = diesel::select(diesel::dsl::exists(
+        bans::table
+            .filter(bans::kind.eq(new.kind))
+            .filter(bans::value.eq(new.value))
+            .filter(bans::created_at.eq(new.created_at)),
+    ))
+    .get_result(conn)?;
+    if exists {
+        return Ok(false);
+    }
+    diesel::insert_into(bans::table).values(new).execute(conn)?;
+    Ok(true)
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = spam_words)]
+pub struct RestoredWord<'a> {
+    pub id: Option<crate::domain::WordId>,
+    pub list: crate::domain::WordList,
+    pub kind: crate::domain::WordKind,
+    pub pattern: &'a str,
+    pub note: Option<&'a str>,
+    pub created_at: i64,
+}
+
+/// Inserts the entry unless the list holds it already; whether it did.
+pub fn insert_word(conn: &mut AnyConnection, new: &RestoredWord<'_>) -> QueryResult<bool> {
+    let inserted = crate::per_backend!(conn, |c| diesel::insert_into(spam_words::table)
+        .values(new)
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    Ok(inserted > 0)
+}
+
+/// Whether a comment with this id is stored.
+pub fn comment_exists(conn: &mut AnyConnection, id: CommentId) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(comments::table.find(id))).get_result(conn)
 }

@@ -18,13 +18,18 @@
 use std::collections::HashMap;
 use std::sync::mpsc;
 
+use super::format::{CommentLine, Line};
 use super::progress::Progress;
 use super::summary::{Skip, SkipKind};
-use super::{ArticleIn, CommentIn, Item, Summary, TransferError};
+use super::{ArticleIn, CommentIn, Item, Kept, Summary, TransferError};
 use crate::db::models::NewArticle;
-use crate::db::transfer::{self as queries, ImportedComment};
+use crate::db::transfer::{
+    self as queries, ImportedComment, RestoredArticle, RestoredBan, RestoredUser, RestoredWord,
+};
 use crate::db::{self, AnyConnection};
-use crate::domain::{ArticleId, CommentId, CommentStatus, Fingerprint, UserId, Verdict};
+use crate::domain::{
+    ArticleId, ArticleKey, BanId, CommentId, CommentStatus, Fingerprint, UserId, Verdict, WordId,
+};
 use crate::spam::classifier::Model;
 use crate::spam::{self, ArticleFacts, Candidate, Decision};
 
@@ -112,10 +117,26 @@ enum ArticleSlot {
     Refused(String),
 }
 
+/// How records are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Another system's records: new ids, matched by source.
+    Import,
+    /// Moderato's export into an empty database: every id kept, and the
+    /// site takes the exported site's id.
+    Restore,
+    /// Moderato's export into a database in use: new ids; `own` when the
+    /// export is this site's, whose comments are known by their ids.
+    Merge { own: bool },
+}
+
 pub struct Engine<'a> {
     conn: &'a mut AnyConnection,
     options: &'a mut ImportOptions,
+    mode: Mode,
     source: Option<String>,
+    /// Moderato's export: the exported account ids and where they are now.
+    users: HashMap<i64, UserId>,
     now: i64,
     pub summary: Summary,
     articles: HashMap<String, ArticleSlot>,
@@ -134,7 +155,9 @@ impl<'a> Engine<'a> {
         Ok(Engine {
             conn,
             options,
+            mode: Mode::Import,
             source: None,
+            users: HashMap::new(),
             now: db::now_millis(),
             summary: Summary::default(),
             articles: HashMap::new(),
@@ -147,7 +170,8 @@ impl<'a> Engine<'a> {
 
     pub fn item(&mut self, item: Item) -> Result<(), TransferError> {
         match item {
-            Item::Source(source) => self.source = Some(source),
+            Item::Source(source) => self.set_source(source)?,
+            Item::Moderato(line) => self.moderato(*line)?,
             Item::Article(article) => {
                 let id = article.source_id.clone();
                 self.articles
@@ -158,6 +182,194 @@ impl<'a> Engine<'a> {
             Item::Comment(comment) => self.comment(*comment)?,
             Item::Skipped(skip) => self.summary.skip(skip),
             Item::Warning(message) => self.summary.warn(message),
+        }
+        Ok(())
+    }
+
+    fn set_source(&mut self, source: String) -> Result<(), TransferError> {
+        if let Some(site) = source.strip_prefix("moderato:") {
+            self.mode = if queries::is_empty(self.conn)? {
+                queries::set_site_id(self.conn, site, self.now)?;
+                Mode::Restore
+            } else {
+                Mode::Merge {
+                    own: queries::site_id(self.conn, self.now)? == site,
+                }
+            };
+        }
+        self.source = Some(source);
+        Ok(())
+    }
+
+    /// A record of Moderato's own export.
+    fn moderato(&mut self, line: Line) -> Result<(), TransferError> {
+        let restore = self.mode == Mode::Restore;
+        match line {
+            Line::Article(a) if restore => {
+                queries::insert_article(
+                    self.conn,
+                    &RestoredArticle {
+                        id: ArticleId(a.id),
+                        key: &a.key,
+                        title: a.title.as_deref(),
+                        url: a.url.as_deref(),
+                        comments_open: a.comments_open,
+                        created_at: a.created_at,
+                        updated_at: a.updated_at,
+                    },
+                )?;
+                self.summary.articles_created += 1;
+                self.stored_article(a.id.to_string(), ArticleId(a.id));
+            }
+            Line::Article(a) => match ArticleKey::parse(&a.key) {
+                Ok(key) => self.item(Item::Article(ArticleIn {
+                    source_id: a.id.to_string(),
+                    key,
+                    title: a.title,
+                    url: a.url,
+                }))?,
+                Err(e) => self.refuse_article(a.id.to_string(), format!("article {}: {e}", a.id)),
+            },
+            Line::Account(u) => {
+                let existing = match restore {
+                    true => None,
+                    false => db::users::find_by_email(self.conn, &u.email)?.map(|x| x.id),
+                };
+                let id = match existing {
+                    Some(id) => id,
+                    None => {
+                        self.summary.accounts += 1;
+                        queries::insert_user(
+                            self.conn,
+                            &RestoredUser {
+                                id: restore.then_some(UserId(u.id)),
+                                email: &u.email,
+                                name: &u.name,
+                                password_hash: &u.password_hash,
+                                role: u.role,
+                                trusted: u.trusted,
+                                created_at: u.created_at,
+                                updated_at: u.updated_at,
+                            },
+                        )?
+                    }
+                };
+                self.users.insert(u.id, id);
+            }
+            Line::Comment(c) => {
+                let c = self.comment_in(*c);
+                if restore {
+                    self.restore_comment(c)?;
+                } else {
+                    self.comment(c)?;
+                }
+            }
+            Line::Ban(b) => {
+                let by = |u: Option<i64>| u.and_then(|u| self.users.get(&u).copied());
+                let row = RestoredBan {
+                    id: restore.then_some(BanId(b.id)),
+                    kind: b.kind,
+                    value: &b.value,
+                    shadow: b.shadow,
+                    reason: b.reason.as_deref(),
+                    expires_at: b.expires_at,
+                    created_by: by(b.created_by),
+                    created_at: b.created_at,
+                    lifted_at: b.lifted_at,
+                    lifted_by: by(b.lifted_by),
+                };
+                if queries::insert_ban(self.conn, &row)? {
+                    self.summary.bans += 1;
+                }
+            }
+            Line::Word(w) => {
+                let row = RestoredWord {
+                    id: restore.then_some(WordId(w.id)),
+                    list: w.list,
+                    kind: w.kind,
+                    pattern: &w.pattern,
+                    note: w.note.as_deref(),
+                    created_at: w.created_at,
+                };
+                if queries::insert_word(self.conn, &row)? {
+                    self.summary.words += 1;
+                }
+            }
+            Line::Header(_) | Line::End(_) => {}
+        }
+        Ok(())
+    }
+
+    /// An exported comment as a record to write; its account as it is
+    /// known here (an account not in the file is not linked).
+    fn comment_in(&self, c: CommentLine) -> CommentIn {
+        CommentIn {
+            source_id: c.id.to_string(),
+            article: c.article_id.to_string(),
+            parent: c.parent_id.map(|p| p.to_string()),
+            author_name: c.author_name,
+            author_email: c.author_email,
+            author_url: c.author_url,
+            ip: c.ip,
+            account_email: None,
+            body: c.body,
+            html: c.html,
+            status: c.status,
+            created_at: c.created_at,
+            kept: Some(Box::new(Kept {
+                user_id: c.user_id.and_then(|u| self.users.get(&u)).map(|u| u.0),
+                user_agent: c.user_agent,
+                referrer: c.referrer,
+                edited_at: c.edited_at,
+                status_changed_at: c.status_changed_at,
+                version: c.version,
+                spam_score: c.spam_score,
+                spam_report: c.spam_report.map(|r| r.to_string()),
+                verdict: c.verdict,
+                learned_text: c.learned_text,
+                imported_from: c
+                    .imported_from
+                    .into_iter()
+                    .map(|o| (o.source, o.id))
+                    .collect(),
+            })),
+        }
+    }
+
+    /// A comment of a restore: written with its own id, parent and
+    /// article. Exports list comments by id, and an imported reply can
+    /// have a smaller id than its parent: that one is linked at the end.
+    fn restore_comment(&mut self, c: CommentIn) -> Result<(), TransferError> {
+        let bad =
+            |what: &str| TransferError::Failed(format!("comment {}: bad {what}", c.source_id));
+        let id = CommentId(c.source_id.parse().map_err(|_| bad("id"))?);
+        let article = match self.article(&c.article)? {
+            Ok(article) => article,
+            Err(why) => {
+                self.summary
+                    .skip(Skip::new(SkipKind::NoArticle, &c.source_id, why));
+                return Ok(());
+            }
+        };
+        let mut parent = None;
+        let mut later = None;
+        if let Some(p) = &c.parent {
+            let p = CommentId(p.parse().map_err(|_| bad("parent id"))?);
+            if queries::comment_exists(self.conn, p)? {
+                parent = Some(p);
+            } else {
+                later = Some(p.0.to_string());
+            }
+        }
+        let user = c.kept.as_ref().and_then(|k| k.user_id).map(UserId);
+        self.write(&c, Some(id), article, parent, user, None)?;
+        if let Some(parent) = later {
+            self.orphans.push(Orphan {
+                id,
+                source_id: c.source_id.clone(),
+                parent,
+                article,
+            });
         }
         Ok(())
     }
@@ -207,8 +419,27 @@ impl<'a> Engine<'a> {
 
     /// What an earlier run left for this record of the current source.
     fn earlier(&mut self, source_id: &str) -> Result<Option<Option<CommentId>>, TransferError> {
+        if matches!(self.mode, Mode::Restore | Mode::Merge { own: true }) {
+            // A restore, or this site's own export: its ids are this
+            // database's.
+            let Ok(id) = source_id.parse().map(CommentId) else {
+                return Ok(None);
+            };
+            return Ok(queries::comment_exists(self.conn, id)?.then_some(Some(id)));
+        }
         let source = self.source()?.to_string();
         Ok(queries::find_source(self.conn, &source, source_id)?)
+    }
+
+    /// Whether a merged comment came here already by another way (it was
+    /// imported from the same WordPress site, say).
+    fn imported_elsewhere(&mut self, c: &CommentIn) -> Result<bool, TransferError> {
+        for (source, id) in c.kept.iter().flat_map(|k| &k.imported_from) {
+            if queries::find_source(self.conn, source, id)?.is_some() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// The account to link a comment to, by email.
@@ -231,6 +462,11 @@ impl<'a> Engine<'a> {
             Some(None) => {
                 self.summary
                     .skip(Skip::new(SkipKind::RemovedSince, &c.source_id, ""));
+                return Ok(());
+            }
+            None if self.imported_elsewhere(&c)? => {
+                self.summary
+                    .skip(Skip::new(SkipKind::AlreadyImported, &c.source_id, ""));
                 return Ok(());
             }
             None => {}
@@ -256,16 +492,8 @@ impl<'a> Engine<'a> {
                 }
             },
         };
-        let user = match c.account_email.clone() {
-            Some(email) => self.account(&email)?,
-            None => None,
-        };
-        if user.is_some() {
-            self.summary.linked_to_accounts += 1;
-        }
-        let mut spam_score = None;
-        let mut spam_report = None;
-        if self.options.score.is_some() {
+        let mut scored = None;
+        if self.options.score.is_some() && c.kept.is_none() {
             let decision = self.score(&c, article)?;
             // Scoring may hold a comment the source had published, never
             // publish one it had not.
@@ -273,16 +501,57 @@ impl<'a> Engine<'a> {
                 c.status = CommentStatus::Pending;
                 self.summary.held_by_scoring += 1;
             }
-            spam_score = Some(decision.report.score);
-            spam_report = serde_json::to_string(&decision.report).ok();
+            scored = Some((
+                decision.report.score,
+                serde_json::to_string(&decision.report).ok(),
+            ));
         }
+        let user = match (&c.kept, c.account_email.clone()) {
+            (Some(kept), _) => kept.user_id.map(UserId),
+            (None, Some(email)) => {
+                let found = self.account(&email)?;
+                if found.is_some() {
+                    self.summary.linked_to_accounts += 1;
+                }
+                found
+            }
+            (None, None) => None,
+        };
+        let id = self.write(&c, None, article, parent, user, scored)?;
+        if self.mode != (Mode::Merge { own: true }) {
+            let source = self.source()?.to_string();
+            queries::record_source(self.conn, &source, &c.source_id, id, self.now)?;
+        }
+        if let Some(parent) = orphan {
+            self.orphans.push(Orphan {
+                id,
+                source_id: c.source_id.clone(),
+                parent,
+                article,
+            });
+        }
+        Ok(())
+    }
+
+    /// Writes a comment: the columns Moderato's export kept as they were,
+    /// the others as an import sets them; teaches the learned scorer when
+    /// asked to, records the other sources it came from, and counts it.
+    fn write(
+        &mut self,
+        c: &CommentIn,
+        id: Option<CommentId>,
+        article: ArticleId,
+        parent: Option<CommentId>,
+        user: Option<UserId>,
+        scored: Option<(f64, Option<String>)>,
+    ) -> Result<CommentId, TransferError> {
         let verdict = match c.status {
             CommentStatus::Approved if self.options.train => Some(Verdict::Ham),
             CommentStatus::Spam if self.options.train => Some(Verdict::Spam),
             _ => None,
         };
         let learned = verdict.map(|verdict| {
-            let text = spam::learned::text_of(&candidate_of(&c, None));
+            let text = spam::learned::text_of(&candidate_of(c, None));
             self.model.learn(&text, verdict == Verdict::Spam);
             if verdict == Verdict::Spam {
                 self.trained.0 += 1;
@@ -292,8 +561,9 @@ impl<'a> Engine<'a> {
             text
         });
         let fingerprint = (!c.body.is_empty()).then(|| Fingerprint::of(&c.body).hash);
-        let row = ImportedComment {
-            id: None,
+        let (spam_score, spam_report) = scored.unwrap_or_default();
+        let mut row = ImportedComment {
+            id,
             article_id: article,
             parent_id: parent,
             user_id: user,
@@ -312,26 +582,30 @@ impl<'a> Engine<'a> {
             // days) starts at the import, not at the original date.
             status_changed_at: self.now,
             version: 1,
-            spam_score,
+            spam_score: Some(spam_score).filter(|_| spam_report.is_some()),
             spam_report: spam_report.as_deref(),
             verdict,
             learned_text: learned.as_deref(),
             fingerprint: fingerprint.as_deref(),
         };
-        let id = queries::insert_comment(self.conn, &row)?;
-        let source = self.source()?.to_string();
-        queries::record_source(self.conn, &source, &c.source_id, id, self.now)?;
-        if let Some(parent) = orphan {
-            self.orphans.push(Orphan {
-                id,
-                source_id: c.source_id.clone(),
-                parent,
-                article,
-            });
+        if let Some(kept) = &c.kept {
+            row.user_agent = kept.user_agent.as_deref();
+            row.referrer = kept.referrer.as_deref();
+            row.edited_at = kept.edited_at;
+            row.status_changed_at = kept.status_changed_at;
+            row.version = kept.version;
+            row.spam_score = kept.spam_score;
+            row.spam_report = kept.spam_report.as_deref();
+            row.verdict = kept.verdict;
+            row.learned_text = kept.learned_text.as_deref();
+        }
+        let written = queries::insert_comment(self.conn, &row)?;
+        for (source, source_id) in c.kept.iter().flat_map(|k| &k.imported_from) {
+            queries::record_source(self.conn, source, source_id, written, self.now)?;
         }
         self.summary.comment(c.status);
         self.options.progress.tick(self.summary.imported());
-        Ok(())
+        Ok(written)
     }
 
     fn score(&mut self, c: &CommentIn, article: ArticleId) -> Result<Decision, TransferError> {
@@ -363,6 +637,9 @@ impl<'a> Engine<'a> {
         if self.options.train {
             spam::learned::persist_model(self.conn, &self.model)?;
             self.summary.trained = Some(self.trained);
+        }
+        if self.mode == Mode::Restore {
+            queries::sync_sequences(self.conn)?;
         }
         Ok(self.summary)
     }

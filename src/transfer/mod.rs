@@ -12,7 +12,10 @@
 
 pub mod apply;
 pub mod disqus;
+pub mod export;
+pub mod format;
 pub mod isso;
+pub mod moderato;
 pub mod progress;
 mod raw;
 mod summary;
@@ -89,6 +92,8 @@ pub enum Item {
     Skipped(Skip),
     /// Something kept differently from the source (a value dropped).
     Warning(String),
+    /// A record of Moderato's own export, restored or merged as it is.
+    Moderato(Box<format::Line>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

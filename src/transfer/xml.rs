@@ -46,6 +46,12 @@ pub struct Counted<R> {
     read: Arc<AtomicU64>,
 }
 
+impl<R> Counted<R> {
+    pub fn new(inner: R, read: Arc<AtomicU64>) -> Self {
+        Counted { inner, read }
+    }
+}
+
 impl<R: Read> Read for Counted<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
@@ -72,10 +78,7 @@ impl XmlStream {
             file: file.display().to_string(),
             message: e.to_string(),
         })?;
-        let counted = Counted {
-            inner: handle,
-            read,
-        };
+        let counted = Counted::new(handle, read);
         let mut reader = Reader::from_reader(BufReader::with_capacity(1 << 16, counted));
         let config = reader.config_mut();
         // `<id/>` reads as an empty leaf, like `<id></id>`.

@@ -1,0 +1,186 @@
+//! Writing Moderato's own export (`format.rs`): `moderato export` to
+//! standard output, `GET /api/v1/admin/export` to an admin. One consistent
+//! snapshot of the database, read a page at a time and written through
+//! gzip as it is read, so memory stays bounded whatever the site's size.
+
+use std::io::Write;
+
+use flate2::write::GzEncoder;
+use flate2::Compression;
+
+use super::format::{
+    AccountLine, ArticleLine, BanLine, CommentLine, EndLine, Header, Line, Origin, WordLine,
+    FORMAT, VERSION,
+};
+use super::TransferError;
+use crate::auth::{permissions, AuthError, AuthUser};
+use crate::db::transfer as queries;
+use crate::db::{self, AnyConnection, DbError};
+use crate::domain::CommentId;
+
+/// Rows read per query.
+const PAGE: i64 = 1000;
+
+#[derive(Debug, Clone, Default)]
+pub struct ExportOptions {
+    /// Only this article and its comments (no bans, no word lists).
+    pub article: Option<String>,
+    /// Accounts too, with their password hashes.
+    pub accounts: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error("no article with key `{0}`")]
+    ArticleNotFound(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("writing the export failed: {0}")]
+    Write(#[from] std::io::Error),
+}
+
+impl From<diesel::result::Error> for ExportError {
+    fn from(e: diesel::result::Error) -> Self {
+        ExportError::Db(DbError::from(e))
+    }
+}
+
+impl From<ExportError> for TransferError {
+    fn from(e: ExportError) -> Self {
+        match e {
+            ExportError::Db(e) => TransferError::Db(e),
+            other => TransferError::Failed(other.to_string()),
+        }
+    }
+}
+
+/// Only admins take exports (they hold every commenter's email and IP).
+pub fn authorize(user: &AuthUser) -> Result<(), ExportError> {
+    Ok(permissions::require_admin(user)?)
+}
+
+/// Checks that the article asked for exists, before anything is sent.
+pub fn check(conn: &mut AnyConnection, options: &ExportOptions) -> Result<(), ExportError> {
+    if let Some(key) = &options.article {
+        if db::articles::find_by_key(conn, key)?.is_none() {
+            return Err(ExportError::ArticleNotFound(key.clone()));
+        }
+    }
+    Ok(())
+}
+
+/// Writes the export, gzipped, to `out`; returns what it holds.
+pub fn write(
+    conn: &mut AnyConnection,
+    options: &ExportOptions,
+    out: impl Write,
+) -> Result<EndLine, ExportError> {
+    let now = db::now_millis();
+    let site = queries::site_id(conn, now)?;
+    let mut gz = GzEncoder::new(out, Compression::default());
+    let counts =
+        queries::in_snapshot(conn, |conn| write_lines(conn, options, &site, now, &mut gz))?;
+    gz.finish()?.flush()?;
+    Ok(counts)
+}
+
+fn line(out: &mut impl Write, line: &Line) -> Result<(), ExportError> {
+    serde_json::to_writer(&mut *out, line).map_err(std::io::Error::from)?;
+    out.write_all(b"\n")?;
+    Ok(())
+}
+
+fn write_lines(
+    conn: &mut AnyConnection,
+    options: &ExportOptions,
+    site: &str,
+    now: i64,
+    out: &mut impl Write,
+) -> Result<EndLine, ExportError> {
+    let only = match &options.article {
+        Some(key) => Some(
+            db::articles::find_by_key(conn, key)?
+                .ok_or_else(|| ExportError::ArticleNotFound(key.clone()))?
+                .id,
+        ),
+        None => None,
+    };
+    let mut counts = EndLine::default();
+    line(
+        out,
+        &Line::Header(Header {
+            format: FORMAT.into(),
+            version: VERSION,
+            site: site.into(),
+            exported_at: now,
+            article: options.article.clone(),
+            accounts: options.accounts,
+        }),
+    )?;
+    let mut after = 0;
+    loop {
+        let page = queries::articles_page(conn, after, only, PAGE)?;
+        let Some(last) = page.last() else { break };
+        after = last.id.0;
+        for article in &page {
+            line(out, &Line::Article(ArticleLine::from(article)))?;
+            counts.articles += 1;
+        }
+    }
+    if options.accounts {
+        let mut after = 0;
+        loop {
+            let page = queries::users_page(conn, after, PAGE)?;
+            let Some(last) = page.last() else { break };
+            after = last.id.0;
+            for user in &page {
+                line(out, &Line::Account(AccountLine::from(user)))?;
+                counts.accounts += 1;
+            }
+        }
+    }
+    let mut after = 0;
+    loop {
+        let page = queries::comments_page(conn, after, only, PAGE)?;
+        let Some(last) = page.last() else { break };
+        after = last.id.0;
+        let ids: Vec<CommentId> = page.iter().map(|c| c.id).collect();
+        let mut sources = queries::sources_of(conn, &ids)?;
+        for comment in &page {
+            let origins = sources
+                .iter()
+                .filter(|(id, _, _)| *id == Some(comment.id))
+                .map(|(_, source, id)| Origin {
+                    source: source.clone(),
+                    id: id.clone(),
+                })
+                .collect();
+            sources.retain(|(id, _, _)| *id != Some(comment.id));
+            line(
+                out,
+                &Line::Comment(Box::new(CommentLine::of(comment, origins))),
+            )?;
+            counts.comments += 1;
+        }
+    }
+    if only.is_none() {
+        let mut after = 0;
+        loop {
+            let page = queries::bans_page(conn, after, PAGE)?;
+            let Some(last) = page.last() else { break };
+            after = last.id.0;
+            for ban in &page {
+                line(out, &Line::Ban(BanLine::from(ban)))?;
+                counts.bans += 1;
+            }
+        }
+        for word in db::spam::words(conn)? {
+            line(out, &Line::Word(WordLine::from(&word)))?;
+            counts.words += 1;
+        }
+    }
+    line(out, &Line::End(counts))?;
+    Ok(counts)
+}
