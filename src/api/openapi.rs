@@ -5,7 +5,7 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{articles, auth, comments, health, moderation, spam};
+use super::{articles, auth, comments, health, moderation, spam, transfer};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -33,6 +33,7 @@ use super::{articles, auth, comments, health, moderation, spam};
         auth::me,
         auth::export,
         auth::delete_account,
+        transfer::export,
         moderation::list,
         moderation::get,
         moderation::edit,

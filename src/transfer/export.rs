@@ -7,6 +7,8 @@ use std::io::Write;
 
 use flate2::write::GzEncoder;
 use flate2::Compression;
+use futures_util::Stream;
+use tokio::sync::mpsc;
 
 use super::format::{
     AccountLine, ArticleLine, BanLine, CommentLine, EndLine, Header, Line, Origin, WordLine,
@@ -15,8 +17,9 @@ use super::format::{
 use super::TransferError;
 use crate::auth::{permissions, AuthError, AuthUser};
 use crate::db::transfer as queries;
-use crate::db::{self, AnyConnection, DbError};
+use crate::db::{self, AnyConnection, Db, DbError};
 use crate::domain::CommentId;
+use crate::telemetry::Chain;
 
 /// Rows read per query.
 const PAGE: i64 = 1000;
@@ -69,6 +72,91 @@ pub fn check(conn: &mut AnyConnection, options: &ExportOptions) -> Result<(), Ex
         }
     }
     Ok(())
+}
+
+/// Chunks of the gzipped export in flight to an HTTP client.
+const CHUNKS_IN_FLIGHT: usize = 8;
+/// Bytes per chunk sent.
+const CHUNK_BYTES: usize = 64 * 1024;
+
+/// The export for an admin over HTTP: checked (who asks, the article) before
+/// anything is sent, then written on a blocking thread with a connection of
+/// its own, a chunk at a time as the client takes them. A failure half-way
+/// ends the stream with an error, so the client gets a cut file that an
+/// import refuses, never one that looks whole.
+pub async fn stream(
+    db: &Db,
+    admin: &AuthUser,
+    options: ExportOptions,
+) -> Result<impl Stream<Item = Result<Vec<u8>, std::io::Error>>, ExportError> {
+    authorize(admin)?;
+    let checked = options.clone();
+    db.read(move |conn| check(conn, &checked)).await?;
+    let db = db.clone();
+    let (tx, rx) = mpsc::channel::<Result<Vec<u8>, std::io::Error>>(CHUNKS_IN_FLIGHT);
+    let admin_id = admin.id;
+    tokio::task::spawn_blocking(move || {
+        let sender = tx.clone();
+        let written = db
+            .dedicated()
+            .map_err(ExportError::from)
+            .and_then(|mut conn| write(&mut conn, &options, Chunks::new(sender)));
+        match written {
+            Ok(counts) => tracing::info!(
+                admin_id = %admin_id,
+                comments = counts.comments,
+                accounts = counts.accounts,
+                "export taken"
+            ),
+            Err(e) => {
+                tracing::error!(error = %Chain(&e), "export failed half-way");
+                let _ = tx.blocking_send(Err(std::io::Error::other("the export failed")));
+            }
+        }
+    });
+    Ok(futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|chunk| (chunk, rx))
+    }))
+}
+
+/// A writer handing full chunks to the HTTP response; fails once the
+/// client has gone, which stops the export.
+struct Chunks {
+    tx: mpsc::Sender<Result<Vec<u8>, std::io::Error>>,
+    buf: Vec<u8>,
+}
+
+impl Chunks {
+    fn new(tx: mpsc::Sender<Result<Vec<u8>, std::io::Error>>) -> Self {
+        Chunks {
+            tx,
+            buf: Vec::with_capacity(CHUNK_BYTES),
+        }
+    }
+
+    fn send(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK_BYTES));
+        self.tx
+            .blocking_send(Ok(chunk))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client left"))
+    }
+}
+
+impl Write for Chunks {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= CHUNK_BYTES {
+            self.send()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.send()
+    }
 }
 
 /// Writes the export, gzipped, to `out`; returns what it holds.

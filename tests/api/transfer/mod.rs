@@ -2,6 +2,7 @@
 //! the real binary against the test's database, and what they wrote read
 //! back from it (and over HTTP).
 
+mod export;
 mod import;
 
 use std::collections::HashMap;
