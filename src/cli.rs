@@ -167,6 +167,11 @@ enum SpamCommand {
         /// A TOML file overriding config/default.toml (its [spam] section).
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
+        /// Start from the model stored in this database (what a site's
+        /// verdicts, `spam train` or an import's --train taught) instead of
+        /// an empty one; --train files are learned on top of it.
+        #[arg(long, value_name = "URL")]
+        database: Option<String>,
     },
 }
 
@@ -243,8 +248,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     test,
                     online,
                     config,
+                    database,
                 },
-        } => spam_eval(config, train, test, online).await,
+        } => spam_eval(config, database, train, test, online).await,
         Command::Import { command } => import(command).await,
         Command::Export {
             article,
@@ -413,18 +419,28 @@ async fn spam_train(args: DbArgs, files: Vec<PathBuf>) -> anyhow::Result<()> {
 
 async fn spam_eval(
     config: Option<PathBuf>,
+    database: Option<String>,
     train: Vec<PathBuf>,
     test: Vec<PathBuf>,
     online: bool,
 ) -> anyhow::Result<()> {
-    let settings = Settings::load(&Sources {
-        file: config,
-        env: true,
-        overrides: Vec::new(),
-    })?;
-    if !online && train.is_empty() {
-        bail!("give --train FILE... (or --online to start from an empty model)");
+    let args = DbArgs { config, database };
+    let settings = Settings::load(&args.sources(Vec::new()))?;
+    if !online && train.is_empty() && args.database.is_none() {
+        bail!(
+            "give --train FILE... or --database URL (or --online to start from an empty model)"
+        );
     }
+    let start = match &args.database {
+        Some(_) => {
+            let db_settings = settings.database.clone();
+            let db = tokio::task::spawn_blocking(move || Db::connect(&db_settings)).await??;
+            let (model, _) = db.read(|conn| spam::LearnedModel::load(conn)).await?;
+            println!("starting from the database's model ({} features)", model.len());
+            Some(model)
+        }
+        None => None,
+    };
     let train = spam::eval::load_all(&train).map_err(anyhow::Error::msg)?;
     let test = spam::eval::load_all(&test).map_err(anyhow::Error::msg)?;
     let kinds: Vec<&str> = settings.spam.scorers.iter().map(|s| s.kind()).collect();
@@ -437,7 +453,7 @@ async fn spam_eval(
         if online { 0 } else { train.len() },
         test.len()
     );
-    let counts = spam::eval::evaluate(&settings.spam, &train, &test, online)
+    let counts = spam::eval::evaluate(&settings.spam, start, &train, &test, online)
         .await
         .map_err(anyhow::Error::msg)?;
     println!("{}", counts.summary());

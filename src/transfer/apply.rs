@@ -641,6 +641,11 @@ impl<'a> Engine<'a> {
         if self.mode == Mode::Restore {
             queries::sync_sequences(self.conn)?;
         }
+        if self.summary.imported() > 0 {
+            // Servers on the same PostgreSQL drop their cached pages when
+            // this commits (nothing is sent if it rolls back).
+            crate::cache::notify_in(self.conn, None)?;
+        }
         Ok(self.summary)
     }
 }
