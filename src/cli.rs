@@ -427,16 +427,17 @@ async fn spam_eval(
     let args = DbArgs { config, database };
     let settings = Settings::load(&args.sources(Vec::new()))?;
     if !online && train.is_empty() && args.database.is_none() {
-        bail!(
-            "give --train FILE... or --database URL (or --online to start from an empty model)"
-        );
+        bail!("give --train FILE... or --database URL (or --online to start from an empty model)");
     }
     let start = match &args.database {
         Some(_) => {
             let db_settings = settings.database.clone();
             let db = tokio::task::spawn_blocking(move || Db::connect(&db_settings)).await??;
             let (model, _) = db.read(|conn| spam::LearnedModel::load(conn)).await?;
-            println!("starting from the database's model ({} features)", model.len());
+            println!(
+                "starting from the database's model ({} features)",
+                model.len()
+            );
             Some(model)
         }
         None => None,
@@ -469,12 +470,7 @@ async fn import(command: ImportCommand) -> anyhow::Result<()> {
             return import_moderato(db, file.clone(), *dry_run).await
         }
     };
-    let settings = Settings::load(&common.db.sources(Vec::new()))?;
-    telemetry::init(&settings.log);
-    let total = std::fs::metadata(&file)
-        .with_context(|| format!("cannot read {}", file.display()))?
-        .len();
-    let progress = Progress::new(total, false);
+    let (settings, progress) = import_settings(&common.db, &file)?;
     let limits = Limits::of(&settings.comments);
     let read = progress.counter();
     let records: Box<dyn Records> = match command {
@@ -510,6 +506,26 @@ async fn import(command: ImportCommand) -> anyhow::Result<()> {
         score,
         progress,
     };
+    write_import(&settings, records, options).await
+}
+
+/// The settings an import runs with, and its progress over `file`.
+fn import_settings(args: &DbArgs, file: &std::path::Path) -> anyhow::Result<(Settings, Progress)> {
+    let settings = Settings::load(&args.sources(Vec::new()))?;
+    telemetry::init(&settings.log);
+    let total = std::fs::metadata(file)
+        .with_context(|| format!("cannot read {}", file.display()))?
+        .len();
+    Ok((settings, Progress::new(total, false)))
+}
+
+/// Runs the import on a connection of its own, off the async workers, and
+/// prints its summary.
+async fn write_import(
+    settings: &Settings,
+    records: Box<dyn Records>,
+    options: ImportOptions,
+) -> anyhow::Result<()> {
     let manager = ConnectionManager::new(
         settings.database.url.clone(),
         settings.database.sqlite.clone(),
@@ -547,12 +563,7 @@ async fn scorer(settings: &Settings, db: &Db) -> anyhow::Result<transfer::apply:
 }
 
 async fn import_moderato(args: &DbArgs, file: PathBuf, dry_run: bool) -> anyhow::Result<()> {
-    let settings = Settings::load(&args.sources(Vec::new()))?;
-    telemetry::init(&settings.log);
-    let total = std::fs::metadata(&file)
-        .with_context(|| format!("cannot read {}", file.display()))?
-        .len();
-    let progress = Progress::new(total, false);
+    let (settings, progress) = import_settings(args, &file)?;
     let records: Box<dyn Records> = Box::new(transfer::moderato::Moderato::open(
         &file,
         progress.counter(),
@@ -565,17 +576,7 @@ async fn import_moderato(args: &DbArgs, file: PathBuf, dry_run: bool) -> anyhow:
         score: None,
         progress,
     };
-    let manager = ConnectionManager::new(
-        settings.database.url.clone(),
-        settings.database.sqlite.clone(),
-    );
-    let summary = tokio::task::spawn_blocking(move || {
-        let mut conn = manager.establish()?;
-        Ok::<_, anyhow::Error>(transfer::run_import(&mut conn, records, options)?)
-    })
-    .await??;
-    print!("{summary}");
-    Ok(())
+    write_import(&settings, records, options).await
 }
 
 async fn export(args: DbArgs, article: Option<String>, accounts: bool) -> anyhow::Result<()> {

@@ -12,12 +12,10 @@ use super::schema::{articles, bans, comments, import_sources, spam_words, users}
 use super::{AnyConnection, Backend};
 use crate::domain::{ArticleId, CommentId, CommentStatus, UserId, Verdict};
 
-/// A comment with every column an import or a restore may set. `id:
-/// None` lets the database choose.
+/// A comment with every column an import or a restore may set.
 #[derive(Debug, Insertable)]
 #[diesel(table_name = comments)]
 pub struct ImportedComment<'a> {
-    pub id: Option<CommentId>,
     pub article_id: ArticleId,
     pub parent_id: Option<CommentId>,
     pub user_id: Option<UserId>,
@@ -41,14 +39,24 @@ pub struct ImportedComment<'a> {
     pub fingerprint: Option<&'a str>,
 }
 
+/// Inserts a comment with the id given (a restore), or one the database
+/// chooses. Two statements rather than an optional column, so each is
+/// prepared once and reused for every comment.
 pub fn insert_comment(
     conn: &mut AnyConnection,
+    id: Option<CommentId>,
     new: &ImportedComment<'_>,
 ) -> QueryResult<CommentId> {
-    diesel::insert_into(comments::table)
-        .values(new)
-        .returning(comments::id)
-        .get_result(conn)
+    match id {
+        Some(id) => diesel::insert_into(comments::table)
+            .values((comments::id.eq(id), new))
+            .returning(comments::id)
+            .get_result(conn),
+        None => diesel::insert_into(comments::table)
+            .values(new)
+            .returning(comments::id)
+            .get_result(conn),
+    }
 }
 
 /// What an earlier import of `(source, source_id)` left: `None` when it
@@ -165,6 +173,88 @@ pub fn set_site_id(conn: &mut AnyConnection, site: &str, now: i64) -> QueryResul
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// Pages SQLite keeps in memory on an import's connection (64 MiB): a
+/// transaction larger than its cache writes its pages to the WAL and reads
+/// them back, which the default 2 MiB made most of an import's time.
+const BULK_CACHE_KIB: i64 = 64 * 1024;
+
+/// Sets up an import's own connection for one large transaction.
+pub fn prepare_bulk(conn: &mut AnyConnection) -> QueryResult<()> {
+    if conn.backend() == Backend::Sqlite {
+        diesel::sql_query(format!("PRAGMA cache_size = -{BULK_CACHE_KIB}")).execute(conn)?;
+    }
+    Ok(())
+}
+
+/// SQLite's search index of comments (migration 0007) during an import.
+/// Kept up to date row by row, by the trigger on every insert, it took
+/// more than half of an import's time; instead, inside the import's
+/// transaction, the trigger is dropped, and the new rows are indexed in
+/// one statement at the end, with the index's merging paused meanwhile,
+/// before the trigger is created again from its own stored SQL. All of it
+/// commits or rolls back with the import. Nothing to do on PostgreSQL,
+/// whose trigram index is kept by the table itself.
+pub struct SearchIndex {
+    /// The trigger's `CREATE TRIGGER` statement, and the largest comment
+    /// id before the import (every comment it writes is above it, or the
+    /// database was empty).
+    deferred: Option<(String, i64)>,
+}
+
+impl SearchIndex {
+    const TRIGGER: &'static str = "comments_search_insert";
+
+    pub fn defer(conn: &mut AnyConnection) -> QueryResult<SearchIndex> {
+        #[derive(QueryableByName)]
+        struct Sql {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            sql: String,
+        }
+        if conn.backend() != Backend::Sqlite {
+            return Ok(SearchIndex { deferred: None });
+        }
+        let Some(trigger) =
+            diesel::sql_query("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?")
+                .bind::<diesel::sql_types::Text, _>(Self::TRIGGER)
+                .get_result::<Sql>(conn)
+                .optional()?
+        else {
+            return Ok(SearchIndex { deferred: None });
+        };
+        let before: Option<i64> = comments::table
+            .select(diesel::dsl::max(comments::id))
+            .first::<Option<CommentId>>(conn)?
+            .map(|id| id.0);
+        diesel::sql_query(format!("DROP TRIGGER {}", Self::TRIGGER)).execute(conn)?;
+        Ok(SearchIndex {
+            deferred: Some((trigger.sql, before.unwrap_or(0))),
+        })
+    }
+
+    pub fn catch_up(self, conn: &mut AnyConnection) -> QueryResult<()> {
+        let Some((trigger, before)) = self.deferred else {
+            return Ok(());
+        };
+        let merges = |conn: &mut AnyConnection, level: i64| {
+            diesel::sql_query(format!(
+                "INSERT INTO comments_search (comments_search, rank) VALUES ('automerge', {level})"
+            ))
+            .execute(conn)
+        };
+        merges(conn, 0)?;
+        diesel::sql_query(
+            "INSERT INTO comments_search (rowid, body, author_name, author_email, author_url) \
+             SELECT id, body, author_name, author_email, author_url FROM comments WHERE id > ?",
+        )
+        .bind::<diesel::sql_types::BigInt, _>(before)
+        .execute(conn)?;
+        // FTS5's default, which migration 0007 left as it is.
+        merges(conn, 4)?;
+        diesel::sql_query(trigger).execute(conn)?;
+        Ok(())
+    }
 }
 
 /// Runs `f` in one transaction and commits it if `f` says so (a dry run

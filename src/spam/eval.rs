@@ -7,8 +7,8 @@
 
 use std::path::Path;
 
-use super::pipeline::{Policy, Resources};
 use super::classifier::Model;
+use super::pipeline::{Policy, Resources};
 use super::{learned, Candidate, LearnedModel, Pipeline, WordLists};
 use crate::config::{ModerationMode, SpamSettings};
 use crate::domain::CommentStatus;

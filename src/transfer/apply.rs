@@ -81,12 +81,18 @@ pub fn run_import(
         .map_err(|e| TransferError::Failed(format!("cannot start the reader thread: {e}")))?;
     options.progress.stage("reading and writing");
     let dry_run = options.dry_run;
+    queries::prepare_bulk(conn)?;
     let result = queries::in_one_transaction(conn, |conn| {
+        let search = queries::SearchIndex::defer(conn)?;
         let mut engine = Engine::new(conn, &mut options)?;
         for item in rx.iter() {
             engine.item(item?)?;
         }
         let summary = engine.finish()?;
+        options
+            .progress
+            .stage("indexing the new comments for search");
+        search.catch_up(conn)?;
         Ok::<_, TransferError>((summary, !dry_run))
     });
     // The reader stops at its next send once the receiver is gone.
@@ -312,6 +318,7 @@ impl<'a> Engine<'a> {
             author_url: c.author_url,
             ip: c.ip,
             account_email: None,
+            fingerprint: (!c.body.is_empty()).then(|| Fingerprint::of(&c.body).hash),
             body: c.body,
             html: c.html,
             status: c.status,
@@ -343,13 +350,8 @@ impl<'a> Engine<'a> {
         let bad =
             |what: &str| TransferError::Failed(format!("comment {}: bad {what}", c.source_id));
         let id = CommentId(c.source_id.parse().map_err(|_| bad("id"))?);
-        let article = match self.article(&c.article)? {
-            Ok(article) => article,
-            Err(why) => {
-                self.summary
-                    .skip(Skip::new(SkipKind::NoArticle, &c.source_id, why));
-                return Ok(());
-            }
+        let Some(article) = self.article_of(&c)? else {
+            return Ok(());
         };
         let mut parent = None;
         let mut later = None;
@@ -408,6 +410,19 @@ impl<'a> Engine<'a> {
         Ok(Ok(article.id))
     }
 
+    /// The comment's article, or `None` with the comment counted as
+    /// skipped.
+    fn article_of(&mut self, c: &CommentIn) -> Result<Option<ArticleId>, TransferError> {
+        Ok(match self.article(&c.article)? {
+            Ok(id) => Some(id),
+            Err(why) => {
+                self.summary
+                    .skip(Skip::new(SkipKind::NoArticle, &c.source_id, why));
+                None
+            }
+        })
+    }
+
     /// Registers an article stored by the caller (a restore keeps ids).
     pub fn stored_article(&mut self, source_id: String, id: ArticleId) {
         self.articles.insert(source_id, ArticleSlot::Stored(id));
@@ -453,31 +468,18 @@ impl<'a> Engine<'a> {
     }
 
     fn comment(&mut self, mut c: CommentIn) -> Result<(), TransferError> {
-        match self.earlier(&c.source_id)? {
-            Some(Some(_)) => {
-                self.summary
-                    .skip(Skip::new(SkipKind::AlreadyImported, &c.source_id, ""));
-                return Ok(());
-            }
-            Some(None) => {
-                self.summary
-                    .skip(Skip::new(SkipKind::RemovedSince, &c.source_id, ""));
-                return Ok(());
-            }
-            None if self.imported_elsewhere(&c)? => {
-                self.summary
-                    .skip(Skip::new(SkipKind::AlreadyImported, &c.source_id, ""));
-                return Ok(());
-            }
-            None => {}
+        let seen = match self.earlier(&c.source_id)? {
+            Some(Some(_)) => Some(SkipKind::AlreadyImported),
+            Some(None) => Some(SkipKind::RemovedSince),
+            None if self.imported_elsewhere(&c)? => Some(SkipKind::AlreadyImported),
+            None => None,
+        };
+        if let Some(kind) = seen {
+            self.summary.skip(Skip::new(kind, &c.source_id, ""));
+            return Ok(());
         }
-        let article = match self.article(&c.article)? {
-            Ok(id) => id,
-            Err(why) => {
-                self.summary
-                    .skip(Skip::new(SkipKind::NoArticle, &c.source_id, why));
-                return Ok(());
-            }
+        let Some(article) = self.article_of(&c)? else {
+            return Ok(());
         };
         let mut orphan = None;
         let parent = match c.parent.clone() {
@@ -560,10 +562,8 @@ impl<'a> Engine<'a> {
             }
             text
         });
-        let fingerprint = (!c.body.is_empty()).then(|| Fingerprint::of(&c.body).hash);
         let (spam_score, spam_report) = scored.unwrap_or_default();
         let mut row = ImportedComment {
-            id,
             article_id: article,
             parent_id: parent,
             user_id: user,
@@ -586,7 +586,7 @@ impl<'a> Engine<'a> {
             spam_report: spam_report.as_deref(),
             verdict,
             learned_text: learned.as_deref(),
-            fingerprint: fingerprint.as_deref(),
+            fingerprint: c.fingerprint.as_deref(),
         };
         if let Some(kept) = &c.kept {
             row.user_agent = kept.user_agent.as_deref();
@@ -599,7 +599,7 @@ impl<'a> Engine<'a> {
             row.verdict = kept.verdict;
             row.learned_text = kept.learned_text.as_deref();
         }
-        let written = queries::insert_comment(self.conn, &row)?;
+        let written = queries::insert_comment(self.conn, id, &row)?;
         for (source, source_id) in c.kept.iter().flat_map(|k| &k.imported_from) {
             queries::record_source(self.conn, source, source_id, written, self.now)?;
         }

@@ -11,7 +11,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use super::apply::Records;
-use super::raw::paragraphs;
+use super::raw::{key_of_link, paragraphs};
 use super::summary::{Skip, SkipKind};
 use super::wordpress::MAX_ARTICLE_URL_BYTES;
 use super::xml::{Node, XmlStream};
@@ -219,13 +219,7 @@ impl Disqus {
             created_at,
             registered: false,
         };
-        match raw.check(&self.limits) {
-            Ok((comment, dropped)) => {
-                self.queue.extend(dropped.into_iter().map(Item::Warning));
-                self.queue.push_back(Item::Comment(Box::new(comment)));
-            }
-            Err(skip) => self.queue.push_back(Item::Skipped(skip)),
-        }
+        self.queue.extend(raw.into_items(&self.limits));
     }
 }
 
@@ -236,16 +230,8 @@ fn is_true(text: &str) -> bool {
 fn article_of(thread: &Thread, key_from: KeyFrom) -> Item {
     let link = thread.link.trim();
     let key = match key_from {
-        KeyFrom::Path => match url::Url::parse(link) {
-            Ok(url) => match url.query() {
-                Some(query) => Ok(format!("{}?{query}", url.path())),
-                None => Ok(url.path().to_string()),
-            },
-            Err(_) => Err(format!(
-                "thread {}: its link `{link}` is not a URL",
-                thread.dsq_id
-            )),
-        },
+        KeyFrom::Path => key_of_link(link)
+            .ok_or_else(|| format!("thread {}: its link `{link}` is not a URL", thread.dsq_id)),
         KeyFrom::Identifier => Ok(thread.identifier.trim().to_string()),
     };
     let key = key.and_then(|key| {

@@ -207,63 +207,70 @@ fn write_lines(
             accounts: options.accounts,
         }),
     )?;
-    let mut after = 0;
-    loop {
-        let page = queries::articles_page(conn, after, only, PAGE)?;
-        let Some(last) = page.last() else { break };
-        after = last.id.0;
-        for article in &page {
-            line(out, &Line::Article(ArticleLine::from(article)))?;
-            counts.articles += 1;
-        }
-    }
+    pages(
+        conn,
+        |conn, after| queries::articles_page(conn, after, only, PAGE),
+        |article| article.id.0,
+        |_, page| {
+            for article in page {
+                line(out, &Line::Article(ArticleLine::from(article)))?;
+                counts.articles += 1;
+            }
+            Ok(())
+        },
+    )?;
     if options.accounts {
-        let mut after = 0;
-        loop {
-            let page = queries::users_page(conn, after, PAGE)?;
-            let Some(last) = page.last() else { break };
-            after = last.id.0;
-            for user in &page {
-                line(out, &Line::Account(AccountLine::from(user)))?;
-                counts.accounts += 1;
+        pages(
+            conn,
+            |conn, after| queries::users_page(conn, after, PAGE),
+            |user| user.id.0,
+            |_, page| {
+                for user in page {
+                    line(out, &Line::Account(AccountLine::from(user)))?;
+                    counts.accounts += 1;
+                }
+                Ok(())
+            },
+        )?;
+    }
+    pages(
+        conn,
+        |conn, after| queries::comments_page(conn, after, only, PAGE),
+        |comment| comment.id.0,
+        |conn, page| {
+            let ids: Vec<CommentId> = page.iter().map(|c| c.id).collect();
+            let sources = queries::sources_of(conn, &ids)?;
+            for comment in page {
+                let origins = sources
+                    .iter()
+                    .filter(|(id, _, _)| *id == Some(comment.id))
+                    .map(|(_, source, id)| Origin {
+                        source: source.clone(),
+                        id: id.clone(),
+                    })
+                    .collect();
+                line(
+                    out,
+                    &Line::Comment(Box::new(CommentLine::of(comment, origins))),
+                )?;
+                counts.comments += 1;
             }
-        }
-    }
-    let mut after = 0;
-    loop {
-        let page = queries::comments_page(conn, after, only, PAGE)?;
-        let Some(last) = page.last() else { break };
-        after = last.id.0;
-        let ids: Vec<CommentId> = page.iter().map(|c| c.id).collect();
-        let mut sources = queries::sources_of(conn, &ids)?;
-        for comment in &page {
-            let origins = sources
-                .iter()
-                .filter(|(id, _, _)| *id == Some(comment.id))
-                .map(|(_, source, id)| Origin {
-                    source: source.clone(),
-                    id: id.clone(),
-                })
-                .collect();
-            sources.retain(|(id, _, _)| *id != Some(comment.id));
-            line(
-                out,
-                &Line::Comment(Box::new(CommentLine::of(comment, origins))),
-            )?;
-            counts.comments += 1;
-        }
-    }
+            Ok(())
+        },
+    )?;
     if only.is_none() {
-        let mut after = 0;
-        loop {
-            let page = queries::bans_page(conn, after, PAGE)?;
-            let Some(last) = page.last() else { break };
-            after = last.id.0;
-            for ban in &page {
-                line(out, &Line::Ban(BanLine::from(ban)))?;
-                counts.bans += 1;
-            }
-        }
+        pages(
+            conn,
+            |conn, after| queries::bans_page(conn, after, PAGE),
+            |ban| ban.id.0,
+            |_, page| {
+                for ban in page {
+                    line(out, &Line::Ban(BanLine::from(ban)))?;
+                    counts.bans += 1;
+                }
+                Ok(())
+            },
+        )?;
         for word in db::spam::words(conn)? {
             line(out, &Line::Word(WordLine::from(&word)))?;
             counts.words += 1;
@@ -271,4 +278,23 @@ fn write_lines(
     }
     line(out, &Line::End(counts))?;
     Ok(counts)
+}
+
+/// Reads a table a page at a time by id (`read` gives the rows after an
+/// id), handing each page to `each`.
+fn pages<T>(
+    conn: &mut AnyConnection,
+    mut read: impl FnMut(&mut AnyConnection, i64) -> diesel::QueryResult<Vec<T>>,
+    id: impl Fn(&T) -> i64,
+    mut each: impl FnMut(&mut AnyConnection, &[T]) -> Result<(), ExportError>,
+) -> Result<(), ExportError> {
+    let mut after = 0;
+    loop {
+        let page = read(conn, after)?;
+        let Some(last) = page.last() else {
+            return Ok(());
+        };
+        after = id(last);
+        each(conn, &page)?;
+    }
 }

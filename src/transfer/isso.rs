@@ -180,14 +180,7 @@ impl Isso {
             created_at: (row.created * 1000.0).round() as i64,
             registered: false,
         };
-        match raw.check(&self.limits) {
-            Ok((comment, dropped)) => dropped
-                .into_iter()
-                .map(Item::Warning)
-                .chain([Item::Comment(Box::new(comment))])
-                .collect(),
-            Err(skip) => vec![Item::Skipped(skip)],
-        }
+        raw.into_items(&self.limits)
     }
 }
 

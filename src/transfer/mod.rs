@@ -127,6 +127,9 @@ pub struct CommentIn {
     pub body: String,
     /// The sanitized HTML shown to readers.
     pub html: String,
+    /// The duplicate guard's hash of the text (`None` for an empty one),
+    /// worked out on the reader's thread.
+    pub fingerprint: Option<String>,
     pub status: CommentStatus,
     /// Milliseconds since the epoch, UTC.
     pub created_at: i64,

@@ -53,7 +53,10 @@ impl Progress {
     pub fn stage(&self, what: &str) {
         match &self.bar {
             Some(bar) => bar.set_message(what.to_string()),
-            None if !self.quiet => eprintln!("import: {what}"),
+            None if !self.quiet => eprintln!(
+                "import: {what} (at {:.1} s)",
+                self.started.elapsed().as_secs_f64()
+            ),
             None => {}
         }
     }

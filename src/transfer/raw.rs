@@ -5,10 +5,10 @@
 use std::net::IpAddr;
 
 use super::summary::{Skip, SkipKind};
-use super::CommentIn;
+use super::{CommentIn, Item};
 use crate::comments::render;
 use crate::config::CommentSettings;
-use crate::domain::{AuthorName, CommentBody, CommentStatus, Email, WebUrl};
+use crate::domain::{AuthorName, CommentBody, CommentStatus, Email, Fingerprint, WebUrl};
 
 /// The text of a comment as its source stores it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +57,19 @@ pub struct RawComment {
 }
 
 impl RawComment {
+    /// What a reader yields for this record: the comment after a warning
+    /// for each value dropped from it, or the reason it is skipped.
+    pub fn into_items(self, limits: &Limits) -> Vec<Item> {
+        match self.check(limits) {
+            Ok((comment, dropped)) => dropped
+                .into_iter()
+                .map(Item::Warning)
+                .chain([Item::Comment(Box::new(comment))])
+                .collect(),
+            Err(skip) => vec![Item::Skipped(skip)],
+        }
+    }
+
     /// The comment as it will be stored, and what was dropped from it on
     /// the way (an address or website that is not one). A record that
     /// cannot be a comment (bad email, no text, too long) is a [`Skip`].
@@ -142,6 +155,7 @@ impl RawComment {
                 author_url: url,
                 ip,
                 account_email,
+                fingerprint: (!body.is_empty()).then(|| Fingerprint::of(&body).hash),
                 body,
                 html,
                 status: self.status,
@@ -151,6 +165,16 @@ impl RawComment {
             dropped,
         ))
     }
+}
+
+/// The article key a page's link gives: its path, with its query when it
+/// has one (a draft's `/?p=9`). `None` when the link is not a URL.
+pub fn key_of_link(link: &str) -> Option<String> {
+    let url = url::Url::parse(link.trim()).ok()?;
+    Some(match url.query() {
+        Some(query) => format!("{}?{query}", url.path()),
+        None => url.path().to_string(),
+    })
 }
 
 /// WordPress (and Disqus, for older comments) store a comment's text with

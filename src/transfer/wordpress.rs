@@ -14,7 +14,7 @@ use std::sync::Arc;
 use chrono::NaiveDateTime;
 
 use super::apply::Records;
-use super::raw::paragraphs;
+use super::raw::{key_of_link, paragraphs};
 use super::summary::{Skip, SkipKind};
 use super::xml::{Node, XmlStream};
 use super::{ArticleIn, Item, Limits, RawComment, Text, TransferError};
@@ -316,15 +316,13 @@ impl Records for WordPress {
 /// The post's article, keyed as asked; why not, if it cannot have one.
 fn article_of(post: &Post, key_from: KeyFrom) -> Result<ArticleIn, String> {
     let key = match key_from {
-        KeyFrom::Path => {
-            let link = post.link.trim();
-            let url = url::Url::parse(link)
-                .map_err(|_| format!("post {}: its link `{link}` is not a URL", post.id))?;
-            match url.query() {
-                Some(query) => format!("{}?{query}", url.path()),
-                None => url.path().to_string(),
-            }
-        }
+        KeyFrom::Path => key_of_link(&post.link).ok_or_else(|| {
+            format!(
+                "post {}: its link `{}` is not a URL",
+                post.id,
+                post.link.trim()
+            )
+        })?,
         KeyFrom::Slug => post.slug.trim().to_string(),
         KeyFrom::Guid => post.guid.trim().to_string(),
     };

@@ -342,3 +342,93 @@ async fn outbox(app: &TestApp) -> i64 {
         .await
         .unwrap()
 }
+
+/// The moderation queue's search for `text` among comments of `status`:
+/// the authors found.
+async fn search(app: &TestApp, token: &str, status: &str, text: &str) -> Vec<String> {
+    let found = expect_status(
+        app.get_as(
+            &format!("/api/v1/moderation/comments?status={status}&q={text}"),
+            token,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    found["comments"]
+        .as_array()
+        .expect("comments")
+        .iter()
+        .map(|c| c["author"]["name"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn imported_comments_are_found_by_the_queue_search_and_new_ones_still_are() {
+    let app = spawn_app().await;
+    let moderator = app.user(Role::Moderator, "mod@example.com").await;
+    run_ok(
+        &app.db_url,
+        &["import", "wordpress", &path("wordpress.xml")],
+    );
+    assert_eq!(
+        search(&app, &moderator.token, "pending", "moderator").await,
+        vec!["Carol"]
+    );
+    assert_eq!(
+        search(&app, &moderator.token, "approved", "before+its+parent").await,
+        vec!["Bob"]
+    );
+    // The search index still follows comments written afterwards.
+    app.guest_comment("later", "a comment about zeppelins")
+        .await;
+    assert_eq!(
+        search(&app, &moderator.token, "approved", "zeppelin").await,
+        vec!["Guest"]
+    );
+    // The queue reads a few hundred rows before asking the index: look
+    // in SQLite's index itself.
+    assert_eq!(indexed(&app, "moderator").await, Some(1));
+    assert_eq!(indexed(&app, "zeppelin").await, Some(1));
+    // And a dry run leaves the index as it was.
+    let other = spawn_app().await;
+    let watcher = other.user(Role::Moderator, "mod@example.com").await;
+    run_ok(
+        &other.db_url,
+        &["import", "wordpress", &path("wordpress.xml"), "--dry-run"],
+    );
+    other.guest_comment("later", "zeppelins again").await;
+    assert_eq!(
+        search(&other, &watcher.token, "approved", "zeppelin").await,
+        vec!["Guest"]
+    );
+    assert_eq!(indexed(&other, "moderator").await, Some(0));
+    assert_eq!(indexed(&other, "zeppelin").await, Some(1));
+}
+
+/// On SQLite, how many comments the search index (FTS5) finds `text` in;
+/// `None` on PostgreSQL, whose index is the table's own.
+async fn indexed(app: &TestApp, text: &'static str) -> Option<i64> {
+    #[derive(diesel::QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    app.state
+        .db
+        .read(move |conn| {
+            use diesel::RunQueryDsl;
+            if conn.backend() != moderato::db::Backend::Sqlite {
+                return Ok(None);
+            }
+            diesel::sql_query(
+                "SELECT COUNT(*) AS n FROM comments_search WHERE comments_search MATCH ?",
+            )
+            .bind::<diesel::sql_types::Text, _>(format!("\"{text}\""))
+            .get_result::<Found>(conn)
+            .map(|f| Some(f.n))
+            .map_err(moderato::db::DbError::from)
+        })
+        .await
+        .unwrap()
+}
