@@ -433,7 +433,7 @@ async fn spam_eval(
         Some(_) => {
             let db_settings = settings.database.clone();
             let db = tokio::task::spawn_blocking(move || Db::connect(&db_settings)).await??;
-            let (model, _) = db.read(|conn| spam::LearnedModel::load(conn)).await?;
+            let (model, _) = db.read(spam::LearnedModel::load).await?;
             println!(
                 "starting from the database's model ({} features)",
                 model.len()

@@ -238,7 +238,7 @@ mod tests {
         .check(&LIMITS)
         .unwrap();
         assert!(dropped.is_empty());
-        assert_eq!(comment.body, "Hello you");
+        assert_eq!(comment.body, "Hello [you](https://x.example)");
         assert!(comment.html.contains("<a href=\"https://x.example\""));
         assert!(!comment.html.contains("script"));
         assert_eq!(comment.author_email.as_deref(), Some("ada@example.com"));
