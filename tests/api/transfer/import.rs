@@ -387,9 +387,12 @@ async fn imported_comments_are_found_by_the_queue_search_and_new_ones_still_are(
         vec!["Guest"]
     );
     // The queue reads a few hundred rows before asking the index: look
-    // in SQLite's index itself.
-    assert_eq!(indexed(&app, "moderator").await, Some(1));
-    assert_eq!(indexed(&app, "zeppelin").await, Some(1));
+    // in SQLite's index itself (PostgreSQL's is the table's own).
+    let sqlite = indexed(&app, "moderator").await.is_some();
+    if sqlite {
+        assert_eq!(indexed(&app, "moderator").await, Some(1));
+        assert_eq!(indexed(&app, "zeppelin").await, Some(1));
+    }
     // And a dry run leaves the index as it was.
     let other = spawn_app().await;
     let watcher = other.user(Role::Moderator, "mod@example.com").await;
@@ -402,8 +405,10 @@ async fn imported_comments_are_found_by_the_queue_search_and_new_ones_still_are(
         search(&other, &watcher.token, "approved", "zeppelin").await,
         vec!["Guest"]
     );
-    assert_eq!(indexed(&other, "moderator").await, Some(0));
-    assert_eq!(indexed(&other, "zeppelin").await, Some(1));
+    if sqlite {
+        assert_eq!(indexed(&other, "moderator").await, Some(0));
+        assert_eq!(indexed(&other, "zeppelin").await, Some(1));
+    }
 }
 
 /// On SQLite, how many comments the search index (FTS5) finds `text` in;
