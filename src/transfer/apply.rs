@@ -39,6 +39,29 @@ pub trait Records: Send {
     fn next_item(&mut self) -> Result<Option<Item>, TransferError>;
 }
 
+/// A reader that turns what it reads into a queue of items: `read_more`
+/// adds to the queue (or marks the end), and the items are handed out in
+/// order.
+pub trait Queued: Send {
+    fn queue(&mut self) -> &mut std::collections::VecDeque<Item>;
+    fn done(&self) -> bool;
+    fn read_more(&mut self) -> Result<(), TransferError>;
+}
+
+impl<T: Queued> Records for T {
+    fn next_item(&mut self) -> Result<Option<Item>, TransferError> {
+        loop {
+            if let Some(item) = self.queue().pop_front() {
+                return Ok(Some(item));
+            }
+            if self.done() {
+                return Ok(None);
+            }
+            self.read_more()?;
+        }
+    }
+}
+
 /// Scores one imported comment (`--score`): the spam pipeline, run from
 /// the import's thread.
 pub type Scorer = Box<dyn FnMut(Candidate) -> Decision + Send>;
@@ -365,14 +388,7 @@ impl<'a> Engine<'a> {
         }
         let user = c.kept.as_ref().and_then(|k| k.user_id).map(UserId);
         self.write(&c, Some(id), article, parent, user, None)?;
-        if let Some(parent) = later {
-            self.orphans.push(Orphan {
-                id,
-                source_id: c.source_id.clone(),
-                parent,
-                article,
-            });
-        }
+        self.link_later(id, &c, later, article);
         Ok(())
     }
 
@@ -524,14 +540,7 @@ impl<'a> Engine<'a> {
             let source = self.source()?.to_string();
             queries::record_source(self.conn, &source, &c.source_id, id, self.now)?;
         }
-        if let Some(parent) = orphan {
-            self.orphans.push(Orphan {
-                id,
-                source_id: c.source_id.clone(),
-                parent,
-                article,
-            });
-        }
+        self.link_later(id, &c, orphan, article);
         Ok(())
     }
 
@@ -606,6 +615,24 @@ impl<'a> Engine<'a> {
         self.summary.comment(c.status);
         self.options.progress.tick(self.summary.imported());
         Ok(written)
+    }
+
+    /// Remembers a reply whose parent has not come yet, to link at the end.
+    fn link_later(
+        &mut self,
+        id: CommentId,
+        c: &CommentIn,
+        parent: Option<String>,
+        article: ArticleId,
+    ) {
+        if let Some(parent) = parent {
+            self.orphans.push(Orphan {
+                id,
+                source_id: c.source_id.clone(),
+                parent,
+                article,
+            });
+        }
     }
 
     fn score(&mut self, c: &CommentIn, article: ArticleId) -> Result<Decision, TransferError> {

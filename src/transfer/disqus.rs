@@ -10,7 +10,7 @@ use std::path::Path;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
-use super::apply::Records;
+use super::apply::Queued;
 use super::raw::{key_of_link, paragraphs};
 use super::summary::{Skip, SkipKind};
 use super::wordpress::MAX_ARTICLE_URL_BYTES;
@@ -255,21 +255,22 @@ fn article_of(thread: &Thread, key_from: KeyFrom) -> Item {
     }
 }
 
-impl Records for Disqus {
-    fn next_item(&mut self) -> Result<Option<Item>, TransferError> {
-        loop {
-            if let Some(item) = self.queue.pop_front() {
-                return Ok(Some(item));
-            }
-            if self.done {
-                return Ok(None);
-            }
-            match self.xml.next()? {
-                Node::Start { attributes } => self.start(attributes)?,
-                Node::End { text, cut } => self.end(text, cut),
-                Node::Eof => self.done = true,
-            }
+impl Queued for Disqus {
+    fn queue(&mut self) -> &mut VecDeque<Item> {
+        &mut self.queue
+    }
+
+    fn done(&self) -> bool {
+        self.done
+    }
+
+    fn read_more(&mut self) -> Result<(), TransferError> {
+        match self.xml.next()? {
+            Node::Start { attributes } => self.start(attributes)?,
+            Node::End { text, cut } => self.end(text, cut),
+            Node::Eof => self.done = true,
         }
+        Ok(())
     }
 }
 

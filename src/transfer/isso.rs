@@ -14,7 +14,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Double, Nullable, Text as SqlText};
 
-use super::apply::Records;
+use super::apply::Queued;
 use super::summary::{Skip, SkipKind};
 use super::{ArticleIn, Item, Limits, Position, RawComment, Text, TransferError};
 use crate::domain::{ArticleKey, CommentStatus, Title};
@@ -184,16 +184,16 @@ impl Isso {
     }
 }
 
-impl Records for Isso {
-    fn next_item(&mut self) -> Result<Option<Item>, TransferError> {
-        loop {
-            if let Some(item) = self.queue.pop_front() {
-                return Ok(Some(item));
-            }
-            if self.done {
-                return Ok(None);
-            }
-            self.read_page()?;
-        }
+impl Queued for Isso {
+    fn queue(&mut self) -> &mut VecDeque<Item> {
+        &mut self.queue
+    }
+
+    fn done(&self) -> bool {
+        self.done
+    }
+
+    fn read_more(&mut self) -> Result<(), TransferError> {
+        self.read_page()
     }
 }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDateTime;
 
-use super::apply::Records;
+use super::apply::Queued;
 use super::raw::{key_of_link, paragraphs};
 use super::summary::{Skip, SkipKind};
 use super::xml::{Node, XmlStream};
@@ -288,28 +288,29 @@ impl WordPress {
     }
 }
 
-impl Records for WordPress {
-    fn next_item(&mut self) -> Result<Option<Item>, TransferError> {
-        loop {
-            if let Some(item) = self.queue.pop_front() {
-                return Ok(Some(item));
-            }
-            if self.done {
-                return Ok(None);
-            }
-            match self.xml.next()? {
-                Node::Start { .. } => self.start()?,
-                Node::End { text, cut } => self.end(text, cut),
-                Node::Eof => {
-                    if !self.source_sent && self.site.is_empty() {
-                        return Err(self
-                            .xml
-                            .error("not a WordPress export (WXR): no <rss><channel> found"));
-                    }
-                    self.done = true;
+impl Queued for WordPress {
+    fn queue(&mut self) -> &mut VecDeque<Item> {
+        &mut self.queue
+    }
+
+    fn done(&self) -> bool {
+        self.done
+    }
+
+    fn read_more(&mut self) -> Result<(), TransferError> {
+        match self.xml.next()? {
+            Node::Start { .. } => self.start()?,
+            Node::End { text, cut } => self.end(text, cut),
+            Node::Eof => {
+                if !self.source_sent && self.site.is_empty() {
+                    return Err(self
+                        .xml
+                        .error("not a WordPress export (WXR): no <rss><channel> found"));
                 }
+                self.done = true;
             }
         }
+        Ok(())
     }
 }
 
