@@ -105,9 +105,10 @@ enum ImportCommand {
         #[command(flatten)]
         common: ImportArgs,
     },
-    /// An Isso database (the SQLite file named by Isso's `dbpath`).
+    /// An Isso database (the SQLite file named by Isso's `dbpath`), or a
+    /// file in Isso's generic JSON import format.
     Isso {
-        #[arg(value_name = "FILE.db")]
+        #[arg(value_name = "FILE.db|FILE.json")]
         file: PathBuf,
         #[command(flatten)]
         common: ImportArgs,
@@ -490,6 +491,9 @@ async fn import(command: ImportCommand) -> anyhow::Result<()> {
         ImportCommand::Disqus { key_from, .. } => Box::new(transfer::disqus::Disqus::open(
             &file, key_from, limits, read,
         )?),
+        ImportCommand::Isso { .. } if is_json(&file) => {
+            Box::new(transfer::isso_json::IssoJson::open(&file, limits)?)
+        }
         ImportCommand::Isso { .. } => Box::new(transfer::isso::Isso::open(&file, limits)?),
         ImportCommand::Moderato { .. } => unreachable!("handled above"),
     };
@@ -507,6 +511,19 @@ async fn import(command: ImportCommand) -> anyhow::Result<()> {
         progress,
     };
     write_import(&settings, records, options).await
+}
+
+/// Whether the file starts (after white space) with `[`: JSON, not a
+/// SQLite database (which starts with "SQLite format 3").
+fn is_json(file: &std::path::Path) -> bool {
+    let mut head = [0u8; 64];
+    let read = std::fs::File::open(file)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+        .unwrap_or(0);
+    head[..read]
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| *b == b'[')
 }
 
 /// The settings an import runs with, and its progress over `file`.

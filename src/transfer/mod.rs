@@ -2,7 +2,8 @@
 //!
 //! Importers read another system's export as a stream and yield our own
 //! records ([`Item`]), one file per format: `wordpress.rs` (WXR),
-//! `disqus.rs`, `isso.rs` (Isso's SQLite database), `moderato.rs`
+//! `disqus.rs`, `isso.rs` (Isso's SQLite database) and `isso_json.rs`
+//! (Isso's generic JSON), `moderato.rs`
 //! (Moderato's own export). A reader runs on a thread of its own and
 //! hands its items over a bounded channel to `apply.rs`, which writes
 //! them in one transaction (all or nothing per run; a dry run rolls it
@@ -15,6 +16,7 @@ pub mod disqus;
 pub mod export;
 pub mod format;
 pub mod isso;
+pub mod isso_json;
 pub mod moderato;
 pub mod progress;
 mod raw;

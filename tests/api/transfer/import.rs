@@ -437,3 +437,27 @@ async fn indexed(app: &TestApp, text: &'static str) -> Option<i64> {
         .await
         .unwrap()
 }
+
+#[tokio::test]
+async fn isso_generic_json_is_imported_as_approved_comments_per_thread() {
+    let app = spawn_app().await;
+    let file = path("isso-generic.json");
+    let summary = run_ok(&app.db_url, &["import", "isso", &file]);
+    assert!(
+        summary.contains("comments imported: 2 (0 pending, 2 approved"),
+        "{summary}"
+    );
+    assert!(summary.contains("1 no valid date"), "{summary}");
+    let comments = stored(&app).await;
+    assert_eq!(comments["Kim"].key, "/blog/first/");
+    assert_eq!(
+        comments["Kim"].html,
+        "<p>Plain <em>markdown</em> here</p>\n"
+    );
+    assert_eq!(comments["Kim"].created_at, 1_273_129_689_000);
+    assert_eq!(comments["Lee"].key, "/blog/second/");
+    let again = run_ok(&app.db_url, &["import", "isso", &file]);
+    assert!(again.contains("2 already imported"), "{again}");
+    let broken = run(&app.db_url, &["import", "isso", &path("disqus.xml")]);
+    assert!(!broken.status.success(), "an XML file is no Isso database");
+}
