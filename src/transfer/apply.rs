@@ -159,7 +159,7 @@ enum Mode {
     Merge { own: bool },
 }
 
-pub struct Engine<'a> {
+struct Engine<'a> {
     conn: &'a mut AnyConnection,
     options: &'a mut ImportOptions,
     mode: Mode,
@@ -167,7 +167,7 @@ pub struct Engine<'a> {
     /// Moderato's export: the exported account ids and where they are now.
     users: HashMap<i64, UserId>,
     now: i64,
-    pub summary: Summary,
+    summary: Summary,
     articles: HashMap<String, ArticleSlot>,
     /// Account ids by email, for linking (`None`: no account).
     accounts: HashMap<String, Option<UserId>>,
@@ -177,7 +177,7 @@ pub struct Engine<'a> {
 }
 
 impl<'a> Engine<'a> {
-    pub fn new(
+    fn new(
         conn: &'a mut AnyConnection,
         options: &'a mut ImportOptions,
     ) -> Result<Self, TransferError> {
@@ -197,7 +197,7 @@ impl<'a> Engine<'a> {
         })
     }
 
-    pub fn item(&mut self, item: Item) -> Result<(), TransferError> {
+    fn item(&mut self, item: Item) -> Result<(), TransferError> {
         match item {
             Item::Source(source) => self.set_source(source)?,
             Item::Moderato(line) => self.moderato(*line)?,
@@ -440,11 +440,11 @@ impl<'a> Engine<'a> {
     }
 
     /// Registers an article stored by the caller (a restore keeps ids).
-    pub fn stored_article(&mut self, source_id: String, id: ArticleId) {
+    fn stored_article(&mut self, source_id: String, id: ArticleId) {
         self.articles.insert(source_id, ArticleSlot::Stored(id));
     }
 
-    pub fn refuse_article(&mut self, source_id: String, why: String) {
+    fn refuse_article(&mut self, source_id: String, why: String) {
         self.articles.insert(source_id, ArticleSlot::Refused(why));
     }
 
@@ -646,7 +646,7 @@ impl<'a> Engine<'a> {
 
     /// Links the replies that came before their parents, persists what
     /// was learned, and hands back the summary.
-    pub fn finish(mut self) -> Result<Summary, TransferError> {
+    fn finish(mut self) -> Result<Summary, TransferError> {
         self.options.progress.stage("linking replies");
         for orphan in std::mem::take(&mut self.orphans) {
             match self.earlier(&orphan.parent)? {
