@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use quick_xml::events::Event;
-use quick_xml::Reader;
+use quick_xml::{Reader, XmlVersion};
 
 use super::{Position, TransferError};
 
@@ -151,15 +151,14 @@ impl XmlStream {
             };
             match event {
                 Event::Start(start) => {
-                    let name = String::from_utf8_lossy(start.local_name().as_ref()).into_owned();
+                    let name = start.local_name().as_ref().to_string();
                     let mut attributes = Vec::new();
                     for attribute in start.attributes() {
                         let attribute =
                             attribute.map_err(|e| self.error(format!("bad attribute: {e}")))?;
-                        let key = String::from_utf8_lossy(attribute.key.local_name().as_ref())
-                            .into_owned();
+                        let key = attribute.key.local_name().as_ref().to_string();
                         let value = attribute
-                            .decode_and_unescape_value(self.reader.decoder())
+                            .normalized_value(XmlVersion::Implicit1_0)
                             .map_err(|e| self.error(format!("bad attribute value: {e}")))?
                             .into_owned();
                         attributes.push((key, value));
@@ -177,18 +176,8 @@ impl XmlStream {
                         cut: std::mem::take(&mut self.cut),
                     }));
                 }
-                Event::Text(text) => {
-                    let text = text
-                        .xml10_content()
-                        .map_err(|e| self.error(format!("not valid text: {e}")))?;
-                    self.keep(&text);
-                }
-                Event::CData(data) => {
-                    let data = data
-                        .xml10_content()
-                        .map_err(|e| self.error(format!("not valid text: {e}")))?;
-                    self.keep(&data);
-                }
+                Event::Text(text) => self.keep(&text.xml10_content()),
+                Event::CData(data) => self.keep(&data.xml10_content()),
                 Event::GeneralRef(reference) => {
                     if let Some(c) = reference
                         .resolve_char_ref()
@@ -196,10 +185,8 @@ impl XmlStream {
                     {
                         self.keep(c.encode_utf8(&mut [0; 4]));
                     } else {
-                        let name = reference
-                            .decode()
-                            .map_err(|e| self.error(format!("bad reference: {e}")))?;
-                        match quick_xml::escape::resolve_xml_entity(&name) {
+                        let name: &str = &reference;
+                        match quick_xml::escape::resolve_xml_entity(name) {
                             Some(text) => self.keep(text),
                             None => {
                                 return Err(self.error(format!(
@@ -210,7 +197,7 @@ impl XmlStream {
                     }
                 }
                 Event::DocType(doctype) => {
-                    let declaration = String::from_utf8_lossy(doctype.as_ref()).into_owned();
+                    let declaration: &str = &doctype;
                     if declaration.contains("<!ENTITY") || declaration.contains("SYSTEM") {
                         return Err(self.error(
                             "the document type declares entities or an external DTD, \
