@@ -1,5 +1,6 @@
 //! The command line: `serve` (the default), `migrate`, `backup`,
-//! `user create`, `spam train|eval`.
+//! `user create`, `spam train|eval`, `import wordpress|disqus|isso|moderato`,
+//! `export`.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -14,6 +15,7 @@ use crate::domain::{AuthorName, Email, Password, Role};
 use crate::spam;
 use crate::startup::Application;
 use crate::telemetry;
+use crate::transfer::{self, apply::Records, progress::Progress, ImportOptions, Limits};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -55,6 +57,90 @@ enum Command {
         #[command(subcommand)]
         command: SpamCommand,
     },
+    /// Import comments from another system's export, or restore Moderato's
+    /// own; safe to run again (nothing is imported twice).
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+    /// Write Moderato's own export (gzipped NDJSON) to standard output:
+    /// `moderato export > site.ndjson.gz`.
+    Export {
+        /// Only this article and its comments.
+        #[arg(long, value_name = "KEY")]
+        article: Option<String>,
+        /// Include accounts, with their password hashes: keep the file
+        /// secret.
+        #[arg(long)]
+        include_accounts: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportCommand {
+    /// A WordPress export (Tools → Export, a WXR .xml file).
+    Wordpress {
+        #[arg(value_name = "FILE.xml")]
+        file: PathBuf,
+        /// What becomes the article key: the post URL's path, its slug or
+        /// its GUID.
+        #[arg(long, value_enum, default_value = "path")]
+        key_from: transfer::wordpress::KeyFrom,
+        /// Import pingbacks and trackbacks too.
+        #[arg(long)]
+        include_pingbacks: bool,
+        #[command(flatten)]
+        common: ImportArgs,
+    },
+    /// A Disqus export (the .xml file Disqus mails).
+    Disqus {
+        #[arg(value_name = "FILE.xml")]
+        file: PathBuf,
+        /// What becomes the article key: the thread link's path, or the
+        /// thread's identifier (`<id>`).
+        #[arg(long, value_enum, default_value = "path")]
+        key_from: transfer::disqus::KeyFrom,
+        #[command(flatten)]
+        common: ImportArgs,
+    },
+    /// An Isso database (the SQLite file named by Isso's `dbpath`), or a
+    /// file in Isso's generic JSON import format.
+    Isso {
+        #[arg(value_name = "FILE.db|FILE.json")]
+        file: PathBuf,
+        #[command(flatten)]
+        common: ImportArgs,
+    },
+    /// Moderato's own export (`moderato export`): into an empty database,
+    /// a restore that keeps every id; into one in use, a merge.
+    Moderato {
+        #[arg(value_name = "FILE.ndjson[.gz]")]
+        file: PathBuf,
+        /// Do everything, then roll it back and print what would be done.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+struct ImportArgs {
+    /// Do everything, then roll it back and print what would be done.
+    #[arg(long)]
+    dry_run: bool,
+    /// Teach the learned spam scorer: approved comments as ham, spam as
+    /// spam.
+    #[arg(long)]
+    train: bool,
+    /// Pass each comment through the spam pipeline, which may hold an
+    /// approved one for review (never publish one).
+    #[arg(long)]
+    score: bool,
+    #[command(flatten)]
+    db: DbArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -82,6 +168,11 @@ enum SpamCommand {
         /// A TOML file overriding config/default.toml (its [spam] section).
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
+        /// Start from the model stored in this database (what a site's
+        /// verdicts, `spam train` or an import's --train taught) instead of
+        /// an empty one; --train files are learned on top of it.
+        #[arg(long, value_name = "URL")]
+        database: Option<String>,
     },
 }
 
@@ -158,8 +249,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     test,
                     online,
                     config,
+                    database,
                 },
-        } => spam_eval(config, train, test, online).await,
+        } => spam_eval(config, database, train, test, online).await,
+        Command::Import { command } => import(command).await,
+        Command::Export {
+            article,
+            include_accounts,
+            db,
+        } => export(db, article, include_accounts).await,
         Command::User {
             command:
                 UserCommand::Create {
@@ -300,11 +398,7 @@ async fn spam_train(args: DbArgs, files: Vec<PathBuf>) -> anyhow::Result<()> {
     let learned = samples.len();
     let features = db
         .write(move |conn| {
-            // Counts add up, so learning every sample on an empty model and
-            // adding its rows to the stored ones is the same as learning
-            // them one by one.
             let mut model = spam::classifier::Model::empty();
-            let mut total = spam::classifier::Changes::default();
             for sample in &samples {
                 let text = spam::learned::text_of(&spam::Candidate {
                     body: sample.text.clone(),
@@ -312,17 +406,7 @@ async fn spam_train(args: DbArgs, files: Vec<PathBuf>) -> anyhow::Result<()> {
                 });
                 model.learn(&text, sample.spam);
             }
-            total.rows = model
-                .rows()
-                .into_iter()
-                .map(|row| spam::classifier::RowChange {
-                    row,
-                    delta_a: row.a,
-                    delta_b: row.b,
-                })
-                .collect();
-            total.globals_delta = model.globals();
-            spam::learned::persist(conn, &total)?;
+            spam::learned::persist_model(conn, &model)?;
             let (stored, _) = spam::LearnedModel::load(conn)?;
             Ok::<_, db::DbError>(stored.len())
         })
@@ -336,18 +420,29 @@ async fn spam_train(args: DbArgs, files: Vec<PathBuf>) -> anyhow::Result<()> {
 
 async fn spam_eval(
     config: Option<PathBuf>,
+    database: Option<String>,
     train: Vec<PathBuf>,
     test: Vec<PathBuf>,
     online: bool,
 ) -> anyhow::Result<()> {
-    let settings = Settings::load(&Sources {
-        file: config,
-        env: true,
-        overrides: Vec::new(),
-    })?;
-    if !online && train.is_empty() {
-        bail!("give --train FILE... (or --online to start from an empty model)");
+    let args = DbArgs { config, database };
+    let settings = Settings::load(&args.sources(Vec::new()))?;
+    if !online && train.is_empty() && args.database.is_none() {
+        bail!("give --train FILE... or --database URL (or --online to start from an empty model)");
     }
+    let start = match &args.database {
+        Some(_) => {
+            let db_settings = settings.database.clone();
+            let db = tokio::task::spawn_blocking(move || Db::connect(&db_settings)).await??;
+            let (model, _) = db.read(spam::LearnedModel::load).await?;
+            println!(
+                "starting from the database's model ({} features)",
+                model.len()
+            );
+            Some(model)
+        }
+        None => None,
+    };
     let train = spam::eval::load_all(&train).map_err(anyhow::Error::msg)?;
     let test = spam::eval::load_all(&test).map_err(anyhow::Error::msg)?;
     let kinds: Vec<&str> = settings.spam.scorers.iter().map(|s| s.kind()).collect();
@@ -360,9 +455,175 @@ async fn spam_eval(
         if online { 0 } else { train.len() },
         test.len()
     );
-    let counts = spam::eval::evaluate(&settings.spam, &train, &test, online)
+    let counts = spam::eval::evaluate(&settings.spam, start, &train, &test, online)
         .await
         .map_err(anyhow::Error::msg)?;
     println!("{}", counts.summary());
+    Ok(())
+}
+
+async fn import(command: ImportCommand) -> anyhow::Result<()> {
+    let (file, common) = match &command {
+        ImportCommand::Wordpress { file, common, .. }
+        | ImportCommand::Disqus { file, common, .. }
+        | ImportCommand::Isso { file, common } => (file.clone(), common),
+        ImportCommand::Moderato { file, dry_run, db } => {
+            return import_moderato(db, file.clone(), *dry_run).await
+        }
+    };
+    let (settings, progress) = import_settings(&common.db, &file)?;
+    let limits = Limits::of(&settings.comments);
+    let read = progress.counter();
+    let records: Box<dyn Records> = match command {
+        ImportCommand::Wordpress {
+            key_from,
+            include_pingbacks,
+            ..
+        } => Box::new(transfer::wordpress::WordPress::open(
+            &file,
+            transfer::wordpress::Options {
+                key_from,
+                include_pingbacks,
+                limits,
+            },
+            read,
+        )?),
+        ImportCommand::Disqus { key_from, .. } => Box::new(transfer::disqus::Disqus::open(
+            &file, key_from, limits, read,
+        )?),
+        ImportCommand::Isso { .. } if is_json(&file) => {
+            Box::new(transfer::isso_json::IssoJson::open(&file, limits)?)
+        }
+        ImportCommand::Isso { .. } => Box::new(transfer::isso::Isso::open(&file, limits)?),
+        ImportCommand::Moderato { .. } => unreachable!("handled above"),
+    };
+    let db_settings = settings.database.clone();
+    let db = tokio::task::spawn_blocking(move || Db::connect(&db_settings)).await??;
+    let score = if common.score {
+        Some(scorer(&settings, &db).await?)
+    } else {
+        None
+    };
+    let options = ImportOptions {
+        dry_run: common.dry_run,
+        train: common.train,
+        score,
+        progress,
+    };
+    write_import(&settings, records, options).await
+}
+
+/// Whether the file starts (after white space) with `[`: JSON, not a
+/// SQLite database (which starts with "SQLite format 3").
+fn is_json(file: &std::path::Path) -> bool {
+    let mut head = [0u8; 64];
+    let read = std::fs::File::open(file)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+        .unwrap_or(0);
+    head[..read]
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| *b == b'[')
+}
+
+/// The settings an import runs with, and its progress over `file`.
+fn import_settings(args: &DbArgs, file: &std::path::Path) -> anyhow::Result<(Settings, Progress)> {
+    let settings = Settings::load(&args.sources(Vec::new()))?;
+    telemetry::init(&settings.log);
+    let total = std::fs::metadata(file)
+        .with_context(|| format!("cannot read {}", file.display()))?
+        .len();
+    Ok((settings, Progress::new(total, false)))
+}
+
+/// Runs the import on a connection of its own, off the async workers, and
+/// prints its summary.
+async fn write_import(
+    settings: &Settings,
+    records: Box<dyn Records>,
+    options: ImportOptions,
+) -> anyhow::Result<()> {
+    let manager = ConnectionManager::new(
+        settings.database.url.clone(),
+        settings.database.sqlite.clone(),
+    );
+    let summary = tokio::task::spawn_blocking(move || {
+        let mut conn = manager.establish()?;
+        Ok::<_, anyhow::Error>(transfer::run_import(&mut conn, records, options)?)
+    })
+    .await??;
+    print!("{summary}");
+    Ok(())
+}
+
+/// The spam pipeline as `--score` runs it, on the import's thread: only
+/// the scorers' own opinions hold a comment (no moderation mode applies).
+async fn scorer(settings: &Settings, db: &Db) -> anyhow::Result<transfer::apply::Scorer> {
+    let http = reqwest::Client::builder()
+        .user_agent(concat!("Moderato/", env!("CARGO_PKG_VERSION")))
+        .build()?;
+    let cpu = crate::cpu::CpuPool::start(crate::config::available_cores())?;
+    let spam = spam::Spam::build(&settings.spam, http, cpu)?;
+    spam.refresh(db).await?;
+    let handle = tokio::runtime::Handle::current();
+    let policy = spam::Policy {
+        mode: crate::config::ModerationMode::None,
+        trusted: false,
+        approved_before: true,
+    };
+    Ok(Box::new(move |candidate| {
+        handle.block_on(
+            spam.pipeline
+                .evaluate(std::sync::Arc::new(candidate), policy),
+        )
+    }))
+}
+
+async fn import_moderato(args: &DbArgs, file: PathBuf, dry_run: bool) -> anyhow::Result<()> {
+    let (settings, progress) = import_settings(args, &file)?;
+    let records: Box<dyn Records> = Box::new(transfer::moderato::Moderato::open(
+        &file,
+        progress.counter(),
+    )?);
+    let db_settings = settings.database.clone();
+    tokio::task::spawn_blocking(move || Db::connect(&db_settings)).await??;
+    let options = ImportOptions {
+        dry_run,
+        train: false,
+        score: None,
+        progress,
+    };
+    write_import(&settings, records, options).await
+}
+
+async fn export(args: DbArgs, article: Option<String>, accounts: bool) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    if std::io::stdout().is_terminal() {
+        bail!("the export is gzipped: send it to a file, e.g. `moderato export > site.ndjson.gz`");
+    }
+    let settings = Settings::load(&args.sources(Vec::new()))?;
+    telemetry::init(&settings.log);
+    let db_settings = settings.database.clone();
+    tokio::task::spawn_blocking(move || Db::connect(&db_settings)).await??;
+    let manager = ConnectionManager::new(
+        settings.database.url.clone(),
+        settings.database.sqlite.clone(),
+    );
+    let options = transfer::export::ExportOptions { article, accounts };
+    let counts = tokio::task::spawn_blocking(move || {
+        let mut conn = manager.establish()?;
+        transfer::export::check(&mut conn, &options)?;
+        let stdout = std::io::stdout().lock();
+        Ok::<_, anyhow::Error>(transfer::export::write(
+            &mut conn,
+            &options,
+            std::io::BufWriter::new(stdout),
+        )?)
+    })
+    .await??;
+    eprintln!(
+        "exported {} articles, {} accounts, {} comments, {} bans, {} word-list entries",
+        counts.articles, counts.accounts, counts.comments, counts.bans, counts.words
+    );
     Ok(())
 }

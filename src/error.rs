@@ -27,6 +27,7 @@ use crate::domain::ValidationError;
 use crate::moderation::ModerationError;
 use crate::spam::admin::AdminError;
 use crate::telemetry::Chain;
+use crate::transfer::export::ExportError;
 
 /// Why a request failed on our side: an error with its sources, or a
 /// message.
@@ -337,6 +338,19 @@ impl From<ModerationError> for ApiError {
                 ApiError::not_found("nothing_to_undo", "you have no decision left to undo")
             }
             ModerationError::Internal(cause) => ApiError::internal(cause),
+        }
+    }
+}
+
+impl From<ExportError> for ApiError {
+    fn from(e: ExportError) -> Self {
+        match e {
+            ExportError::Auth(a) => a.into(),
+            ExportError::ArticleNotFound(key) => {
+                ApiError::not_found("not_found", format!("no article with key `{key}`"))
+            }
+            ExportError::Db(d) => d.into(),
+            ExportError::Write(w) => ApiError::internal(w),
         }
     }
 }

@@ -23,5 +23,6 @@ pub mod services;
 pub mod spam;
 pub mod startup;
 pub mod telemetry;
+pub mod transfer;
 pub mod web;
 pub mod webhooks;

@@ -14,6 +14,7 @@ mod moderation;
 pub mod openapi;
 mod site;
 mod spam;
+mod transfer;
 pub mod views;
 
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
@@ -211,6 +212,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_request_bytes: usize, with_me
                     web::resource("/spam/wordlists/{id}")
                         .delete(spam::remove)
                         .default_service(allow("DELETE")),
+                )
+                .service(
+                    web::resource("/admin/export")
+                        .get(transfer::export)
+                        .default_service(allow("GET")),
                 ),
         )
         .default_service(web::to(not_found));

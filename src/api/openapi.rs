@@ -5,7 +5,7 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{articles, auth, comments, health, moderation, site, spam};
+use super::{articles, auth, comments, health, moderation, site, spam, transfer};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -36,6 +36,7 @@ use super::{articles, auth, comments, health, moderation, site, spam};
         auth::me,
         auth::export,
         auth::delete_account,
+        transfer::export,
         moderation::list,
         moderation::get,
         moderation::edit,

@@ -154,6 +154,127 @@ pub fn markdown_to_html(markdown: &str) -> String {
         .to_string()
 }
 
+/// Start tags an imported comment's HTML may hold; past it, the comment
+/// is shown as escaped text. html5ever's cost per tag grows with the depth
+/// of open elements, so the count bounds the work whatever the nesting.
+pub const MAX_IMPORTED_TAGS: usize = 4096;
+
+/// Another system's stored comment HTML (a WordPress or Disqus export)
+/// made safe to show, with the allow-list rendered markdown gets. The
+/// caller bounds its length (`transfer` refuses more than the body limit).
+pub fn sanitize_html(html: &str) -> String {
+    if html.matches('<').count() > MAX_IMPORTED_TAGS {
+        return SANITIZER.clean(&plain_text_html(html)).to_string();
+    }
+    SANITIZER.clean(html).to_string()
+}
+
+/// The text of HTML this module produced (`sanitize_html`,
+/// `markdown_to_html`): tags dropped, a line break for `<br>` and a blank
+/// line after each block, links written as markdown links (`[text](url)`,
+/// so their targets stay for spam scoring and a moderator's edit), and the
+/// references html5ever writes (`&amp;`, `&lt;`, `&gt;`, `&quot;`,
+/// `&nbsp;`) decoded. What an imported comment keeps as its text, for
+/// search, spam scoring and a moderator's edit.
+pub fn html_to_text(clean: &str) -> String {
+    let mut out = String::with_capacity(clean.len());
+    let mut rest = clean;
+    // Inside <pre> a new line is one; elsewhere it is white space, and
+    // none right after a tag (the serializer's own line ends).
+    let mut in_pre = 0usize;
+    let mut after_tag = false;
+    let mut links: Vec<String> = Vec::new();
+    while let Some(c) = rest.chars().next() {
+        match c {
+            '&' => {
+                let (decoded, len) = [
+                    ("&amp;", "&"),
+                    ("&lt;", "<"),
+                    ("&gt;", ">"),
+                    ("&quot;", "\""),
+                    ("&nbsp;", "\u{a0}"),
+                ]
+                .iter()
+                .find(|(reference, _)| rest.starts_with(reference))
+                .map_or(("&", 1), |(reference, text)| (*text, reference.len()));
+                out.push_str(decoded);
+                rest = &rest[len..];
+                after_tag = false;
+            }
+            '<' => {
+                // The tag ends at the first `>` outside double quotes (the
+                // serializer quotes every attribute value with them).
+                let mut in_quotes = false;
+                let end = rest
+                    .char_indices()
+                    .find(|&(_, c)| {
+                        if c == '"' {
+                            in_quotes = !in_quotes;
+                        }
+                        c == '>' && !in_quotes
+                    })
+                    .map_or(rest.len(), |(i, _)| i + 1);
+                let name: String = rest[1..end]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '/')
+                    .collect();
+                match name.as_str() {
+                    "br" => out.push('\n'),
+                    "a" => {
+                        links.push(href_of(&rest[..end]));
+                        out.push('[');
+                    }
+                    "/a" => {
+                        let href = links.pop().unwrap_or_default();
+                        out.push_str("](");
+                        out.push_str(&href);
+                        out.push(')');
+                    }
+                    "pre" => in_pre += 1,
+                    "/pre" => {
+                        in_pre = in_pre.saturating_sub(1);
+                        out.push_str("\n\n");
+                    }
+                    "/p" | "/blockquote" | "/h1" | "/h2" | "/h3" | "/h4" | "/h5" | "/h6"
+                    | "/ul" | "/ol" | "/table" | "hr" => out.push_str("\n\n"),
+                    "/li" | "/tr" => out.push('\n'),
+                    _ => {}
+                }
+                rest = &rest[end..];
+                after_tag = true;
+            }
+            '\n' if in_pre == 0 => {
+                if !after_tag {
+                    out.push(' ');
+                }
+                rest = &rest[1..];
+            }
+            c => {
+                out.push(c);
+                rest = &rest[c.len_utf8()..];
+                after_tag = false;
+            }
+        }
+    }
+    let mut text = String::with_capacity(out.len());
+    let mut newlines = 0;
+    for c in out.trim().chars() {
+        newlines = if c == '\n' { newlines + 1 } else { 0 };
+        if newlines <= 2 {
+            text.push(c);
+        }
+    }
+    text
+}
+
+/// The `href` of an `<a ...>` tag as html5ever writes it, decoded.
+fn href_of(tag: &str) -> String {
+    tag.split_once(" href=\"")
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .map(|(value, _)| value.replace("&quot;", "\"").replace("&amp;", "&"))
+        .unwrap_or_default()
+}
+
 /// Cuts the text between tags into runs of at most [`TEXT_RUN`] bytes with
 /// [`RUN_BREAK`], never inside a character reference or a character. The
 /// sanitizer's serializer then scans at most one run per character it
@@ -514,6 +635,45 @@ mod tests {
         assert_eq!(
             plain_text_html("a < b & c\nnext\n\n\n\nsecond"),
             "<p>a &lt; b &amp; c<br>next</p>\n<p>second</p>\n"
+        );
+    }
+
+    #[test]
+    fn imported_html_keeps_allowed_markup_and_loses_the_rest() {
+        let html = sanitize_html(
+            "<p>Hi <b>there</b> <a href=\"https://example.com\" onclick=\"x()\">site</a></p><script>alert(1)</script><img src=x onerror=y>",
+        );
+        assert!(html.contains("<a href=\"https://example.com\""), "{html}");
+        assert!(html.contains("rel=\"nofollow ugc noopener\""), "{html}");
+        assert!(
+            !html.contains("onclick") && !html.contains("script") && !html.contains("<img"),
+            "{html}"
+        );
+        assert!(!html.contains("<b>"), "not on the allow-list: {html}");
+        assert!(html.contains("there"), "{html}");
+    }
+
+    #[test]
+    fn imported_html_with_too_many_tags_is_shown_as_text() {
+        let deep = format!("{}x", "<div>".repeat(MAX_IMPORTED_TAGS + 1));
+        let html = sanitize_html(&deep);
+        assert!(html.starts_with("<p>&lt;div&gt;"), "{:.60}", html);
+    }
+
+    #[test]
+    fn text_of_html_keeps_lines_and_decodes_references() {
+        let html = sanitize_html("<p>a &amp; b &lt;c&gt;<br>next</p><p>second <a href=\"https://x.example/?a=1&amp;b=2\">link</a></p>");
+        assert_eq!(
+            html_to_text(&html),
+            "a & b <c>\nnext\n\nsecond [link](https://x.example/?a=1&b=2)"
+        );
+        assert_eq!(
+            html_to_text(&markdown_to_html("one\n\n\n\ntwo")),
+            "one\n\ntwo"
+        );
+        assert_eq!(
+            html_to_text("<p>a<br>\nb\nc</p>\n<pre><code>x\ny\n</code></pre>"),
+            "a\nb c\n\nx\ny"
         );
     }
 }

@@ -22,6 +22,7 @@ pub mod spam;
 pub mod stats;
 #[cfg(test)]
 mod testing;
+pub mod transfer;
 pub mod users;
 pub mod votes;
 mod workers;
@@ -148,6 +149,9 @@ pub struct Db {
     workers: Workers,
     /// SQLite only: the single writer thread (see `writer.rs`).
     writer: Option<Writer>,
+    /// Opens connections outside the pool, for work that holds one long
+    /// (an export streamed to a slow client).
+    manager: ConnectionManager,
 }
 
 impl Db {
@@ -208,7 +212,7 @@ impl Db {
         )?;
 
         let writer = match backend {
-            Backend::Sqlite => Some(Writer::start(manager)?),
+            Backend::Sqlite => Some(Writer::start(manager.clone())?),
             Backend::Postgres => None,
         };
         tracing::info!(database = %url, "database ready");
@@ -216,6 +220,7 @@ impl Db {
             backend,
             workers,
             writer,
+            manager,
         })
     }
 
@@ -245,6 +250,14 @@ impl Db {
             return writer.write(f).await;
         }
         self.workers.run(|conn| conn.transaction(f)).await?
+    }
+
+    /// A connection of its own, outside the pool and the database
+    /// threads, for work that holds it long (an export streamed to a slow
+    /// client must not take a pooled connection from everyone else).
+    /// Blocking: call it off the async workers.
+    pub fn dedicated(&self) -> Result<AnyConnection, DbError> {
+        self.manager.establish().map_err(DbError::from)
     }
 
     /// True when a connection can be had and answers a trivial query.

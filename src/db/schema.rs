@@ -195,6 +195,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Where an imported comment came from (migration 0012): the source
+    /// (`wordpress:<site>`, `disqus:<forum>`, `isso`, `moderato:<site id>`)
+    /// and its id there. `comment_id` is NULL once the comment is removed.
+    import_sources (source, source_id) {
+        source -> Text,
+        source_id -> Text,
+        comment_id -> Nullable<BigInt>,
+        imported_at -> BigInt,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(votes -> comments (comment_id));
 diesel::joinable!(comments -> articles (article_id));
@@ -217,4 +229,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     comments_search,
     server_keys,
     votes,
+    import_sources,
 );

@@ -7,6 +7,7 @@
 
 use std::path::Path;
 
+use super::classifier::Model;
 use super::pipeline::{Policy, Resources};
 use super::{learned, Candidate, LearnedModel, Pipeline, WordLists};
 use crate::config::{ModerationMode, SpamSettings};
@@ -204,16 +205,21 @@ pub fn local_pipeline(
     Pipeline::build(&local, &resources).map_err(|e| e.to_string())
 }
 
-/// Trains a fresh model on `train`, then scores `test` with the pipeline.
-/// With `online`, the model starts empty and learns each test comment's
+/// Trains a model on `train`, then scores `test` with the pipeline. The
+/// model starts from `start` (a site's stored model) or empty. With
+/// `online`, it learns nothing from `train` and learns each test comment's
 /// label right after scoring it, as moderators' verdicts would teach it.
 pub async fn evaluate(
     settings: &SpamSettings,
+    start: Option<Model>,
     train: &[Sample],
     test: &[Sample],
     online: bool,
 ) -> Result<Counts, String> {
     let model = std::sync::Arc::new(LearnedModel::empty());
+    if let Some(start) = start {
+        model.replace(start, 0);
+    }
     if !online {
         model.update(|m| {
             for sample in train {

@@ -13,7 +13,7 @@ use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
 
-use super::classifier::{Changes, Globals, Model, Row};
+use super::classifier::{Changes, Globals, Model, Row, RowChange};
 use super::{Assessment, Candidate, Prior, Scorer, ScorerError, Verdict};
 use crate::db::{self, AnyConnection, DbError};
 
@@ -96,6 +96,27 @@ pub fn persist(conn: &mut AnyConnection, changes: &Changes) -> Result<(), DbErro
     )?;
     db::spam::bump_version(conn, db::spam::MODEL)?;
     Ok(())
+}
+
+/// Adds everything `model` learned to the stored model. Counts add up, so
+/// learning a batch on an empty model and adding its rows is the same as
+/// learning each comment into the stored one (`moderato spam train`, an
+/// import's `--train`).
+pub fn persist_model(conn: &mut AnyConnection, model: &Model) -> Result<(), DbError> {
+    let changes = Changes {
+        rows: model
+            .rows()
+            .into_iter()
+            .map(|row| RowChange {
+                row,
+                delta_a: row.a,
+                delta_b: row.b,
+            })
+            .collect(),
+        globals: Globals::default(),
+        globals_delta: model.globals(),
+    };
+    persist(conn, &changes)
 }
 
 /// The text the classifier reads: the body, plus the author's URL (link

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::helpers::{expect_status, TestDatabase};
 
-fn moderato() -> Command {
+pub fn moderato() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_moderato"));
     // Only what the test says: no settings leak in from the developer's shell.
     for (key, _) in std::env::vars() {

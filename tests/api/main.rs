@@ -19,4 +19,5 @@ mod security;
 mod spam;
 mod standins;
 mod threads;
+mod transfer;
 mod widget;

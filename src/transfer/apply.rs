@@ -1,0 +1,699 @@
+//! Writing what a reader yields, in one transaction per run.
+//!
+//! The reader runs on a thread of its own (parsing and sanitizing), handing
+//! items over a bounded channel, so memory stays bounded and the two cores
+//! of a small server both work. Everything is written in one transaction:
+//! a file that turns out malformed half-way, or a failing write, leaves the
+//! database as it was; a dry run does the same work and rolls it back, so
+//! its summary is exactly what an import would do. On SQLite the run holds
+//! the write lock from start to end (the server's own writes wait for it,
+//! up to `database.sqlite.busy_timeout`).
+//!
+//! Idempotence: every comment's `(source, source id)` is recorded in
+//! `import_sources`; a record found there is skipped. Replies find their
+//! parent there too, so a reply that comes before its parent is linked at
+//! the end of the run, and one whose parent never comes stays at the top
+//! level with a warning.
+
+use std::collections::HashMap;
+use std::sync::mpsc;
+
+use super::format::{CommentLine, Line};
+use super::progress::Progress;
+use super::summary::{Skip, SkipKind};
+use super::{ArticleIn, CommentIn, Item, Kept, Summary, TransferError};
+use crate::db::models::NewArticle;
+use crate::db::transfer::{
+    self as queries, ImportedComment, RestoredArticle, RestoredBan, RestoredUser, RestoredWord,
+};
+use crate::db::{self, AnyConnection};
+use crate::domain::{
+    ArticleId, ArticleKey, BanId, CommentId, CommentStatus, Fingerprint, UserId, Verdict, WordId,
+};
+use crate::spam::classifier::Model;
+use crate::spam::{self, ArticleFacts, Candidate, Decision};
+
+/// A reader of one export format.
+pub trait Records: Send {
+    /// The next item in file order; `None` at the end.
+    fn next_item(&mut self) -> Result<Option<Item>, TransferError>;
+}
+
+/// A reader that turns what it reads into a queue of items: `read_more`
+/// adds to the queue (or marks the end), and the items are handed out in
+/// order.
+pub trait Queued: Send {
+    fn queue(&mut self) -> &mut std::collections::VecDeque<Item>;
+    fn done(&self) -> bool;
+    fn read_more(&mut self) -> Result<(), TransferError>;
+}
+
+impl<T: Queued> Records for T {
+    fn next_item(&mut self) -> Result<Option<Item>, TransferError> {
+        loop {
+            if let Some(item) = self.queue().pop_front() {
+                return Ok(Some(item));
+            }
+            if self.done() {
+                return Ok(None);
+            }
+            self.read_more()?;
+        }
+    }
+}
+
+/// Scores one imported comment (`--score`): the spam pipeline, run from
+/// the import's thread.
+pub type Scorer = Box<dyn FnMut(Candidate) -> Decision + Send>;
+
+pub struct ImportOptions {
+    pub dry_run: bool,
+    /// Teach the learned scorer: approved comments as ham, spam as spam.
+    pub train: bool,
+    pub score: Option<Scorer>,
+    pub progress: Progress,
+}
+
+/// Items in flight between the reader and the writer.
+const CHANNEL_ITEMS: usize = 1024;
+
+/// Imports everything `records` yields, in one transaction on `conn`.
+pub fn run_import(
+    conn: &mut AnyConnection,
+    records: Box<dyn Records>,
+    mut options: ImportOptions,
+) -> Result<Summary, TransferError> {
+    let (tx, rx) = mpsc::sync_channel::<Result<Item, TransferError>>(CHANNEL_ITEMS);
+    let reader = std::thread::Builder::new()
+        .name("import-reader".into())
+        .spawn(move || {
+            let mut records = records;
+            loop {
+                let next = records.next_item().transpose();
+                let stop = !matches!(next, Some(Ok(_)));
+                if let Some(item) = next {
+                    if tx.send(item).is_err() {
+                        return;
+                    }
+                }
+                if stop {
+                    return;
+                }
+            }
+        })
+        .map_err(|e| TransferError::Failed(format!("cannot start the reader thread: {e}")))?;
+    options.progress.stage("reading and writing");
+    let dry_run = options.dry_run;
+    queries::prepare_bulk(conn)?;
+    let result = queries::in_one_transaction(conn, |conn| {
+        let search = queries::SearchIndex::defer(conn)?;
+        let mut engine = Engine::new(conn, &mut options)?;
+        for item in rx.iter() {
+            engine.item(item?)?;
+        }
+        let summary = engine.finish()?;
+        options
+            .progress
+            .stage("indexing the new comments for search");
+        search.catch_up(conn)?;
+        Ok::<_, TransferError>((summary, !dry_run))
+    });
+    // The reader stops at its next send once the receiver is gone.
+    let _ = reader.join();
+    let mut summary = result?;
+    summary.dry_run = dry_run;
+    options.progress.done(if dry_run {
+        "rolled back (dry run)"
+    } else {
+        "committed"
+    });
+    Ok(summary)
+}
+
+/// A reply whose parent was not there yet when it was written.
+struct Orphan {
+    id: CommentId,
+    source_id: String,
+    parent: String,
+    article: ArticleId,
+}
+
+enum ArticleSlot {
+    /// Read, not yet needed by a comment.
+    Known(ArticleIn),
+    Stored(ArticleId),
+    /// Its key was refused.
+    Refused(String),
+}
+
+/// How records are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Another system's records: new ids, matched by source.
+    Import,
+    /// Moderato's export into an empty database: every id kept, and the
+    /// site takes the exported site's id.
+    Restore,
+    /// Moderato's export into a database in use: new ids; `own` when the
+    /// export is this site's, whose comments are known by their ids.
+    Merge { own: bool },
+}
+
+struct Engine<'a> {
+    conn: &'a mut AnyConnection,
+    options: &'a mut ImportOptions,
+    mode: Mode,
+    source: Option<String>,
+    /// Moderato's export: the exported account ids and where they are now.
+    users: HashMap<i64, UserId>,
+    now: i64,
+    summary: Summary,
+    articles: HashMap<String, ArticleSlot>,
+    /// Account ids by email, for linking (`None`: no account).
+    accounts: HashMap<String, Option<UserId>>,
+    orphans: Vec<Orphan>,
+    model: Model,
+    trained: (u64, u64),
+}
+
+impl<'a> Engine<'a> {
+    fn new(
+        conn: &'a mut AnyConnection,
+        options: &'a mut ImportOptions,
+    ) -> Result<Self, TransferError> {
+        Ok(Engine {
+            conn,
+            options,
+            mode: Mode::Import,
+            source: None,
+            users: HashMap::new(),
+            now: db::now_millis(),
+            summary: Summary::default(),
+            articles: HashMap::new(),
+            accounts: HashMap::new(),
+            orphans: Vec::new(),
+            model: Model::empty(),
+            trained: (0, 0),
+        })
+    }
+
+    fn item(&mut self, item: Item) -> Result<(), TransferError> {
+        match item {
+            Item::Source(source) => self.set_source(source)?,
+            Item::Moderato(line) => self.moderato(*line)?,
+            Item::Article(article) => {
+                let id = article.source_id.clone();
+                self.articles
+                    .entry(id)
+                    .or_insert(ArticleSlot::Known(article));
+            }
+            Item::NoArticle { source_id, why } => self.refuse_article(source_id, why),
+            Item::Comment(comment) => self.comment(*comment)?,
+            Item::Skipped(skip) => self.summary.skip(skip),
+            Item::Warning(message) => self.summary.warn(message),
+        }
+        Ok(())
+    }
+
+    fn set_source(&mut self, source: String) -> Result<(), TransferError> {
+        if let Some(site) = source.strip_prefix("moderato:") {
+            self.mode = if queries::is_empty(self.conn)? {
+                queries::set_site_id(self.conn, site, self.now)?;
+                Mode::Restore
+            } else {
+                Mode::Merge {
+                    own: queries::site_id(self.conn, self.now)? == site,
+                }
+            };
+        }
+        self.source = Some(source);
+        Ok(())
+    }
+
+    /// A record of Moderato's own export.
+    fn moderato(&mut self, line: Line) -> Result<(), TransferError> {
+        let restore = self.mode == Mode::Restore;
+        match line {
+            Line::Article(a) if restore => {
+                queries::insert_article(
+                    self.conn,
+                    &RestoredArticle {
+                        id: ArticleId(a.id),
+                        key: &a.key,
+                        title: a.title.as_deref(),
+                        url: a.url.as_deref(),
+                        comments_open: a.comments_open,
+                        created_at: a.created_at,
+                        updated_at: a.updated_at,
+                    },
+                )?;
+                self.summary.articles_created += 1;
+                self.stored_article(a.id.to_string(), ArticleId(a.id));
+            }
+            Line::Article(a) => match ArticleKey::parse(&a.key) {
+                Ok(key) => self.item(Item::Article(ArticleIn {
+                    source_id: a.id.to_string(),
+                    key,
+                    title: a.title,
+                    url: a.url,
+                }))?,
+                Err(e) => self.refuse_article(a.id.to_string(), format!("article {}: {e}", a.id)),
+            },
+            Line::Account(u) => {
+                let existing = match restore {
+                    true => None,
+                    false => db::users::find_by_email(self.conn, &u.email)?.map(|x| x.id),
+                };
+                let id = match existing {
+                    Some(id) => id,
+                    None => {
+                        self.summary.accounts += 1;
+                        queries::insert_user(
+                            self.conn,
+                            &RestoredUser {
+                                id: restore.then_some(UserId(u.id)),
+                                email: &u.email,
+                                name: &u.name,
+                                password_hash: &u.password_hash,
+                                role: u.role,
+                                trusted: u.trusted,
+                                created_at: u.created_at,
+                                updated_at: u.updated_at,
+                            },
+                        )?
+                    }
+                };
+                self.users.insert(u.id, id);
+            }
+            Line::Comment(c) => {
+                let c = self.comment_in(*c);
+                if restore {
+                    self.restore_comment(c)?;
+                } else {
+                    self.comment(c)?;
+                }
+            }
+            Line::Ban(b) => {
+                let by = |u: Option<i64>| u.and_then(|u| self.users.get(&u).copied());
+                let row = RestoredBan {
+                    id: restore.then_some(BanId(b.id)),
+                    kind: b.kind,
+                    value: &b.value,
+                    shadow: b.shadow,
+                    reason: b.reason.as_deref(),
+                    expires_at: b.expires_at,
+                    created_by: by(b.created_by),
+                    created_at: b.created_at,
+                    lifted_at: b.lifted_at,
+                    lifted_by: by(b.lifted_by),
+                };
+                if queries::insert_ban(self.conn, &row)? {
+                    self.summary.bans += 1;
+                }
+            }
+            Line::Word(w) => {
+                let row = RestoredWord {
+                    id: restore.then_some(WordId(w.id)),
+                    list: w.list,
+                    kind: w.kind,
+                    pattern: &w.pattern,
+                    note: w.note.as_deref(),
+                    created_at: w.created_at,
+                };
+                if queries::insert_word(self.conn, &row)? {
+                    self.summary.words += 1;
+                }
+            }
+            Line::Header(_) | Line::End(_) => {}
+        }
+        Ok(())
+    }
+
+    /// An exported comment as a record to write; its account as it is
+    /// known here (an account not in the file is not linked).
+    fn comment_in(&self, c: CommentLine) -> CommentIn {
+        CommentIn {
+            source_id: c.id.to_string(),
+            article: c.article_id.to_string(),
+            parent: c.parent_id.map(|p| p.to_string()),
+            author_name: c.author_name,
+            author_email: c.author_email,
+            author_url: c.author_url,
+            ip: c.ip,
+            account_email: None,
+            fingerprint: (!c.body.is_empty()).then(|| Fingerprint::of(&c.body).hash),
+            body: c.body,
+            html: c.html,
+            status: c.status,
+            created_at: c.created_at,
+            kept: Some(Box::new(Kept {
+                user_id: c.user_id.and_then(|u| self.users.get(&u)).map(|u| u.0),
+                user_agent: c.user_agent,
+                referrer: c.referrer,
+                edited_at: c.edited_at,
+                status_changed_at: c.status_changed_at,
+                version: c.version,
+                spam_score: c.spam_score,
+                spam_report: c.spam_report.map(|r| r.to_string()),
+                verdict: c.verdict,
+                learned_text: c.learned_text,
+                imported_from: c
+                    .imported_from
+                    .into_iter()
+                    .map(|o| (o.source, o.id))
+                    .collect(),
+            })),
+        }
+    }
+
+    /// A comment of a restore: written with its own id, parent and
+    /// article. Exports list comments by id, and an imported reply can
+    /// have a smaller id than its parent: that one is linked at the end.
+    fn restore_comment(&mut self, c: CommentIn) -> Result<(), TransferError> {
+        let bad =
+            |what: &str| TransferError::Failed(format!("comment {}: bad {what}", c.source_id));
+        let id = CommentId(c.source_id.parse().map_err(|_| bad("id"))?);
+        let Some(article) = self.article_of(&c)? else {
+            return Ok(());
+        };
+        let mut parent = None;
+        let mut later = None;
+        if let Some(p) = &c.parent {
+            let p = CommentId(p.parse().map_err(|_| bad("parent id"))?);
+            if queries::comment_exists(self.conn, p)? {
+                parent = Some(p);
+            } else {
+                later = Some(p.0.to_string());
+            }
+        }
+        let user = c.kept.as_ref().and_then(|k| k.user_id).map(UserId);
+        self.write(&c, Some(id), article, parent, user, None)?;
+        self.link_later(id, &c, later, article);
+        Ok(())
+    }
+
+    fn source(&self) -> Result<&str, TransferError> {
+        self.source
+            .as_deref()
+            .ok_or_else(|| TransferError::Failed("the reader named no source".into()))
+    }
+
+    /// The stored article a comment belongs to, created or matched by key
+    /// the first time one of its comments is written.
+    fn article(&mut self, source_id: &str) -> Result<Result<ArticleId, String>, TransferError> {
+        let known = match self.articles.get(source_id) {
+            None => return Ok(Err(format!("article {source_id} is not in the file"))),
+            Some(ArticleSlot::Stored(id)) => return Ok(Ok(*id)),
+            Some(ArticleSlot::Refused(why)) => return Ok(Err(why.clone())),
+            Some(ArticleSlot::Known(article)) => article.clone(),
+        };
+        let new = NewArticle {
+            key: known.key.as_str(),
+            title: known.title.as_deref(),
+            url: known.url.as_deref(),
+            comments_open: true,
+            created_at: self.now,
+            updated_at: self.now,
+        };
+        let (article, created) = db::articles::find_or_insert(self.conn, &new)?;
+        if created {
+            self.summary.articles_created += 1;
+        } else {
+            self.summary.articles_matched += 1;
+        }
+        self.articles
+            .insert(source_id.to_string(), ArticleSlot::Stored(article.id));
+        Ok(Ok(article.id))
+    }
+
+    /// The comment's article, or `None` with the comment counted as
+    /// skipped.
+    fn article_of(&mut self, c: &CommentIn) -> Result<Option<ArticleId>, TransferError> {
+        Ok(match self.article(&c.article)? {
+            Ok(id) => Some(id),
+            Err(why) => {
+                self.summary
+                    .skip(Skip::new(SkipKind::NoArticle, &c.source_id, why));
+                None
+            }
+        })
+    }
+
+    /// Registers an article stored by the caller (a restore keeps ids).
+    fn stored_article(&mut self, source_id: String, id: ArticleId) {
+        self.articles.insert(source_id, ArticleSlot::Stored(id));
+    }
+
+    fn refuse_article(&mut self, source_id: String, why: String) {
+        self.articles.insert(source_id, ArticleSlot::Refused(why));
+    }
+
+    /// What an earlier run left for this record of the current source.
+    fn earlier(&mut self, source_id: &str) -> Result<Option<Option<CommentId>>, TransferError> {
+        if matches!(self.mode, Mode::Restore | Mode::Merge { own: true }) {
+            // A restore, or this site's own export: its ids are this
+            // database's.
+            let Ok(id) = source_id.parse().map(CommentId) else {
+                return Ok(None);
+            };
+            return Ok(queries::comment_exists(self.conn, id)?.then_some(Some(id)));
+        }
+        let source = self.source()?.to_string();
+        Ok(queries::find_source(self.conn, &source, source_id)?)
+    }
+
+    /// Whether a merged comment came here already by another way (it was
+    /// imported from the same WordPress site, say).
+    fn imported_elsewhere(&mut self, c: &CommentIn) -> Result<bool, TransferError> {
+        for (source, id) in c.kept.iter().flat_map(|k| &k.imported_from) {
+            if queries::find_source(self.conn, source, id)?.is_some() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// The account to link a comment to, by email.
+    fn account(&mut self, email: &str) -> Result<Option<UserId>, TransferError> {
+        if let Some(found) = self.accounts.get(email) {
+            return Ok(*found);
+        }
+        let found = db::users::find_by_email(self.conn, email)?.map(|u| u.id);
+        self.accounts.insert(email.to_string(), found);
+        Ok(found)
+    }
+
+    fn comment(&mut self, mut c: CommentIn) -> Result<(), TransferError> {
+        let seen = match self.earlier(&c.source_id)? {
+            Some(Some(_)) => Some(SkipKind::AlreadyImported),
+            Some(None) => Some(SkipKind::RemovedSince),
+            None if self.imported_elsewhere(&c)? => Some(SkipKind::AlreadyImported),
+            None => None,
+        };
+        if let Some(kind) = seen {
+            self.summary.skip(Skip::new(kind, &c.source_id, ""));
+            return Ok(());
+        }
+        let Some(article) = self.article_of(&c)? else {
+            return Ok(());
+        };
+        let mut orphan = None;
+        let parent = match c.parent.clone() {
+            None => None,
+            Some(parent) => match self.earlier(&parent)? {
+                Some(Some(id)) if queries::comment_article(self.conn, id)? == Some(article) => {
+                    Some(id)
+                }
+                _ => {
+                    orphan = Some(parent);
+                    None
+                }
+            },
+        };
+        let mut scored = None;
+        if self.options.score.is_some() && c.kept.is_none() {
+            let decision = self.score(&c, article)?;
+            // Scoring may hold a comment the source had published, never
+            // publish one it had not.
+            if c.status == CommentStatus::Approved && decision.status != CommentStatus::Approved {
+                c.status = CommentStatus::Pending;
+                self.summary.held_by_scoring += 1;
+            }
+            scored = Some((
+                decision.report.score,
+                serde_json::to_string(&decision.report).ok(),
+            ));
+        }
+        let user = match (&c.kept, c.account_email.clone()) {
+            (Some(kept), _) => kept.user_id.map(UserId),
+            (None, Some(email)) => {
+                let found = self.account(&email)?;
+                if found.is_some() {
+                    self.summary.linked_to_accounts += 1;
+                }
+                found
+            }
+            (None, None) => None,
+        };
+        let id = self.write(&c, None, article, parent, user, scored)?;
+        if self.mode != (Mode::Merge { own: true }) {
+            let source = self.source()?.to_string();
+            queries::record_source(self.conn, &source, &c.source_id, id, self.now)?;
+        }
+        self.link_later(id, &c, orphan, article);
+        Ok(())
+    }
+
+    /// Writes a comment: the columns Moderato's export kept as they were,
+    /// the others as an import sets them; teaches the learned scorer when
+    /// asked to, records the other sources it came from, and counts it.
+    fn write(
+        &mut self,
+        c: &CommentIn,
+        id: Option<CommentId>,
+        article: ArticleId,
+        parent: Option<CommentId>,
+        user: Option<UserId>,
+        scored: Option<(f64, Option<String>)>,
+    ) -> Result<CommentId, TransferError> {
+        let verdict = match c.status {
+            CommentStatus::Approved if self.options.train => Some(Verdict::Ham),
+            CommentStatus::Spam if self.options.train => Some(Verdict::Spam),
+            _ => None,
+        };
+        let learned = verdict.map(|verdict| {
+            let text = spam::learned::text_of(&candidate_of(c, None));
+            self.model.learn(&text, verdict == Verdict::Spam);
+            if verdict == Verdict::Spam {
+                self.trained.0 += 1;
+            } else {
+                self.trained.1 += 1;
+            }
+            text
+        });
+        let (spam_score, spam_report) = scored.unwrap_or_default();
+        let mut row = ImportedComment {
+            article_id: article,
+            parent_id: parent,
+            user_id: user,
+            author_name: &c.author_name,
+            author_email: c.author_email.as_deref(),
+            author_url: c.author_url.as_deref(),
+            body: &c.body,
+            html: &c.html,
+            status: c.status,
+            ip: c.ip.as_deref(),
+            user_agent: None,
+            referrer: None,
+            created_at: c.created_at,
+            edited_at: None,
+            // The retention clock (trash and spam purged after so many
+            // days) starts at the import, not at the original date.
+            status_changed_at: self.now,
+            version: 1,
+            spam_score: Some(spam_score).filter(|_| spam_report.is_some()),
+            spam_report: spam_report.as_deref(),
+            verdict,
+            learned_text: learned.as_deref(),
+            fingerprint: c.fingerprint.as_deref(),
+        };
+        if let Some(kept) = &c.kept {
+            row.user_agent = kept.user_agent.as_deref();
+            row.referrer = kept.referrer.as_deref();
+            row.edited_at = kept.edited_at;
+            row.status_changed_at = kept.status_changed_at;
+            row.version = kept.version;
+            row.spam_score = kept.spam_score;
+            row.spam_report = kept.spam_report.as_deref();
+            row.verdict = kept.verdict;
+            row.learned_text = kept.learned_text.as_deref();
+        }
+        let written = queries::insert_comment(self.conn, id, &row)?;
+        for (source, source_id) in c.kept.iter().flat_map(|k| &k.imported_from) {
+            queries::record_source(self.conn, source, source_id, written, self.now)?;
+        }
+        self.summary.comment(c.status);
+        self.options.progress.tick(self.summary.imported());
+        Ok(written)
+    }
+
+    /// Remembers a reply whose parent has not come yet, to link at the end.
+    fn link_later(
+        &mut self,
+        id: CommentId,
+        c: &CommentIn,
+        parent: Option<String>,
+        article: ArticleId,
+    ) {
+        if let Some(parent) = parent {
+            self.orphans.push(Orphan {
+                id,
+                source_id: c.source_id.clone(),
+                parent,
+                article,
+            });
+        }
+    }
+
+    fn score(&mut self, c: &CommentIn, article: ArticleId) -> Result<Decision, TransferError> {
+        let stored = db::articles::find(self.conn, article)?;
+        let candidate = candidate_of(c, stored.as_ref());
+        let Some(score) = self.options.score.as_mut() else {
+            return Err(TransferError::Failed("no scorer".into()));
+        };
+        Ok(score(candidate))
+    }
+
+    /// Links the replies that came before their parents, persists what
+    /// was learned, and hands back the summary.
+    fn finish(mut self) -> Result<Summary, TransferError> {
+        self.options.progress.stage("linking replies");
+        for orphan in std::mem::take(&mut self.orphans) {
+            match self.earlier(&orphan.parent)? {
+                Some(Some(parent))
+                    if queries::comment_article(self.conn, parent)? == Some(orphan.article) =>
+                {
+                    queries::set_parent(self.conn, orphan.id, parent)?;
+                }
+                _ => self.summary.warn(format!(
+                    "comment {}: its parent {} is not in the file; kept at the top level",
+                    orphan.source_id, orphan.parent
+                )),
+            }
+        }
+        if self.options.train {
+            spam::learned::persist_model(self.conn, &self.model)?;
+            self.summary.trained = Some(self.trained);
+        }
+        if self.mode == Mode::Restore {
+            queries::sync_sequences(self.conn)?;
+        }
+        if self.summary.imported() > 0 {
+            // Servers on the same PostgreSQL drop their cached pages when
+            // this commits (nothing is sent if it rolls back).
+            crate::cache::notify_in(self.conn, None)?;
+        }
+        Ok(self.summary)
+    }
+}
+
+/// The candidate the spam pipeline (and the learned scorer) sees for an
+/// imported comment.
+fn candidate_of(c: &CommentIn, article: Option<&crate::db::models::Article>) -> Candidate {
+    Candidate {
+        body: c.body.clone(),
+        author_name: c.author_name.clone(),
+        author_email: c.author_email.clone(),
+        author_url: c.author_url.clone(),
+        ip: c.ip.as_deref().and_then(|ip| ip.parse().ok()),
+        created_at: c.created_at,
+        article: article
+            .map(|a| ArticleFacts {
+                key: a.key.clone(),
+                title: a.title.clone(),
+                url: a.url.clone(),
+            })
+            .unwrap_or_default(),
+        ..Candidate::default()
+    }
+}
