@@ -122,11 +122,14 @@ pub fn run_import(
     let _ = reader.join();
     let mut summary = result?;
     summary.dry_run = dry_run;
-    options.progress.done(if dry_run {
-        "rolled back (dry run)"
-    } else {
-        "committed"
-    });
+    options.progress.done(
+        if dry_run {
+            "rolled back (dry run)"
+        } else {
+            "committed"
+        },
+        summary.imported(),
+    );
     Ok(summary)
 }
 

@@ -74,9 +74,10 @@ impl Progress {
         }
     }
 
-    pub fn done(&self, how: &str) {
+    /// The end of a run that wrote `comments` in all.
+    pub fn done(&self, how: &str, comments: u64) {
         let seconds = self.started.elapsed().as_secs_f64();
-        let rate = self.shown as f64 / seconds.max(0.001);
+        let rate = comments as f64 / seconds.max(0.001);
         match &self.bar {
             Some(bar) => bar.finish_and_clear(),
             None if self.quiet => return,
