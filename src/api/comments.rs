@@ -253,10 +253,7 @@ pub async fn edit(
     id: web::Path<CommentId>,
     body: Json<EditBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let auth = EditAuth {
-        viewer: viewer.user(),
-        edit_token: edit_token(&req),
-    };
+    let auth = author_proof(&req, &viewer);
     let client = client_info(&req, &state);
     let edited = comments::edit(&state, auth, id.into_inner(), &body.body, client).await?;
     Ok(HttpResponse::Ok().json(AuthorComment::new(
@@ -283,10 +280,7 @@ pub async fn get_own(
     viewer: Viewer,
     id: web::Path<CommentId>,
 ) -> Result<HttpResponse, ApiError> {
-    let auth = EditAuth {
-        viewer: viewer.user(),
-        edit_token: edit_token(&req),
-    };
+    let auth = author_proof(&req, &viewer);
     let found = comments::own(&state, auth, id.into_inner()).await?;
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "private, no-store"))
@@ -309,10 +303,7 @@ pub async fn delete(
     viewer: Viewer,
     id: web::Path<CommentId>,
 ) -> Result<HttpResponse, ApiError> {
-    let auth = EditAuth {
-        viewer: viewer.user(),
-        edit_token: edit_token(&req),
-    };
+    let auth = author_proof(&req, &viewer);
     comments::delete(&state, auth, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -345,10 +336,16 @@ pub async fn preview(
     Ok(HttpResponse::Ok().json(PreviewView { html }))
 }
 
-fn edit_token(req: &HttpRequest) -> Option<&str> {
-    req.headers()
-        .get(EDIT_TOKEN_HEADER)
-        .and_then(|v| v.to_str().ok())
+/// How the caller proves they wrote a comment: their session, or a
+/// guest's edit token from the `X-Edit-Token` header.
+fn author_proof<'a>(req: &'a HttpRequest, viewer: &'a Viewer) -> EditAuth<'a> {
+    EditAuth {
+        viewer: viewer.user(),
+        edit_token: req
+            .headers()
+            .get(EDIT_TOKEN_HEADER)
+            .and_then(|v| v.to_str().ok()),
+    }
 }
 
 fn edit_window_ms(state: &Services) -> i64 {
