@@ -561,16 +561,15 @@
   /* ---- What this browser wrote ---------------------------------------- */
 
   // {id: {a: article key, t: edit token, u: editable until (ms), s: status, acct: user id}}
-  // Read from memory; written through to storage after a fresh read, so
-  // another tab's additions are kept.
-  Thread.prototype.ownAll = function () { return this.mine; };
+  // Read from memory (this.mine); written through to storage after a fresh
+  // read, so another tab's additions are kept.
   Thread.prototype.changeOwn = function (change) {
     this.mine = store.get('own') || {};
     change(this.mine);
     store.set('own', this.mine);
   };
   Thread.prototype.own = function (id) {
-    var mine = this.ownAll()[id];
+    var mine = this.mine[id];
     if (!mine) return null;
     if (mine.acct && (!this.session || this.session.user.id !== mine.acct)) return null;
     return mine;
@@ -606,7 +605,7 @@
   // proof), published ones come with the thread, rejected ones are dropped.
   Thread.prototype.showOwnHeld = function () {
     var self = this;
-    var all = this.ownAll();
+    var all = this.mine;
     var waiting = Object.keys(all).filter(function (id) {
       return all[id].a === self.key && all[id].s === 'pending' && !self.nodes.has(Number(id)) && self.own(id);
     }).slice(-20);
