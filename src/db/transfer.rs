@@ -6,16 +6,19 @@
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::prelude::*;
 
-use super::bans::Ban;
-use super::models::{Article, Comment, User};
+use super::bans::{Ban, NewBan};
+use super::models::{Article, Comment, NewArticle, User};
 use super::schema::{articles, bans, comments, import_sources, spam_words, users};
 use super::{AnyConnection, Backend};
 use crate::domain::{ArticleId, CommentId, CommentStatus, UserId, Verdict};
 
-/// A comment with every column an import or a restore may set.
+/// A comment with every column an import or a restore sets, its id
+/// included. `None` is written as NULL rather than left to the column's
+/// default, which lets SQLite take many rows in one statement.
 #[derive(Debug, Insertable)]
-#[diesel(table_name = comments)]
+#[diesel(table_name = comments, treat_none_as_default_value = false)]
 pub struct ImportedComment<'a> {
+    pub id: CommentId,
     pub article_id: ArticleId,
     pub parent_id: Option<CommentId>,
     pub user_id: Option<UserId>,
@@ -39,24 +42,138 @@ pub struct ImportedComment<'a> {
     pub fingerprint: Option<&'a str>,
 }
 
-/// Inserts a comment with the id given (a restore), or one the database
-/// chooses. Two statements rather than an optional column, so each is
-/// prepared once and reused for every comment.
-pub fn insert_comment(
-    conn: &mut AnyConnection,
-    id: Option<CommentId>,
-    new: &ImportedComment<'_>,
-) -> QueryResult<CommentId> {
-    match id {
-        Some(id) => diesel::insert_into(comments::table)
-            .values((comments::id.eq(id), new))
-            .returning(comments::id)
-            .get_result(conn),
-        None => diesel::insert_into(comments::table)
-            .values(new)
-            .returning(comments::id)
-            .get_result(conn),
+/// Rows written per statement: 22 columns each stays far below either
+/// database's limit of bound values (32,766 on SQLite, 65,535 on
+/// PostgreSQL).
+pub const ROWS_PER_STATEMENT: usize = 256;
+
+/// Inserts comments, many to a statement.
+pub fn insert_comments(conn: &mut AnyConnection, rows: &[ImportedComment<'_>]) -> QueryResult<()> {
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        crate::per_backend!(&mut *conn, |c| diesel::insert_into(comments::table)
+            .values(chunk)
+            .execute(c))?;
     }
+    Ok(())
+}
+
+/// Ids for comments about to be written, taken before they are written,
+/// so a batch's replies can name their parents in the same statement.
+/// On SQLite the import holds the write lock, and the ids follow the
+/// largest one ever used (the table is `AUTOINCREMENT`); on PostgreSQL
+/// they come from the table's sequence, a batch's worth per round trip,
+/// like those of any other writer (an import that ends leaves the rest of
+/// its last batch unused).
+#[derive(Default)]
+pub struct CommentIds {
+    /// SQLite: the next id, once known.
+    next: Option<i64>,
+    /// PostgreSQL: ids taken from the sequence and not used yet.
+    taken: std::collections::VecDeque<CommentId>,
+}
+
+#[derive(QueryableByName)]
+struct Id {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+}
+
+impl CommentIds {
+    pub fn next(&mut self, conn: &mut AnyConnection) -> QueryResult<CommentId> {
+        match conn.backend() {
+            Backend::Sqlite => {
+                let next = match self.next {
+                    Some(next) => next,
+                    None => {
+                        diesel::sql_query(
+                            "SELECT MAX(COALESCE((SELECT MAX(id) FROM comments), 0), \
+                             COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'comments'), 0)) \
+                             + 1 AS id",
+                        )
+                        .get_result::<Id>(conn)?
+                        .id
+                    }
+                };
+                self.next = Some(next + 1);
+                Ok(CommentId(next))
+            }
+            Backend::Postgres => {
+                if self.taken.is_empty() {
+                    let ids: Vec<Id> = diesel::sql_query(
+                        "SELECT nextval(pg_get_serial_sequence('comments', 'id')) AS id \
+                         FROM generate_series(1, $1)",
+                    )
+                    .bind::<diesel::sql_types::BigInt, _>(ROWS_PER_STATEMENT as i64)
+                    .load(conn)?;
+                    self.taken
+                        .extend(ids.into_iter().map(|row| CommentId(row.id)));
+                }
+                self.taken
+                    .pop_front()
+                    .ok_or(diesel::result::Error::NotFound)
+            }
+        }
+    }
+}
+
+/// What earlier imports of these records of `source` left: by source id,
+/// the comment (`None` when it was removed since). Records never imported
+/// are not in the answer.
+pub fn find_sources(
+    conn: &mut AnyConnection,
+    source: &str,
+    source_ids: &[&str],
+) -> QueryResult<Vec<(String, Option<CommentId>)>> {
+    let mut found = Vec::new();
+    for chunk in source_ids.chunks(ROWS_PER_STATEMENT * 4) {
+        found.extend(
+            import_sources::table
+                .filter(import_sources::source.eq(source))
+                .filter(import_sources::source_id.eq_any(chunk))
+                .select((import_sources::source_id, import_sources::comment_id))
+                .load::<(String, Option<CommentId>)>(conn)?,
+        );
+    }
+    Ok(found)
+}
+
+/// The articles of these comments, for those that exist.
+pub fn articles_of(
+    conn: &mut AnyConnection,
+    ids: &[CommentId],
+) -> QueryResult<Vec<(CommentId, ArticleId)>> {
+    let mut found = Vec::new();
+    for chunk in ids.chunks(ROWS_PER_STATEMENT * 4) {
+        found.extend(
+            comments::table
+                .filter(comments::id.eq_any(chunk))
+                .select((comments::id, comments::article_id))
+                .load::<(CommentId, ArticleId)>(conn)?,
+        );
+    }
+    Ok(found)
+}
+
+/// Where a comment came from: one row of `import_sources`.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = import_sources, treat_none_as_default_value = false)]
+pub struct ImportSource<'a> {
+    pub source: &'a str,
+    pub source_id: &'a str,
+    pub comment_id: Option<CommentId>,
+    pub imported_at: i64,
+}
+
+/// Records where comments came from, many to a statement; a pair
+/// recorded already is left as it is.
+pub fn record_sources(conn: &mut AnyConnection, rows: &[ImportSource<'_>]) -> QueryResult<()> {
+    for chunk in rows.chunks(ROWS_PER_STATEMENT * 4) {
+        crate::per_backend!(&mut *conn, |c| diesel::insert_into(import_sources::table)
+            .values(chunk)
+            .on_conflict_do_nothing()
+            .execute(c))?;
+    }
+    Ok(())
 }
 
 /// What an earlier import of `(source, source_id)` left: `None` when it
@@ -73,28 +190,6 @@ pub fn find_source(
         .optional()
 }
 
-/// Records where a comment came from; a pair recorded already is left as
-/// it is.
-pub fn record_source(
-    conn: &mut AnyConnection,
-    source: &str,
-    source_id: &str,
-    comment: CommentId,
-    now: i64,
-) -> QueryResult<()> {
-    let row = (
-        import_sources::source.eq(source),
-        import_sources::source_id.eq(source_id),
-        import_sources::comment_id.eq(Some(comment)),
-        import_sources::imported_at.eq(now),
-    );
-    crate::per_backend!(conn, |c| diesel::insert_into(import_sources::table)
-        .values(row)
-        .on_conflict_do_nothing()
-        .execute(c))?;
-    Ok(())
-}
-
 /// The sources of these comments, as `(comment, source, source_id)`.
 pub fn sources_of(
     conn: &mut AnyConnection,
@@ -109,14 +204,6 @@ pub fn sources_of(
             import_sources::source_id,
         ))
         .load(conn)
-}
-
-pub fn comment_article(conn: &mut AnyConnection, id: CommentId) -> QueryResult<Option<ArticleId>> {
-    comments::table
-        .find(id)
-        .select(comments::article_id)
-        .first(conn)
-        .optional()
 }
 
 pub fn set_parent(
@@ -188,74 +275,170 @@ pub fn prepare_bulk(conn: &mut AnyConnection) -> QueryResult<()> {
     Ok(())
 }
 
-/// SQLite's search index of comments (migration 0007) during an import.
-/// Kept up to date row by row, by the trigger on every insert, it took
-/// more than half of an import's time; instead, inside the import's
-/// transaction, the trigger is dropped, and the new rows are indexed in
-/// one statement at the end, with the index's merging paused meanwhile,
-/// before the trigger is created again from its own stored SQL. All of it
-/// commits or rolls back with the import. Nothing to do on PostgreSQL,
-/// whose trigram index is kept by the table itself.
-pub struct SearchIndex {
-    /// The trigger's `CREATE TRIGGER` statement, and the largest comment
-    /// id before the import (every comment it writes is above it, or the
-    /// database was empty).
-    deferred: Option<(String, i64)>,
+/// What SQLite keeps up to date row by row, put off to the end of a large
+/// import: the search index (migration 0007), the commenter statistics
+/// (migration 0004) and, once the run proves large, the `comments`
+/// table's secondary indexes. Each is dropped inside the import's
+/// transaction and made again at the end from its own stored SQL, in
+/// bulk: the new rows indexed for search in one statement with the
+/// index's merging paused, their statistics counted in one grouped
+/// statement, and each index built by one sort. All of it commits or
+/// rolls back with the import. Nothing is put off on PostgreSQL, where
+/// dropping a trigger or an index would lock the table against the
+/// server's readers for the whole import.
+pub struct Deferred {
+    /// The comments written before the import end at this id: every row
+    /// the import writes is above it (SQLite hands out ids past the
+    /// largest ever used, and a restore starts from an empty database).
+    before: i64,
+    /// How many comments the table held before the import.
+    held: u64,
+    /// The search index's insert trigger, to create again.
+    search: Option<String>,
+    /// The statistics' insert trigger, to create again.
+    stats: Option<String>,
+    /// The dropped indexes' `CREATE INDEX` statements.
+    indexes: Vec<String>,
+    dropped_indexes: bool,
 }
 
-impl SearchIndex {
-    const TRIGGER: &'static str = "comments_search_insert";
+#[derive(QueryableByName)]
+struct Sql {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    sql: String,
+}
 
-    pub fn defer(conn: &mut AnyConnection) -> QueryResult<SearchIndex> {
-        #[derive(QueryableByName)]
-        struct Sql {
-            #[diesel(sql_type = diesel::sql_types::Text)]
-            sql: String,
-        }
-        if conn.backend() != Backend::Sqlite {
-            return Ok(SearchIndex { deferred: None });
-        }
-        let Some(trigger) =
-            diesel::sql_query("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?")
-                .bind::<diesel::sql_types::Text, _>(Self::TRIGGER)
-                .get_result::<Sql>(conn)
-                .optional()?
-        else {
-            return Ok(SearchIndex { deferred: None });
+impl Deferred {
+    const SEARCH_TRIGGER: &'static str = "comments_search_insert";
+    const STATS_TRIGGER: &'static str = "commenter_stats_insert";
+
+    /// Drops the two insert triggers (SQLite).
+    pub fn start(conn: &mut AnyConnection) -> QueryResult<Deferred> {
+        let mut deferred = Deferred {
+            before: 0,
+            held: 0,
+            search: None,
+            stats: None,
+            indexes: Vec::new(),
+            dropped_indexes: false,
         };
-        let before: Option<i64> = comments::table
+        if conn.backend() != Backend::Sqlite {
+            return Ok(deferred);
+        }
+        deferred.before = comments::table
             .select(diesel::dsl::max(comments::id))
             .first::<Option<CommentId>>(conn)?
-            .map(|id| id.0);
-        diesel::sql_query(format!("DROP TRIGGER {}", Self::TRIGGER)).execute(conn)?;
-        Ok(SearchIndex {
-            deferred: Some((trigger.sql, before.unwrap_or(0))),
-        })
+            .map_or(0, |id| id.0);
+        deferred.held = comments::table
+            .count()
+            .get_result::<i64>(conn)?
+            .unsigned_abs();
+        for trigger in Self::schema(conn, "trigger")? {
+            let slot = match trigger.name.as_str() {
+                Self::SEARCH_TRIGGER => &mut deferred.search,
+                Self::STATS_TRIGGER => &mut deferred.stats,
+                _ => continue,
+            };
+            diesel::sql_query(format!("DROP TRIGGER {}", trigger.name)).execute(conn)?;
+            *slot = Some(trigger.sql);
+        }
+        Ok(deferred)
     }
 
-    pub fn catch_up(self, conn: &mut AnyConnection) -> QueryResult<()> {
-        let Some((trigger, before)) = self.deferred else {
-            return Ok(());
-        };
-        let merges = |conn: &mut AnyConnection, level: i64| {
-            diesel::sql_query(format!(
-                "INSERT INTO comments_search (comments_search, rank) VALUES ('automerge', {level})"
-            ))
-            .execute(conn)
-        };
-        merges(conn, 0)?;
+    /// The `comments` table's triggers or indexes (those made by a
+    /// statement: not the primary key's).
+    fn schema(conn: &mut AnyConnection, kind: &str) -> QueryResult<Vec<Sql>> {
         diesel::sql_query(
-            "INSERT INTO comments_search (rowid, body, author_name, author_email, author_url) \
-             SELECT id, body, author_name, author_email, author_url FROM comments WHERE id > ?",
+            "SELECT name, sql FROM sqlite_master \
+             WHERE type = ? AND tbl_name = 'comments' AND sql IS NOT NULL ORDER BY name",
         )
-        .bind::<diesel::sql_types::BigInt, _>(before)
-        .execute(conn)?;
-        // FTS5's default, which migration 0007 left as it is.
-        merges(conn, 4)?;
-        diesel::sql_query(trigger).execute(conn)?;
+        .bind::<diesel::sql_types::Text, _>(kind)
+        .load(conn)
+    }
+
+    /// Whether the secondary indexes are worth dropping now that `written`
+    /// rows were written: once the import has written as many rows as the
+    /// table held before it (and a good many), building every index anew
+    /// at the end costs less than keeping it row by row.
+    pub fn indexes_worth_dropping(&self, conn: &AnyConnection, written: u64) -> bool {
+        conn.backend() == Backend::Sqlite
+            && !self.dropped_indexes
+            && written >= BULK_INDEX_MIN_ROWS
+            && written >= self.held
+    }
+
+    /// Drops the secondary indexes of `comments`, to build at the end.
+    pub fn drop_indexes(&mut self, conn: &mut AnyConnection) -> QueryResult<()> {
+        for index in Self::schema(conn, "index")? {
+            diesel::sql_query(format!("DROP INDEX {}", index.name)).execute(conn)?;
+            self.indexes.push(index.sql);
+        }
+        self.dropped_indexes = true;
+        Ok(())
+    }
+
+    /// Builds what was put off, and creates the triggers again.
+    pub fn finish(self, conn: &mut AnyConnection, mut stage: impl FnMut(&str)) -> QueryResult<()> {
+        if !self.indexes.is_empty() {
+            stage("building the indexes");
+            for sql in &self.indexes {
+                diesel::sql_query(sql).execute(conn)?;
+            }
+        }
+        if let Some(trigger) = self.stats {
+            stage("counting the commenters' comments");
+            diesel::sql_query(COUNT_NEW_COMMENTERS)
+                .bind::<diesel::sql_types::BigInt, _>(self.before)
+                .execute(conn)?;
+            diesel::sql_query(trigger).execute(conn)?;
+        }
+        if let Some(trigger) = self.search {
+            stage("indexing the new comments for search");
+            let merges = |conn: &mut AnyConnection, level: i64| {
+                diesel::sql_query(format!(
+                    "INSERT INTO comments_search (comments_search, rank) VALUES ('automerge', {level})"
+                ))
+                .execute(conn)
+            };
+            merges(conn, 0)?;
+            diesel::sql_query(
+                "INSERT INTO comments_search (rowid, body, author_name, author_email, author_url) \
+                 SELECT id, body, author_name, author_email, author_url FROM comments WHERE id > ?",
+            )
+            .bind::<diesel::sql_types::BigInt, _>(self.before)
+            .execute(conn)?;
+            // FTS5's default, which migration 0007 left as it is.
+            merges(conn, 4)?;
+            diesel::sql_query(trigger).execute(conn)?;
+        }
         Ok(())
     }
 }
+
+/// Below this many rows an import keeps the indexes as it goes: building
+/// eleven indexes is not worth it for a small file.
+const BULK_INDEX_MIN_ROWS: u64 = 20_000;
+
+/// What the statistics' insert trigger (migration 0004) would have added
+/// for every comment above `?`, added in one statement.
+const COUNT_NEW_COMMENTERS: &str = "\
+INSERT INTO commenter_stats (author_key, approved, pending, spam, trash, deleted, first_seen, last_seen)
+SELECT CASE WHEN user_id IS NOT NULL THEN 'u:' || user_id ELSE 'e:' || author_email END,
+       SUM(status = 'approved'), SUM(status = 'pending'), SUM(status = 'spam'),
+       SUM(status = 'trash'), SUM(status = 'deleted'), MIN(created_at), MAX(created_at)
+FROM comments
+WHERE id > ? AND (user_id IS NOT NULL OR author_email IS NOT NULL)
+GROUP BY 1
+ON CONFLICT (author_key) DO UPDATE SET
+    approved = approved + excluded.approved,
+    pending = pending + excluded.pending,
+    spam = spam + excluded.spam,
+    trash = trash + excluded.trash,
+    deleted = deleted + excluded.deleted,
+    first_seen = MIN(first_seen, excluded.first_seen),
+    last_seen = MAX(last_seen, excluded.last_seen)";
 
 /// Runs `f` in one transaction and commits it if `f` says so (a dry run
 /// says not), rolls it back otherwise or on error. On SQLite the write
@@ -395,17 +578,13 @@ pub fn bans_page(conn: &mut AnyConnection, after: i64, limit: i64) -> QueryResul
         .load(conn)
 }
 
-/// An article with its id and times given (a restore).
+/// An article with its id given (a restore).
 #[derive(Debug, Insertable)]
 #[diesel(table_name = articles)]
 pub struct RestoredArticle<'a> {
     pub id: ArticleId,
-    pub key: &'a str,
-    pub title: Option<&'a str>,
-    pub url: Option<&'a str>,
-    pub comments_open: bool,
-    pub created_at: i64,
-    pub updated_at: i64,
+    #[diesel(embed)]
+    pub article: NewArticle<'a>,
 }
 
 pub fn insert_article(conn: &mut AnyConnection, new: &RestoredArticle<'_>) -> QueryResult<()> {
@@ -437,17 +616,14 @@ pub fn insert_user(conn: &mut AnyConnection, new: &RestoredUser<'_>) -> QueryRes
         .get_result(conn)
 }
 
+/// A ban with its id (a restore) and whether it was lifted; `id: None`
+/// lets the database choose (a merge).
 #[derive(Debug, Insertable)]
 #[diesel(table_name = bans)]
 pub struct RestoredBan<'a> {
     pub id: Option<crate::domain::BanId>,
-    pub kind: crate::domain::BanKind,
-    pub value: &'a str,
-    pub shadow: bool,
-    pub reason: Option<&'a str>,
-    pub expires_at: Option<i64>,
-    pub created_by: Option<UserId>,
-    pub created_at: i64,
+    #[diesel(embed)]
+    pub ban: NewBan<'a>,
     pub lifted_at: Option<i64>,
     pub lifted_by: Option<UserId>,
 }
@@ -457,9 +633,9 @@ pub struct RestoredBan<'a> {
 pub fn insert_ban(conn: &mut AnyConnection, new: &RestoredBan<'_>) -> QueryResult<bool> {
     let exists: bool = diesel::select(diesel::dsl::exists(
         bans::table
-            .filter(bans::kind.eq(new.kind))
-            .filter(bans::value.eq(new.value))
-            .filter(bans::created_at.eq(new.created_at)),
+            .filter(bans::kind.eq(new.ban.kind))
+            .filter(bans::value.eq(new.ban.value))
+            .filter(bans::created_at.eq(new.ban.created_at)),
     ))
     .get_result(conn)?;
     if exists {
@@ -489,7 +665,204 @@ pub fn insert_word(conn: &mut AnyConnection, new: &RestoredWord<'_>) -> QueryRes
     Ok(inserted > 0)
 }
 
-/// Whether a comment with this id is stored.
-pub fn comment_exists(conn: &mut AnyConnection, id: CommentId) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(comments::table.find(id))).get_result(conn)
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::comments::insert;
+    use crate::db::testing::{self, comment};
+
+    /// The `comments` table's indexes and triggers, as made.
+    fn schema(conn: &mut AnyConnection) -> Vec<(String, String)> {
+        #[derive(QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            name: String,
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            sql: String,
+        }
+        diesel::sql_query(
+            "SELECT name, sql FROM sqlite_master \
+             WHERE tbl_name = 'comments' AND sql IS NOT NULL ORDER BY name",
+        )
+        .load::<Row>(conn)
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.name, r.sql))
+        .collect()
+    }
+
+    /// A commenter's key, approved and pending counts, and first comment.
+    type Counts = Vec<(String, i64, i64, i64)>;
+
+    /// The commenters' counts: as kept, and as the migration works them
+    /// out from the comments.
+    fn counts(conn: &mut AnyConnection) -> (Counts, Counts) {
+        use crate::db::schema::commenter_stats as s;
+        #[derive(QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            key: String,
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            approved: i64,
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            pending: i64,
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            first: i64,
+        }
+        let kept = s::table
+            .order(s::author_key)
+            .select((s::author_key, s::approved, s::pending, s::first_seen))
+            .load(conn)
+            .unwrap();
+        let counted = diesel::sql_query(
+            "SELECT 'e:' || author_email AS key, SUM(status = 'approved') AS approved, \
+             SUM(status = 'pending') AS pending, MIN(created_at) AS first \
+             FROM comments GROUP BY 1 ORDER BY 1",
+        )
+        .load::<Row>(conn)
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.key, r.approved, r.pending, r.first))
+        .collect();
+        (kept, counted)
+    }
+
+    #[test]
+    fn a_large_import_builds_the_indexes_counts_and_search_it_put_off_as_they_were() {
+        let (_dir, mut conn) = testing::database();
+        let conn = &mut conn;
+        let (article, _) = crate::db::articles::find_or_insert(
+            conn,
+            &NewArticle {
+                key: "bulk",
+                title: None,
+                url: None,
+                comments_open: true,
+                created_at: 0,
+                updated_at: 0,
+            },
+        )
+        .unwrap();
+        for n in 0..3 {
+            let body = format!("held before {n}");
+            insert(conn, &comment(article.id, n, body, CommentStatus::Approved)).unwrap();
+        }
+        let before = schema(conn);
+        assert!(before.len() > 10, "{before:?}");
+
+        let mut deferred = Deferred::start(conn).unwrap();
+        assert!(schema(conn)
+            .iter()
+            .all(|(name, _)| name != "commenter_stats_insert" && name != "comments_search_insert"));
+        let mut ids = CommentIds::default();
+        let mut written = 0u64;
+        let bodies: Vec<String> = (0..BULK_INDEX_MIN_ROWS + 10)
+            .map(|n| format!("bulk text {n}"))
+            .collect();
+        let emails: Vec<String> = (0..50).map(|n| format!("a{n}@example.com")).collect();
+        for chunk in bodies.chunks(1000) {
+            assert_eq!(
+                deferred.indexes_worth_dropping(conn, written),
+                written >= BULK_INDEX_MIN_ROWS,
+                "after {written} rows"
+            );
+            if deferred.indexes_worth_dropping(conn, written) {
+                deferred.drop_indexes(conn).unwrap();
+                assert!(schema(conn)
+                    .iter()
+                    .all(|(_, sql)| !sql.starts_with("CREATE INDEX")));
+            }
+            let rows: Vec<ImportedComment> = chunk
+                .iter()
+                .map(|body| {
+                    let id = ids.next(conn).unwrap();
+                    ImportedComment {
+                        id,
+                        article_id: article.id,
+                        parent_id: None,
+                        user_id: None,
+                        author_name: "Bulk",
+                        author_email: Some(&emails[id.0 as usize % emails.len()]),
+                        author_url: None,
+                        body,
+                        html: body,
+                        status: if id.0 % 3 == 0 {
+                            CommentStatus::Pending
+                        } else {
+                            CommentStatus::Approved
+                        },
+                        ip: None,
+                        user_agent: None,
+                        referrer: None,
+                        created_at: id.0,
+                        edited_at: None,
+                        status_changed_at: 0,
+                        version: 1,
+                        spam_score: None,
+                        spam_report: None,
+                        verdict: None,
+                        learned_text: None,
+                        fingerprint: None,
+                    }
+                })
+                .collect();
+            insert_comments(conn, &rows).unwrap();
+            written += rows.len() as u64;
+        }
+        assert!(
+            !deferred.indexes_worth_dropping(conn, written),
+            "dropped once"
+        );
+        let mut stages = Vec::new();
+        deferred
+            .finish(conn, |stage| stages.push(stage.to_string()))
+            .unwrap();
+
+        assert_eq!(
+            stages,
+            [
+                "building the indexes",
+                "counting the commenters' comments",
+                "indexing the new comments for search"
+            ]
+        );
+        assert_eq!(schema(conn), before, "every index and trigger is back");
+        let (kept, counted) = counts(conn);
+        assert_eq!(kept, counted);
+        assert_eq!(kept.len(), 50);
+        #[derive(QueryableByName)]
+        struct Found {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let found = |conn: &mut AnyConnection, text: &str| {
+            diesel::sql_query(format!(
+                "SELECT COUNT(*) AS n FROM comments_search WHERE comments_search MATCH '\"{text}\"'"
+            ))
+            .get_result::<Found>(conn)
+            .unwrap()
+            .n
+        };
+        assert_eq!(found(conn, "bulk text 20009"), 1);
+        assert_eq!(found(conn, "held before"), 3);
+        diesel::sql_query(
+            "INSERT INTO comments_search (comments_search) VALUES ('integrity-check')",
+        )
+        .execute(conn)
+        .unwrap();
+        // The triggers keep what comes next as before.
+        insert(
+            conn,
+            &comment(
+                article.id,
+                7,
+                "after the import".into(),
+                CommentStatus::Pending,
+            ),
+        )
+        .unwrap();
+        assert_eq!(found(conn, "after the import"), 1);
+        let (kept, counted) = counts(conn);
+        assert_eq!(kept, counted);
+    }
 }

@@ -22,9 +22,11 @@ use super::format::{CommentLine, Line};
 use super::progress::Progress;
 use super::summary::{Skip, SkipKind};
 use super::{ArticleIn, CommentIn, Item, Kept, Summary, TransferError};
+use crate::db::bans::NewBan;
 use crate::db::models::NewArticle;
 use crate::db::transfer::{
-    self as queries, ImportedComment, RestoredArticle, RestoredBan, RestoredUser, RestoredWord,
+    self as queries, CommentIds, Deferred, ImportSource, ImportedComment, RestoredArticle,
+    RestoredBan, RestoredUser, RestoredWord,
 };
 use crate::db::{self, AnyConnection};
 use crate::domain::{
@@ -74,8 +76,12 @@ pub struct ImportOptions {
     pub progress: Progress,
 }
 
-/// Items in flight between the reader and the writer.
-const CHANNEL_ITEMS: usize = 1024;
+/// Items the reader hands over at a time: one hand-over (and one wake-up
+/// of the other thread) per item made the channel a tenth of an import.
+const ITEMS_PER_SEND: usize = 256;
+
+/// Hand-overs in flight between the reader and the writer.
+const SENDS_IN_FLIGHT: usize = 4;
 
 /// Imports everything `records` yields, in one transaction on `conn`.
 pub fn run_import(
@@ -83,39 +89,24 @@ pub fn run_import(
     records: Box<dyn Records>,
     mut options: ImportOptions,
 ) -> Result<Summary, TransferError> {
-    let (tx, rx) = mpsc::sync_channel::<Result<Item, TransferError>>(CHANNEL_ITEMS);
+    let (tx, rx) = mpsc::sync_channel::<Result<Vec<Item>, TransferError>>(SENDS_IN_FLIGHT);
     let reader = std::thread::Builder::new()
         .name("import-reader".into())
-        .spawn(move || {
-            let mut records = records;
-            loop {
-                let next = records.next_item().transpose();
-                let stop = !matches!(next, Some(Ok(_)));
-                if let Some(item) = next {
-                    if tx.send(item).is_err() {
-                        return;
-                    }
-                }
-                if stop {
-                    return;
-                }
-            }
-        })
+        .spawn(move || read_all(records, &tx))
         .map_err(|e| TransferError::Failed(format!("cannot start the reader thread: {e}")))?;
     options.progress.stage("reading and writing");
     let dry_run = options.dry_run;
     queries::prepare_bulk(conn)?;
     let result = queries::in_one_transaction(conn, |conn| {
-        let search = queries::SearchIndex::defer(conn)?;
-        let mut engine = Engine::new(conn, &mut options)?;
-        for item in rx.iter() {
-            engine.item(item?)?;
+        let mut deferred = Deferred::start(conn)?;
+        let mut engine = Engine::new(conn, &mut options, &mut deferred)?;
+        for items in rx.iter() {
+            for item in items? {
+                engine.item(item)?;
+            }
         }
         let summary = engine.finish()?;
-        options
-            .progress
-            .stage("indexing the new comments for search");
-        search.catch_up(conn)?;
+        deferred.finish(conn, |stage| options.progress.stage(stage))?;
         Ok::<_, TransferError>((summary, !dry_run))
     });
     // The reader stops at its next send once the receiver is gone.
@@ -132,6 +123,42 @@ pub fn run_import(
     );
     Ok(summary)
 }
+
+/// The reader's thread: everything `records` yields, handed over a few
+/// hundred items at a time, then the error that stopped it, if one did.
+fn read_all(
+    mut records: Box<dyn Records>,
+    tx: &mpsc::SyncSender<Result<Vec<Item>, TransferError>>,
+) {
+    let mut items = Vec::with_capacity(ITEMS_PER_SEND);
+    loop {
+        match records.next_item() {
+            Ok(Some(item)) => {
+                items.push(item);
+                if items.len() == ITEMS_PER_SEND && tx.send(Ok(std::mem::take(&mut items))).is_err()
+                {
+                    return;
+                }
+            }
+            Ok(None) => {
+                let _ = tx.send(Ok(items));
+                return;
+            }
+            Err(e) => {
+                if tx.send(Ok(items)).is_ok() {
+                    let _ = tx.send(Err(e));
+                }
+                return;
+            }
+        }
+    }
+}
+
+/// Comments are decided and written this many at a time: what earlier
+/// runs left of them is looked up in one statement, and they are inserted
+/// a statement per batch, rather than several statements per comment
+/// (each a round trip on PostgreSQL).
+const BATCH: usize = queries::ROWS_PER_STATEMENT;
 
 /// A reply whose parent was not there yet when it was written.
 struct Orphan {
@@ -162,9 +189,80 @@ enum Mode {
     Merge { own: bool },
 }
 
+/// What is here of a record of the current source.
+#[derive(Debug, Clone, Copy)]
+enum Earlier {
+    /// Imported by an earlier run, and removed since.
+    Removed,
+    /// Written, by an earlier run or this one, under this article.
+    Kept(CommentId, ArticleId),
+}
+
+/// A comment decided on and waiting to be inserted with its batch.
+struct Row {
+    c: CommentIn,
+    id: CommentId,
+    article: ArticleId,
+    parent: Option<CommentId>,
+    user: Option<UserId>,
+    /// `--score`: the pipeline's score and report.
+    scored: Option<(f64, Option<String>)>,
+    /// `--train`: what the learned scorer was taught, and from which text.
+    verdict: Option<Verdict>,
+    learned: Option<String>,
+}
+
+impl Row {
+    /// The columns to write: those Moderato's export kept as they were,
+    /// the others as an import sets them.
+    fn record(&self, now: i64) -> ImportedComment<'_> {
+        let c = &self.c;
+        let (spam_score, spam_report) = self.scored.clone().unwrap_or_default();
+        let mut row = ImportedComment {
+            id: self.id,
+            article_id: self.article,
+            parent_id: self.parent,
+            user_id: self.user,
+            author_name: &c.author_name,
+            author_email: c.author_email.as_deref(),
+            author_url: c.author_url.as_deref(),
+            body: &c.body,
+            html: &c.html,
+            status: c.status,
+            ip: c.ip.as_deref(),
+            user_agent: None,
+            referrer: None,
+            created_at: c.created_at,
+            edited_at: None,
+            // The retention clock (trash and spam purged after so many
+            // days) starts at the import, not at the original date.
+            status_changed_at: now,
+            version: 1,
+            spam_score: Some(spam_score).filter(|_| spam_report.is_some()),
+            spam_report: self.scored.as_ref().and_then(|(_, r)| r.as_deref()),
+            verdict: self.verdict,
+            learned_text: self.learned.as_deref(),
+            fingerprint: c.fingerprint.as_deref(),
+        };
+        if let Some(kept) = &c.kept {
+            row.user_agent = kept.user_agent.as_deref();
+            row.referrer = kept.referrer.as_deref();
+            row.edited_at = kept.edited_at;
+            row.status_changed_at = kept.status_changed_at;
+            row.version = kept.version;
+            row.spam_score = kept.spam_score;
+            row.spam_report = kept.spam_report.as_deref();
+            row.verdict = kept.verdict;
+            row.learned_text = kept.learned_text.as_deref();
+        }
+        row
+    }
+}
+
 struct Engine<'a> {
     conn: &'a mut AnyConnection,
     options: &'a mut ImportOptions,
+    deferred: &'a mut Deferred,
     mode: Mode,
     source: Option<String>,
     /// Moderato's export: the exported account ids and where they are now.
@@ -177,16 +275,26 @@ struct Engine<'a> {
     orphans: Vec<Orphan>,
     model: Model,
     trained: (u64, u64),
+    ids: CommentIds,
+    /// Comments read and not yet decided on.
+    batch: Vec<CommentIn>,
+    /// While a batch is decided: what is here of its records and of the
+    /// records they reply to, the batch's own decided rows included.
+    known: HashMap<String, Earlier>,
+    /// The batch's rows decided on, to insert.
+    rows: Vec<Row>,
 }
 
 impl<'a> Engine<'a> {
     fn new(
         conn: &'a mut AnyConnection,
         options: &'a mut ImportOptions,
+        deferred: &'a mut Deferred,
     ) -> Result<Self, TransferError> {
         Ok(Engine {
             conn,
             options,
+            deferred,
             mode: Mode::Import,
             source: None,
             users: HashMap::new(),
@@ -197,6 +305,10 @@ impl<'a> Engine<'a> {
             orphans: Vec::new(),
             model: Model::empty(),
             trained: (0, 0),
+            ids: CommentIds::default(),
+            batch: Vec::with_capacity(BATCH),
+            known: HashMap::new(),
+            rows: Vec::with_capacity(BATCH),
         })
     }
 
@@ -211,7 +323,7 @@ impl<'a> Engine<'a> {
                     .or_insert(ArticleSlot::Known(article));
             }
             Item::NoArticle { source_id, why } => self.refuse_article(source_id, why),
-            Item::Comment(comment) => self.comment(*comment)?,
+            Item::Comment(comment) => self.queue(*comment)?,
             Item::Skipped(skip) => self.summary.skip(skip),
             Item::Warning(message) => self.summary.warn(message),
         }
@@ -242,12 +354,14 @@ impl<'a> Engine<'a> {
                     self.conn,
                     &RestoredArticle {
                         id: ArticleId(a.id),
-                        key: &a.key,
-                        title: a.title.as_deref(),
-                        url: a.url.as_deref(),
-                        comments_open: a.comments_open,
-                        created_at: a.created_at,
-                        updated_at: a.updated_at,
+                        article: NewArticle {
+                            key: &a.key,
+                            title: a.title.as_deref(),
+                            url: a.url.as_deref(),
+                            comments_open: a.comments_open,
+                            created_at: a.created_at,
+                            updated_at: a.updated_at,
+                        },
                     },
                 )?;
                 self.summary.articles_created += 1;
@@ -290,23 +404,21 @@ impl<'a> Engine<'a> {
             }
             Line::Comment(c) => {
                 let c = self.comment_in(*c);
-                if restore {
-                    self.restore_comment(c)?;
-                } else {
-                    self.comment(c)?;
-                }
+                self.queue(c)?;
             }
             Line::Ban(b) => {
                 let by = |u: Option<i64>| u.and_then(|u| self.users.get(&u).copied());
                 let row = RestoredBan {
                     id: restore.then_some(BanId(b.id)),
-                    kind: b.kind,
-                    value: &b.value,
-                    shadow: b.shadow,
-                    reason: b.reason.as_deref(),
-                    expires_at: b.expires_at,
-                    created_by: by(b.created_by),
-                    created_at: b.created_at,
+                    ban: NewBan {
+                        kind: b.kind,
+                        value: &b.value,
+                        shadow: b.shadow,
+                        reason: b.reason.as_deref(),
+                        expires_at: b.expires_at,
+                        created_by: by(b.created_by),
+                        created_at: b.created_at,
+                    },
                     lifted_at: b.lifted_at,
                     lifted_by: by(b.lifted_by),
                 };
@@ -369,6 +481,105 @@ impl<'a> Engine<'a> {
         }
     }
 
+    /// A comment read: decided on and written with its batch.
+    fn queue(&mut self, c: CommentIn) -> Result<(), TransferError> {
+        self.batch.push(c);
+        if self.batch.len() >= BATCH {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Decides on the comments read so far and writes them: looks up what
+    /// is here of them and of their parents, decides each in file order
+    /// (a reply finds a parent decided just before it), and inserts the
+    /// rows and their sources.
+    fn flush(&mut self) -> Result<(), TransferError> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        if self
+            .deferred
+            .indexes_worth_dropping(self.conn, self.summary.imported())
+        {
+            self.deferred.drop_indexes(self.conn)?;
+        }
+        let batch = std::mem::take(&mut self.batch);
+        let keys: Vec<&str> = batch
+            .iter()
+            .flat_map(|c| std::iter::once(c.source_id.as_str()).chain(c.parent.as_deref()))
+            .collect();
+        self.known = self.look_up(keys)?;
+        for c in batch {
+            if self.mode == Mode::Restore {
+                self.restore_comment(c)?;
+            } else {
+                self.comment(c)?;
+            }
+        }
+        self.known.clear();
+        self.insert_rows()
+    }
+
+    /// What is here of these records of the current source.
+    fn look_up(&mut self, mut keys: Vec<&str>) -> Result<HashMap<String, Earlier>, TransferError> {
+        keys.sort_unstable();
+        keys.dedup();
+        // A restore, or this site's own export: its ids are this
+        // database's.
+        let by_id = matches!(self.mode, Mode::Restore | Mode::Merge { own: true });
+        let found: Vec<(String, Option<CommentId>)> = if by_id {
+            keys.iter()
+                .filter_map(|k| Some((k.to_string(), Some(CommentId(k.parse().ok()?)))))
+                .collect()
+        } else {
+            let source = self.source()?.to_string();
+            queries::find_sources(self.conn, &source, &keys)?
+        };
+        let ids: Vec<CommentId> = found.iter().filter_map(|(_, id)| *id).collect();
+        let articles: HashMap<CommentId, ArticleId> =
+            queries::articles_of(self.conn, &ids)?.into_iter().collect();
+        Ok(found
+            .into_iter()
+            .filter_map(
+                |(key, id)| match id.and_then(|id| Some((id, *articles.get(&id)?))) {
+                    Some((id, article)) => Some((key, Earlier::Kept(id, article))),
+                    None if by_id => None,
+                    None => Some((key, Earlier::Removed)),
+                },
+            )
+            .collect())
+    }
+
+    /// Inserts the rows decided on, then where they came from.
+    fn insert_rows(&mut self) -> Result<(), TransferError> {
+        let rows = std::mem::take(&mut self.rows);
+        let records: Vec<ImportedComment<'_>> = rows.iter().map(|r| r.record(self.now)).collect();
+        queries::insert_comments(self.conn, &records)?;
+        let main = match self.mode {
+            Mode::Import | Mode::Merge { own: false } => self.source.as_deref(),
+            Mode::Restore | Mode::Merge { own: true } => None,
+        };
+        let mut sources = Vec::new();
+        for row in &rows {
+            let kept = row.c.kept.iter().flat_map(|k| &k.imported_from);
+            let pairs = main
+                .map(|source| (source, row.c.source_id.as_str()))
+                .into_iter()
+                .chain(kept.map(|(source, id)| (source.as_str(), id.as_str())));
+            sources.extend(pairs.map(|(source, source_id)| ImportSource {
+                source,
+                source_id,
+                comment_id: Some(row.id),
+                imported_at: self.now,
+            }));
+        }
+        queries::record_sources(self.conn, &sources)?;
+        self.rows = rows;
+        self.rows.clear();
+        Ok(())
+    }
+
     /// A comment of a restore: written with its own id, parent and
     /// article. Exports list comments by id, and an imported reply can
     /// have a smaller id than its parent: that one is linked at the end.
@@ -382,16 +593,15 @@ impl<'a> Engine<'a> {
         let mut parent = None;
         let mut later = None;
         if let Some(p) = &c.parent {
-            let p = CommentId(p.parse().map_err(|_| bad("parent id"))?);
-            if queries::comment_exists(self.conn, p)? {
-                parent = Some(p);
-            } else {
-                later = Some(p.0.to_string());
+            p.parse::<i64>().map_err(|_| bad("parent id"))?;
+            match self.known.get(p) {
+                Some(Earlier::Kept(p, _)) => parent = Some(*p),
+                _ => later = Some(p.clone()),
             }
         }
         let user = c.kept.as_ref().and_then(|k| k.user_id).map(UserId);
-        self.write(&c, Some(id), article, parent, user, None)?;
         self.link_later(id, &c, later, article);
+        self.write(c, id, article, parent, user, None);
         Ok(())
     }
 
@@ -451,20 +661,6 @@ impl<'a> Engine<'a> {
         self.articles.insert(source_id, ArticleSlot::Refused(why));
     }
 
-    /// What an earlier run left for this record of the current source.
-    fn earlier(&mut self, source_id: &str) -> Result<Option<Option<CommentId>>, TransferError> {
-        if matches!(self.mode, Mode::Restore | Mode::Merge { own: true }) {
-            // A restore, or this site's own export: its ids are this
-            // database's.
-            let Ok(id) = source_id.parse().map(CommentId) else {
-                return Ok(None);
-            };
-            return Ok(queries::comment_exists(self.conn, id)?.then_some(Some(id)));
-        }
-        let source = self.source()?.to_string();
-        Ok(queries::find_source(self.conn, &source, source_id)?)
-    }
-
     /// Whether a merged comment came here already by another way (it was
     /// imported from the same WordPress site, say).
     fn imported_elsewhere(&mut self, c: &CommentIn) -> Result<bool, TransferError> {
@@ -486,10 +682,11 @@ impl<'a> Engine<'a> {
         Ok(found)
     }
 
+    /// A comment of another system, or of a merged export.
     fn comment(&mut self, mut c: CommentIn) -> Result<(), TransferError> {
-        let seen = match self.earlier(&c.source_id)? {
-            Some(Some(_)) => Some(SkipKind::AlreadyImported),
-            Some(None) => Some(SkipKind::RemovedSince),
+        let seen = match self.known.get(&c.source_id).copied() {
+            Some(Earlier::Kept(..)) => Some(SkipKind::AlreadyImported),
+            Some(Earlier::Removed) => Some(SkipKind::RemovedSince),
             None if self.imported_elsewhere(&c)? => Some(SkipKind::AlreadyImported),
             None => None,
         };
@@ -503,10 +700,8 @@ impl<'a> Engine<'a> {
         let mut orphan = None;
         let parent = match c.parent.clone() {
             None => None,
-            Some(parent) => match self.earlier(&parent)? {
-                Some(Some(id)) if queries::comment_article(self.conn, id)? == Some(article) => {
-                    Some(id)
-                }
+            Some(parent) => match self.known.get(&parent) {
+                Some(Earlier::Kept(id, of)) if *of == article => Some(*id),
                 _ => {
                     orphan = Some(parent);
                     None
@@ -538,34 +733,30 @@ impl<'a> Engine<'a> {
             }
             (None, None) => None,
         };
-        let id = self.write(&c, None, article, parent, user, scored)?;
-        if self.mode != (Mode::Merge { own: true }) {
-            let source = self.source()?.to_string();
-            queries::record_source(self.conn, &source, &c.source_id, id, self.now)?;
-        }
+        let id = self.ids.next(self.conn)?;
         self.link_later(id, &c, orphan, article);
+        self.write(c, id, article, parent, user, scored);
         Ok(())
     }
 
-    /// Writes a comment: the columns Moderato's export kept as they were,
-    /// the others as an import sets them; teaches the learned scorer when
-    /// asked to, records the other sources it came from, and counts it.
+    /// Takes a decided comment into the batch's rows, teaching the
+    /// learned scorer when asked to, and counts it.
     fn write(
         &mut self,
-        c: &CommentIn,
-        id: Option<CommentId>,
+        c: CommentIn,
+        id: CommentId,
         article: ArticleId,
         parent: Option<CommentId>,
         user: Option<UserId>,
         scored: Option<(f64, Option<String>)>,
-    ) -> Result<CommentId, TransferError> {
+    ) {
         let verdict = match c.status {
             CommentStatus::Approved if self.options.train => Some(Verdict::Ham),
             CommentStatus::Spam if self.options.train => Some(Verdict::Spam),
             _ => None,
         };
         let learned = verdict.map(|verdict| {
-            let text = spam::learned::text_of(&candidate_of(c, None));
+            let text = spam::learned::text_of(&candidate_of(&c, None));
             self.model.learn(&text, verdict == Verdict::Spam);
             if verdict == Verdict::Spam {
                 self.trained.0 += 1;
@@ -574,50 +765,20 @@ impl<'a> Engine<'a> {
             }
             text
         });
-        let (spam_score, spam_report) = scored.unwrap_or_default();
-        let mut row = ImportedComment {
-            article_id: article,
-            parent_id: parent,
-            user_id: user,
-            author_name: &c.author_name,
-            author_email: c.author_email.as_deref(),
-            author_url: c.author_url.as_deref(),
-            body: &c.body,
-            html: &c.html,
-            status: c.status,
-            ip: c.ip.as_deref(),
-            user_agent: None,
-            referrer: None,
-            created_at: c.created_at,
-            edited_at: None,
-            // The retention clock (trash and spam purged after so many
-            // days) starts at the import, not at the original date.
-            status_changed_at: self.now,
-            version: 1,
-            spam_score: Some(spam_score).filter(|_| spam_report.is_some()),
-            spam_report: spam_report.as_deref(),
-            verdict,
-            learned_text: learned.as_deref(),
-            fingerprint: c.fingerprint.as_deref(),
-        };
-        if let Some(kept) = &c.kept {
-            row.user_agent = kept.user_agent.as_deref();
-            row.referrer = kept.referrer.as_deref();
-            row.edited_at = kept.edited_at;
-            row.status_changed_at = kept.status_changed_at;
-            row.version = kept.version;
-            row.spam_score = kept.spam_score;
-            row.spam_report = kept.spam_report.as_deref();
-            row.verdict = kept.verdict;
-            row.learned_text = kept.learned_text.as_deref();
-        }
-        let written = queries::insert_comment(self.conn, id, &row)?;
-        for (source, source_id) in c.kept.iter().flat_map(|k| &k.imported_from) {
-            queries::record_source(self.conn, source, source_id, written, self.now)?;
-        }
+        self.known
+            .insert(c.source_id.clone(), Earlier::Kept(id, article));
         self.summary.comment(c.status);
         self.options.progress.tick(self.summary.imported());
-        Ok(written)
+        self.rows.push(Row {
+            c,
+            id,
+            article,
+            parent,
+            user,
+            scored,
+            verdict,
+            learned,
+        });
     }
 
     /// Remembers a reply whose parent has not come yet, to link at the end.
@@ -647,21 +808,24 @@ impl<'a> Engine<'a> {
         Ok(score(candidate))
     }
 
-    /// Links the replies that came before their parents, persists what
-    /// was learned, and hands back the summary.
+    /// Writes the last batch, links the replies that came before their
+    /// parents, persists what was learned, and hands back the summary.
     fn finish(mut self) -> Result<Summary, TransferError> {
+        self.flush()?;
         self.options.progress.stage("linking replies");
-        for orphan in std::mem::take(&mut self.orphans) {
-            match self.earlier(&orphan.parent)? {
-                Some(Some(parent))
-                    if queries::comment_article(self.conn, parent)? == Some(orphan.article) =>
-                {
-                    queries::set_parent(self.conn, orphan.id, parent)?;
+        let orphans = std::mem::take(&mut self.orphans);
+        for orphans in orphans.chunks(BATCH * 4) {
+            let known = self.look_up(orphans.iter().map(|o| o.parent.as_str()).collect())?;
+            for orphan in orphans {
+                match known.get(&orphan.parent) {
+                    Some(Earlier::Kept(parent, article)) if *article == orphan.article => {
+                        queries::set_parent(self.conn, orphan.id, *parent)?;
+                    }
+                    _ => self.summary.warn(format!(
+                        "comment {}: its parent {} is not in the file; kept at the top level",
+                        orphan.source_id, orphan.parent
+                    )),
                 }
-                _ => self.summary.warn(format!(
-                    "comment {}: its parent {} is not in the file; kept at the top level",
-                    orphan.source_id, orphan.parent
-                )),
             }
         }
         if self.options.train {

@@ -2,9 +2,11 @@
 
 use diesel::connection::SimpleConnection;
 use diesel::Connection;
+use diesel::{QueryDsl, RunQueryDsl};
 use moderato::domain::Role;
 use reqwest::StatusCode;
 use serde_json::json;
+use std::collections::HashMap;
 
 use super::{fixture, run, run_ok, stored};
 use crate::helpers::{expect_status, spawn_app, TestApp};
@@ -460,4 +462,182 @@ async fn isso_generic_json_is_imported_as_approved_comments_per_thread() {
     assert!(again.contains("2 already imported"), "{again}");
     let broken = run(&app.db_url, &["import", "isso", &path("disqus.xml")]);
     assert!(!broken.status.success(), "an XML file is no Isso database");
+}
+
+/// A WordPress export of `posts` posts of `per_post` comments each, written
+/// to `dir`, and what each comment's parent should be once imported (by
+/// author name). Comment `n` of post `p` has the id `p * 1000 + n + 1`
+/// and the author `c<id>`. By `n % 10`: 1 replies to the comment before
+/// it, 3 to one 300 earlier (a batch or more before), 5 to one 2 later
+/// in the file, 7 to one 290 later (a batch or more after), 9 to a
+/// comment of another post (kept at the top level, with a warning); the
+/// rest start threads. Email addresses repeat, every seventh comment.
+/// Comment 10 of each post comes twice in a row.
+fn many_comments(
+    dir: &std::path::Path,
+    posts: u32,
+    per_post: u32,
+) -> (String, HashMap<String, Option<String>>) {
+    let mut xml = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n<rss version=\"2.0\" \
+         xmlns:content=\"http://purl.org/rss/1.0/modules/content/\" \
+         xmlns:wp=\"http://wordpress.org/export/1.2/\">\n<channel>\n\
+         <link>https://many.example</link>\n<wp:wxr_version>1.2</wp:wxr_version>\n\
+         <wp:base_site_url>https://many.example</wp:base_site_url>\n",
+    );
+    let mut parents = HashMap::new();
+    let statuses = ["1", "0", "spam", "trash"];
+    for p in 0..posts {
+        xml.push_str(&format!(
+            "<item><title>Post {p}</title><link>https://many.example/post-{p}/</link>\
+             <wp:post_id>{}</wp:post_id><wp:post_type>post</wp:post_type>\n",
+            p + 1
+        ));
+        for n in 0..per_post {
+            let id = p * 1000 + n + 1;
+            let within = |m: i64| (0..i64::from(per_post)).contains(&m).then_some(m);
+            let n = i64::from(n);
+            let parent_n = match n % 10 {
+                1 => within(n - 1),
+                3 => within(n - 300),
+                5 => within(n + 2),
+                7 => within(n + 290),
+                _ => None,
+            };
+            let mut parent = parent_n.map(|m| i64::from(p * 1000) + m + 1);
+            parents.insert(format!("c{id}"), parent.map(|m| format!("c{m}")));
+            if n % 10 == 9 && posts > 1 {
+                parent = Some(i64::from(((p + 1) % posts) * 1000 + 1));
+            }
+            let comment = format!(
+                "<wp:comment><wp:comment_id>{id}</wp:comment_id>\
+                 <wp:comment_author>c{id}</wp:comment_author>\
+                 <wp:comment_author_email>writer{}@many.example</wp:comment_author_email>\
+                 <wp:comment_date_gmt>2021-03-04 05:06:07</wp:comment_date_gmt>\
+                 <wp:comment_content>Comment number {id} of the many.</wp:comment_content>\
+                 <wp:comment_approved>{}</wp:comment_approved>\
+                 <wp:comment_type>comment</wp:comment_type>\
+                 <wp:comment_parent>{}</wp:comment_parent></wp:comment>\n",
+                id % 7,
+                statuses[(id % 4) as usize],
+                parent.unwrap_or(0),
+            );
+            xml.push_str(&comment);
+            if n == 10 {
+                xml.push_str(&comment);
+            }
+        }
+        xml.push_str("</item>\n");
+    }
+    xml.push_str("</channel>\n</rss>\n");
+    let file = dir.join("many.xml");
+    std::fs::write(&file, xml).expect("write the export");
+    (file.display().to_string(), parents)
+}
+
+#[tokio::test]
+async fn a_file_of_many_batches_threads_every_reply_and_keeps_the_commenters_counts() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (file, parents) = many_comments(dir.path(), 2, 600);
+    let summary = run_ok(&app.db_url, &["import", "wordpress", &file]);
+    assert!(summary.contains("comments imported: 1200"), "{summary}");
+    assert!(summary.contains("2 already imported"), "{summary}");
+    // The replies across posts (every tenth, 60 per post).
+    assert!(summary.contains("warnings: 120"), "{summary}");
+
+    let comments = stored(&app).await;
+    assert_eq!(comments.len(), 1200);
+    for (author, parent) in &parents {
+        assert_eq!(&comments[author].parent, parent, "the parent of {author}");
+    }
+    assert_eq!(
+        commenter_counts(&app).await,
+        counted_from_comments(&app).await,
+        "the commenters' counts are those of their comments"
+    );
+
+    let again = run_ok(&app.db_url, &["import", "wordpress", &file]);
+    assert!(again.contains("comments imported: 0"), "{again}");
+    assert!(again.contains("1202 already imported"), "{again}");
+    assert_eq!(count(&app).await, 1200);
+
+    // A later, larger export of the same site adds only what is new.
+    let (file, _) = many_comments(dir.path(), 3, 600);
+    let later = run_ok(&app.db_url, &["import", "wordpress", &file]);
+    assert!(later.contains("comments imported: 600"), "{later}");
+    assert!(later.contains("1203 already imported"), "{later}");
+    let comments = stored(&app).await;
+    assert_eq!(comments.len(), 1800);
+    assert_eq!(comments["c2002"].parent.as_deref(), Some("c2001"));
+    assert_eq!(comments["c2006"].parent.as_deref(), Some("c2008"));
+    assert_eq!(
+        commenter_counts(&app).await,
+        counted_from_comments(&app).await
+    );
+}
+
+type Counts = Vec<(String, i64, i64, i64, i64, i64, i64, i64)>;
+
+/// The commenters' counts as the database keeps them.
+async fn commenter_counts(app: &TestApp) -> Counts {
+    use moderato::db::schema::commenter_stats as s;
+    app.state
+        .db
+        .read(|conn| {
+            s::table
+                .order(s::author_key)
+                .select((
+                    s::author_key,
+                    s::approved,
+                    s::pending,
+                    s::spam,
+                    s::trash,
+                    s::deleted,
+                    s::first_seen,
+                    s::last_seen,
+                ))
+                .load::<(String, i64, i64, i64, i64, i64, i64, i64)>(conn)
+                .map_err(moderato::db::DbError::from)
+        })
+        .await
+        .expect("read the counts")
+}
+
+/// The same counts worked out from the comments themselves.
+async fn counted_from_comments(app: &TestApp) -> Counts {
+    use moderato::db::schema::comments as c;
+    let rows = app
+        .state
+        .db
+        .read(|conn| {
+            c::table
+                .select((c::user_id, c::author_email, c::status, c::created_at))
+                .load::<(Option<i64>, Option<String>, String, i64)>(conn)
+                .map_err(moderato::db::DbError::from)
+        })
+        .await
+        .expect("read the comments");
+    let mut counts: std::collections::BTreeMap<String, [i64; 7]> = Default::default();
+    for (user, email, status, at) in rows {
+        let key = match (user, email) {
+            (Some(user), _) => format!("u:{user}"),
+            (None, Some(email)) => format!("e:{email}"),
+            (None, None) => continue,
+        };
+        let entry = counts
+            .entry(key)
+            .or_insert([0, 0, 0, 0, 0, i64::MAX, i64::MIN]);
+        let slot = ["approved", "pending", "spam", "trash", "deleted"]
+            .iter()
+            .position(|s| *s == status)
+            .expect("a known status");
+        entry[slot] += 1;
+        entry[5] = entry[5].min(at);
+        entry[6] = entry[6].max(at);
+    }
+    counts
+        .into_iter()
+        .map(|(k, v)| (k, v[0], v[1], v[2], v[3], v[4], v[5], v[6]))
+        .collect()
 }
