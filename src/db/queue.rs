@@ -39,17 +39,42 @@ pub struct QueueQuery {
 
 diesel::infix_operator!(Match, " MATCH ");
 
-/// The FTS5 query finding `text` anywhere in the SQLite search index
-/// (migration 0007), or `None` where that index cannot help: on PostgreSQL,
-/// whose planner uses its own trigram index by itself, and for a text of
-/// fewer than three characters, which holds no trigram to look up.
-fn trigram_phrase(backend: Backend, text: &str) -> Option<String> {
-    if backend != Backend::Sqlite || text.chars().nth(2).is_none() {
+/// The FTS5 query for the comments holding every trigram of `text` in the
+/// SQLite search index (migrations 0007 and 0013), or `None` where that
+/// index cannot help: on PostgreSQL, whose planner uses its own trigram
+/// index by itself, and for a text of fewer than three characters, which
+/// holds no trigram to look up. The index keeps no positions, so it finds
+/// the comments holding the trigrams anywhere, the text among them; the
+/// exact comparison then picks those that hold the text. A long text is
+/// looked up by its first [`SEARCH_TRIGRAMS`] different trigrams.
+fn trigram_query(backend: Backend, text: &str) -> Option<String> {
+    if backend != Backend::Sqlite {
         return None;
     }
-    // One FTS5 string: every character literal, `"` doubled.
-    Some(format!("\"{}\"", text.replace('"', "\"\"")))
+    let chars: Vec<char> = text.chars().collect();
+    let mut trigrams: Vec<String> = Vec::new();
+    for window in chars.windows(3) {
+        let trigram: String = window.iter().collect();
+        if !trigrams.contains(&trigram) {
+            trigrams.push(trigram);
+        }
+        if trigrams.len() == SEARCH_TRIGRAMS {
+            break;
+        }
+    }
+    if trigrams.is_empty() {
+        return None;
+    }
+    // Each an FTS5 string: every character literal, `"` doubled.
+    let strings: Vec<String> = trigrams
+        .iter()
+        .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
+        .collect();
+    Some(strings.join(" AND "))
 }
+
+/// At most this many trigrams of a search text are looked up.
+const SEARCH_TRIGRAMS: usize = 16;
 
 /// Escapes `%`, `_` and `\` so user text matches literally in LIKE.
 pub fn like_pattern(text: &str) -> String {
@@ -88,10 +113,10 @@ pub fn queue_page(
     conn: &mut AnyConnection,
     q: &QueueQuery,
 ) -> QueryResult<Vec<(Comment, Article)>> {
-    let Some(phrase) = q
+    let Some(trigrams) = q
         .search
         .as_deref()
-        .and_then(|text| trigram_phrase(conn.backend(), text))
+        .and_then(|text| trigram_query(conn.backend(), text))
     else {
         return load_queue(conn, q, Narrowing::None);
     };
@@ -109,7 +134,7 @@ pub fn queue_page(
     let mut rows = Vec::new();
     let mut bound = q.after;
     loop {
-        let ids = indexed_ids(conn, &phrase, q.order, bound)?;
+        let ids = indexed_ids(conn, &trigrams, q.order, bound)?;
         let Some(&last) = ids.last() else { break };
         let exhausted = (ids.len() as i64) < SEARCH_INDEX_BATCH;
         let batch = QueueQuery {
@@ -127,10 +152,10 @@ pub fn queue_page(
 }
 
 /// The next ids (at most [`SEARCH_INDEX_BATCH`]) the trigram index finds
-/// for `phrase`, in the page's order, past `bound`.
+/// for `trigrams` ([`trigram_query`]), in the page's order, past `bound`.
 fn indexed_ids(
     conn: &mut AnyConnection,
-    phrase: &str,
+    trigrams: &str,
     order: SortOrder,
     bound: Option<CommentId>,
 ) -> QueryResult<Vec<CommentId>> {
@@ -138,7 +163,7 @@ fn indexed_ids(
         .select(comments_search::rowid)
         .filter(Match::new(
             comments_search::all_fields,
-            phrase.into_sql::<diesel::sql_types::Text>(),
+            trigrams.into_sql::<diesel::sql_types::Text>(),
         ))
         .limit(SEARCH_INDEX_BATCH)
         .into_boxed();
@@ -397,5 +422,74 @@ mod tests {
         };
         let found = ids(queue_page(conn, &short).unwrap());
         assert_eq!(found, every_match(conn, CommentStatus::Pending, "5"));
+    }
+
+    #[test]
+    fn the_index_finds_comments_holding_the_texts_trigrams_and_the_comparison_keeps_the_text() {
+        let (_dir, mut conn) = testing::database();
+        let conn = &mut conn;
+        let (article, _) = crate::db::articles::find_or_insert(
+            conn,
+            &NewArticle {
+                key: "trigrams",
+                title: None,
+                url: None,
+                comments_open: true,
+                created_at: 0,
+                updated_at: 0,
+            },
+        )
+        .unwrap();
+        let long = "a sentence longer than sixteen trigrams, quoted";
+        let bodies = [
+            "x abcd x".to_string(),
+            // Both trigrams of "abcd", but not the text.
+            "abc and bcd".to_string(),
+            "she said \"hi\" twice".to_string(),
+            format!("{long} here"),
+            long.replace("sixteen", "seventeen"),
+        ];
+        conn.transaction(|c| {
+            for (n, body) in bodies.iter().enumerate() {
+                insert(
+                    c,
+                    &comment(article.id, n, body.clone(), CommentStatus::Pending),
+                )?;
+            }
+            // Newer ones, past the window read directly: the index is used.
+            for n in 10..(10 + SEARCH_SCAN_WINDOW as usize + 50) {
+                let body = format!("filler {n}");
+                insert(c, &comment(article.id, n, body, CommentStatus::Pending))?;
+            }
+            diesel::QueryResult::Ok(())
+        })
+        .unwrap();
+        let found = |conn: &mut AnyConnection, text: &str| {
+            let q = QueueQuery {
+                status: Some(CommentStatus::Pending),
+                article_id: None,
+                author: None,
+                search: Some(text.into()),
+                order: SortOrder::Oldest,
+                after: None,
+                limit: 50,
+            };
+            let rows = queue_page(conn, &q).unwrap();
+            rows.iter().map(|(c, _)| c.body.clone()).collect::<Vec<_>>()
+        };
+
+        assert_eq!(found(conn, "abcd"), ["x abcd x"]);
+        assert_eq!(found(conn, "said \"hi\""), [bodies[2].as_str()]);
+        assert_eq!(found(conn, long), [bodies[3].as_str()]);
+        assert!(found(conn, "zzqx").is_empty());
+
+        assert_eq!(
+            trigram_query(Backend::Sqlite, "a\"bca\"b").as_deref(),
+            Some("\"a\"\"b\" AND \"\"\"bc\" AND \"bca\" AND \"ca\"\"\"")
+        );
+        assert_eq!(trigram_query(Backend::Sqlite, "ab"), None);
+        assert_eq!(trigram_query(Backend::Postgres, "abcd"), None);
+        let many = trigram_query(Backend::Sqlite, long).unwrap();
+        assert_eq!(many.split(" AND ").count(), SEARCH_TRIGRAMS);
     }
 }

@@ -270,22 +270,30 @@ const BULK_CACHE_KIB: i64 = 64 * 1024;
 /// Sets up an import's own connection for one large transaction.
 pub fn prepare_bulk(conn: &mut AnyConnection) -> QueryResult<()> {
     if conn.backend() == Backend::Sqlite {
-        diesel::sql_query(format!("PRAGMA cache_size = -{BULK_CACHE_KIB}")).execute(conn)?;
+        set_cache_kib(conn, BULK_CACHE_KIB)?;
     }
     Ok(())
 }
 
-/// What SQLite keeps up to date row by row, put off to the end of a large
-/// import: the search index (migration 0007), the commenter statistics
-/// (migration 0004) and, once the run proves large, the `comments`
-/// table's secondary indexes. Each is dropped inside the import's
-/// transaction and made again at the end from its own stored SQL, in
-/// bulk: the new rows indexed for search in one statement with the
-/// index's merging paused, their statistics counted in one grouped
-/// statement, and each index built by one sort. All of it commits or
-/// rolls back with the import. Nothing is put off on PostgreSQL, where
-/// dropping a trigger or an index would lock the table against the
-/// server's readers for the whole import.
+/// SQLite: the connection's page cache, in KiB.
+fn set_cache_kib(conn: &mut AnyConnection, kib: i64) -> QueryResult<()> {
+    diesel::sql_query(format!("PRAGMA cache_size = -{kib}")).execute(conn)?;
+    Ok(())
+}
+
+/// What SQLite keeps up to date row by row, done in bulk during a large
+/// import instead: the search index (migration 0007), the commenter
+/// statistics (migration 0004) and, once the run proves large, the
+/// `comments` table's secondary indexes. Their triggers and indexes are
+/// dropped inside the import's transaction and made again at the end from
+/// their own stored SQL. Meanwhile each batch of rows is indexed for
+/// search by one statement, with the index's merging paused (the writer
+/// does it while the reader prepares the next batch); the statistics of
+/// the new rows are counted in one grouped statement at the end, and each
+/// index is built by one sort. All of it commits or rolls back with the
+/// import. Nothing is put off on PostgreSQL, where dropping a trigger or
+/// an index would lock the table against the server's readers for the
+/// whole import.
 pub struct Deferred {
     /// The comments written before the import end at this id: every row
     /// the import writes is above it (SQLite hands out ids past the
@@ -344,7 +352,26 @@ impl Deferred {
             diesel::sql_query(format!("DROP TRIGGER {}", trigger.name)).execute(conn)?;
             *slot = Some(trigger.sql);
         }
+        if deferred.search.is_some() {
+            search_merging(conn, 0)?;
+        }
         Ok(deferred)
+    }
+
+    /// Indexes these new comments for search, if the import took that on.
+    pub fn index_for_search(&self, conn: &mut AnyConnection, ids: &[CommentId]) -> QueryResult<()> {
+        if self.search.is_none() || ids.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<String> = ids.iter().map(|id| id.0.to_string()).collect();
+        diesel::sql_query(format!(
+            "INSERT INTO comments_search (rowid, body, author_name, author_email, author_url) \
+             SELECT id, body, author_name, author_email, author_url FROM comments \
+             WHERE id IN ({})",
+            ids.join(",")
+        ))
+        .execute(conn)?;
+        Ok(())
     }
 
     /// The `comments` table's triggers or indexes (those made by a
@@ -381,6 +408,13 @@ impl Deferred {
 
     /// Builds what was put off, and creates the triggers again.
     pub fn finish(self, conn: &mut AnyConnection, mut stage: impl FnMut(&str)) -> QueryResult<()> {
+        if conn.backend() != Backend::Sqlite {
+            return Ok(());
+        }
+        // Building an index and counting the statistics each sort what
+        // they read, holding as much in memory as the page cache may: with
+        // the import's 64 MiB that doubled its peak, so they get a quarter.
+        set_cache_kib(conn, BULK_CACHE_KIB / 4)?;
         if !self.indexes.is_empty() {
             stage("building the indexes");
             for sql in &self.indexes {
@@ -394,27 +428,24 @@ impl Deferred {
                 .execute(conn)?;
             diesel::sql_query(trigger).execute(conn)?;
         }
+        set_cache_kib(conn, BULK_CACHE_KIB)?;
         if let Some(trigger) = self.search {
-            stage("indexing the new comments for search");
-            let merges = |conn: &mut AnyConnection, level: i64| {
-                diesel::sql_query(format!(
-                    "INSERT INTO comments_search (comments_search, rank) VALUES ('automerge', {level})"
-                ))
-                .execute(conn)
-            };
-            merges(conn, 0)?;
-            diesel::sql_query(
-                "INSERT INTO comments_search (rowid, body, author_name, author_email, author_url) \
-                 SELECT id, body, author_name, author_email, author_url FROM comments WHERE id > ?",
-            )
-            .bind::<diesel::sql_types::BigInt, _>(self.before)
-            .execute(conn)?;
             // FTS5's default, which migration 0007 left as it is.
-            merges(conn, 4)?;
+            search_merging(conn, 4)?;
             diesel::sql_query(trigger).execute(conn)?;
         }
         Ok(())
     }
+}
+
+/// How much merging of its segments FTS5 does as rows are written
+/// (`automerge`; 0 pauses it).
+fn search_merging(conn: &mut AnyConnection, level: i64) -> QueryResult<()> {
+    diesel::sql_query(format!(
+        "INSERT INTO comments_search (comments_search, rank) VALUES ('automerge', {level})"
+    ))
+    .execute(conn)?;
+    Ok(())
 }
 
 /// Below this many rows an import keeps the indexes as it goes: building
@@ -807,6 +838,8 @@ mod tests {
                 })
                 .collect();
             insert_comments(conn, &rows).unwrap();
+            let ids: Vec<CommentId> = rows.iter().map(|row| row.id).collect();
+            deferred.index_for_search(conn, &ids).unwrap();
             written += rows.len() as u64;
         }
         assert!(
@@ -820,11 +853,7 @@ mod tests {
 
         assert_eq!(
             stages,
-            [
-                "building the indexes",
-                "counting the commenters' comments",
-                "indexing the new comments for search"
-            ]
+            ["building the indexes", "counting the commenters' comments"]
         );
         assert_eq!(schema(conn), before, "every index and trigger is back");
         let (kept, counted) = counts(conn);
@@ -835,9 +864,19 @@ mod tests {
             #[diesel(sql_type = diesel::sql_types::BigInt)]
             n: i64,
         }
+        // The comments the index finds holding every trigram of the text,
+        // and holding the text.
         let found = |conn: &mut AnyConnection, text: &str| {
+            let chars: Vec<char> = text.chars().collect();
+            let trigrams: Vec<String> = chars
+                .windows(3)
+                .map(|w| format!("\"{}\"", w.iter().collect::<String>()))
+                .collect();
             diesel::sql_query(format!(
-                "SELECT COUNT(*) AS n FROM comments_search WHERE comments_search MATCH '\"{text}\"'"
+                "SELECT COUNT(*) AS n FROM comments WHERE id IN \
+                 (SELECT rowid FROM comments_search WHERE comments_search MATCH '{}') \
+                 AND body LIKE '%{text}%'",
+                trigrams.join(" AND ")
             ))
             .get_result::<Found>(conn)
             .unwrap()

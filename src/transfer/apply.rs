@@ -556,6 +556,8 @@ impl<'a> Engine<'a> {
         let rows = std::mem::take(&mut self.rows);
         let records: Vec<ImportedComment<'_>> = rows.iter().map(|r| r.record(self.now)).collect();
         queries::insert_comments(self.conn, &records)?;
+        let ids: Vec<CommentId> = rows.iter().map(|row| row.id).collect();
+        self.deferred.index_for_search(self.conn, &ids)?;
         let main = match self.mode {
             Mode::Import | Mode::Merge { own: false } => self.source.as_deref(),
             Mode::Restore | Mode::Merge { own: true } => None,

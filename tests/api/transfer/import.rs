@@ -413,8 +413,9 @@ async fn imported_comments_are_found_by_the_queue_search_and_new_ones_still_are(
     }
 }
 
-/// On SQLite, how many comments the search index (FTS5) finds `text` in;
-/// `None` on PostgreSQL, whose index is the table's own.
+/// On SQLite, how many comments the search index (FTS5) finds holding
+/// every trigram of `text`; `None` on PostgreSQL, whose index is the
+/// table's own.
 async fn indexed(app: &TestApp, text: &'static str) -> Option<i64> {
     #[derive(diesel::QueryableByName)]
     struct Found {
@@ -431,13 +432,24 @@ async fn indexed(app: &TestApp, text: &'static str) -> Option<i64> {
             diesel::sql_query(
                 "SELECT COUNT(*) AS n FROM comments_search WHERE comments_search MATCH ?",
             )
-            .bind::<diesel::sql_types::Text, _>(format!("\"{text}\""))
+            .bind::<diesel::sql_types::Text, _>(every_trigram(text))
             .get_result::<Found>(conn)
             .map(|f| Some(f.n))
             .map_err(moderato::db::DbError::from)
         })
         .await
         .unwrap()
+}
+
+/// The FTS5 query for the comments holding every trigram of `text` (one
+/// without quotes).
+fn every_trigram(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let trigrams: Vec<String> = chars
+        .windows(3)
+        .map(|w| format!("\"{}\"", w.iter().collect::<String>()))
+        .collect();
+    trigrams.join(" AND ")
 }
 
 #[tokio::test]
