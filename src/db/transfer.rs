@@ -269,8 +269,16 @@ const BULK_CACHE_KIB: i64 = 64 * 1024;
 
 /// Sets up an import's own connection for one large transaction.
 pub fn prepare_bulk(conn: &mut AnyConnection) -> QueryResult<()> {
-    if conn.backend() == Backend::Sqlite {
-        set_cache_kib(conn, BULK_CACHE_KIB)?;
+    match conn.backend() {
+        Backend::Sqlite => set_cache_kib(conn, BULK_CACHE_KIB)?,
+        // The lookups of each batch are prepared statements, and after a
+        // few runs PostgreSQL plans them once for all: when the import
+        // started, with `import_sources` nearly empty, by reading it
+        // whole, which it then did for every batch as the table grew.
+        // Planned for each run, they use the primary key.
+        Backend::Postgres => {
+            diesel::sql_query("SET plan_cache_mode = force_custom_plan").execute(conn)?;
+        }
     }
     Ok(())
 }
