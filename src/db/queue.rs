@@ -332,7 +332,6 @@ pub fn guests(
 mod tests {
     use super::*;
     use crate::db::comments::insert;
-    use crate::db::models::NewArticle;
     use crate::db::testing::{self, comment};
 
     /// The queue's matches for `text`, found by reading every row.
@@ -358,18 +357,7 @@ mod tests {
     fn a_search_walking_the_index_in_batches_finds_what_reading_every_row_does() {
         let (_dir, mut conn) = testing::database();
         let conn = &mut conn;
-        let (article, _) = crate::db::articles::find_or_insert(
-            conn,
-            &NewArticle {
-                key: "batches",
-                title: None,
-                url: None,
-                comments_open: true,
-                created_at: 0,
-                updated_at: 0,
-            },
-        )
-        .unwrap();
+        let article = testing::article(conn, "batches");
         conn.transaction(|c| {
             for n in 0..2_900 {
                 // Pending: every 500th holds the word; 2,600 approved
@@ -428,18 +416,7 @@ mod tests {
     fn the_index_finds_comments_holding_the_texts_trigrams_and_the_comparison_keeps_the_text() {
         let (_dir, mut conn) = testing::database();
         let conn = &mut conn;
-        let (article, _) = crate::db::articles::find_or_insert(
-            conn,
-            &NewArticle {
-                key: "trigrams",
-                title: None,
-                url: None,
-                comments_open: true,
-                created_at: 0,
-                updated_at: 0,
-            },
-        )
-        .unwrap();
+        let article = testing::article(conn, "trigrams");
         let long = "a sentence longer than sixteen trigrams, quoted";
         let bodies = [
             "x abcd x".to_string(),

@@ -143,25 +143,13 @@ pub fn stats_of(conn: &mut AnyConnection, keys: &[String]) -> QueryResult<Vec<Co
 mod tests {
     use super::*;
     use crate::db::comments::insert;
-    use crate::db::models::NewArticle;
     use crate::db::testing::{self, comment};
 
     #[test]
     fn comments_are_counted_per_day_of_creation_from_the_index_alone() {
         let (_dir, mut conn) = testing::database();
         let conn = &mut conn;
-        let (article, _) = crate::db::articles::find_or_insert(
-            conn,
-            &NewArticle {
-                key: "days",
-                title: None,
-                url: None,
-                comments_open: true,
-                created_at: 0,
-                updated_at: 0,
-            },
-        )
-        .unwrap();
+        let article = testing::article(conn, "days");
         let day = 20_000;
         let created = [
             (day - 1, 5, CommentStatus::Approved),

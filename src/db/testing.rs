@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::models::NewComment;
+use super::models::{Article, NewArticle, NewComment};
 use super::{run_migrations, AnyConnection, ConnectionManager, DatabaseUrl};
 use crate::config::{SqliteSettings, SqliteSynchronous};
 use crate::domain::{ArticleId, AuthorName, CommentBody, CommentStatus, Email};
@@ -21,6 +21,19 @@ pub fn database() -> (tempfile::TempDir, AnyConnection) {
     let mut conn = manager.establish().unwrap();
     run_migrations(&mut conn).unwrap();
     (dir, conn)
+}
+
+/// A new article, open for comments, under `key`.
+pub fn article(conn: &mut AnyConnection, key: &str) -> Article {
+    let new = NewArticle {
+        key,
+        title: None,
+        url: None,
+        comments_open: true,
+        created_at: 0,
+        updated_at: 0,
+    };
+    super::articles::find_or_insert(conn, &new).unwrap().0
 }
 
 /// The `n`th guest comment of a series, by `a{n}@example.com`.

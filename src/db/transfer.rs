@@ -770,18 +770,7 @@ mod tests {
     fn a_large_import_builds_the_indexes_counts_and_search_it_put_off_as_they_were() {
         let (_dir, mut conn) = testing::database();
         let conn = &mut conn;
-        let (article, _) = crate::db::articles::find_or_insert(
-            conn,
-            &NewArticle {
-                key: "bulk",
-                title: None,
-                url: None,
-                comments_open: true,
-                created_at: 0,
-                updated_at: 0,
-            },
-        )
-        .unwrap();
+        let article = testing::article(conn, "bulk");
         for n in 0..3 {
             let body = format!("held before {n}");
             insert(conn, &comment(article.id, n, body, CommentStatus::Approved)).unwrap();
