@@ -217,7 +217,6 @@ impl Row {
     /// the others as an import sets them.
     fn record(&self, now: i64) -> ImportedComment<'_> {
         let c = &self.c;
-        let (spam_score, spam_report) = self.scored.clone().unwrap_or_default();
         let mut row = ImportedComment {
             id: self.id,
             article_id: self.article,
@@ -238,7 +237,11 @@ impl Row {
             // days) starts at the import, not at the original date.
             status_changed_at: now,
             version: 1,
-            spam_score: Some(spam_score).filter(|_| spam_report.is_some()),
+            spam_score: self
+                .scored
+                .as_ref()
+                .filter(|(_, report)| report.is_some())
+                .map(|(score, _)| *score),
             spam_report: self.scored.as_ref().and_then(|(_, r)| r.as_deref()),
             verdict: self.verdict,
             learned_text: self.learned.as_deref(),
