@@ -262,6 +262,20 @@ pub fn set_site_id(conn: &mut AnyConnection, site: &str, now: i64) -> QueryResul
     Ok(())
 }
 
+/// PostgreSQL: brings the planner's statistics of `import_sources` up to
+/// date, the import's own uncommitted rows included. Planned from
+/// statistics taken when the table was nearly empty, the batches' lookup
+/// read every row of the import's source instead of looking its ids up in
+/// the primary key, and grew slower with every batch. (The lookup of
+/// comments by id takes the primary key whatever the statistics say, and
+/// SQLite's planner takes it for both.)
+pub fn refresh_statistics(conn: &mut AnyConnection) -> QueryResult<()> {
+    if conn.backend() == Backend::Postgres {
+        diesel::sql_query("ANALYZE import_sources").execute(conn)?;
+    }
+    Ok(())
+}
+
 /// Pages SQLite keeps in memory on an import's connection (64 MiB): a
 /// transaction larger than its cache writes its pages to the WAL and reads
 /// them back, which the default 2 MiB made most of an import's time.

@@ -160,6 +160,11 @@ fn read_all(
 /// (each a round trip on PostgreSQL).
 const BATCH: usize = queries::ROWS_PER_STATEMENT;
 
+/// Rows written before the tables' statistics are first brought up to
+/// date (`db::transfer::refresh_statistics`); then at twice as many, and
+/// so on, so the work stays a small share of the run.
+const FIRST_STATISTICS: u64 = 5_000;
+
 /// A reply whose parent was not there yet when it was written.
 struct Orphan {
     id: CommentId,
@@ -286,6 +291,9 @@ struct Engine<'a> {
     known: HashMap<String, Earlier>,
     /// The batch's rows decided on, to insert.
     rows: Vec<Row>,
+    /// The rows written by the time the database's statistics are brought
+    /// up to date again (doubling each time).
+    next_statistics: u64,
 }
 
 impl<'a> Engine<'a> {
@@ -312,6 +320,7 @@ impl<'a> Engine<'a> {
             batch: Vec::with_capacity(BATCH),
             known: HashMap::new(),
             rows: Vec::with_capacity(BATCH),
+            next_statistics: FIRST_STATISTICS,
         })
     }
 
@@ -506,6 +515,10 @@ impl<'a> Engine<'a> {
             .indexes_worth_dropping(self.conn, self.summary.imported())
         {
             self.deferred.drop_indexes(self.conn)?;
+        }
+        if self.summary.imported() >= self.next_statistics {
+            queries::refresh_statistics(self.conn)?;
+            self.next_statistics *= 2;
         }
         let batch = std::mem::take(&mut self.batch);
         let keys: Vec<&str> = batch
