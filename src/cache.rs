@@ -420,8 +420,8 @@ pub fn listen(url: &DatabaseUrl, cache: &std::sync::Arc<PublicCache>) {
 
 /// Listens until the connection fails (an error) or the cache is gone (Ok).
 fn listen_once(url: &str, cache: &std::sync::Weak<PublicCache>) -> Result<(), DbError> {
-    use diesel::{Connection, RunQueryDsl};
-    let mut conn = diesel::PgConnection::establish(url)
+    use diesel::RunQueryDsl;
+    let mut conn = crate::db::connect_postgres(url)
         .map_err(|e| DbError::unavailable_because("cannot connect", e))?;
     diesel::sql_query(format!("LISTEN {CHANNEL}")).execute(&mut conn)?;
     let mut idle = 0u32;

@@ -39,6 +39,18 @@ macro_rules! per_backend {
     };
 }
 
+/// Connects to PostgreSQL, after setting OpenSSL up (libpq's TLS) without
+/// its exit handler. Left to OpenSSL, the handler tears down its
+/// per-thread state when the process exits, while the database threads
+/// may still be using it: the process then crashed on its way out (SIGSEGV
+/// in `OPENSSL_cleanup`, seen at the end of a test run). The setting
+/// counts only if made before libpq first calls OpenSSL, so every
+/// connection to PostgreSQL is made here.
+pub fn connect_postgres(url: &str) -> diesel::ConnectionResult<PgConnection> {
+    openssl_sys::init();
+    PgConnection::establish(url)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -105,7 +117,7 @@ impl ConnectionManager {
                 Ok(AnyConnection::Sqlite(conn))
             }
             DatabaseUrl::Postgres(url) => {
-                let mut conn = PgConnection::establish(url.expose_secret())
+                let mut conn = connect_postgres(url.expose_secret())
                     .map_err(diesel::r2d2::Error::ConnectionError)?;
                 // Times are stored as epoch milliseconds, so the session time
                 // zone matters only to an operator reading rows by hand.

@@ -37,7 +37,7 @@ use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 pub use crate::config::DatabaseUrl;
-pub use connection::{AnyConnection, Backend, ConnectionManager};
+pub use connection::{connect_postgres, AnyConnection, Backend, ConnectionManager};
 
 use crate::config::DatabaseSettings;
 use workers::Workers;

@@ -5,7 +5,6 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use diesel::connection::SimpleConnection;
-use diesel::Connection;
 use moderato::config::{Settings, Sources};
 use moderato::domain::{AuthorName, Email, Password, Role};
 use moderato::services::Services;
@@ -39,7 +38,7 @@ impl TestDatabase {
                     NEXT.fetch_add(1, Ordering::Relaxed),
                     rand_suffix()
                 );
-                let mut admin = diesel::PgConnection::establish(&admin_url).unwrap_or_else(|e| {
+                let mut admin = moderato::db::connect_postgres(&admin_url).unwrap_or_else(|e| {
                     panic!("{PG_ENV} is set but PostgreSQL is unreachable: {e}")
                 });
                 // Migration 0007 creates pg_trgm where it is missing, in the
@@ -85,7 +84,7 @@ impl Drop for TestDatabase {
             admin_url, schema, ..
         } = self
         {
-            if let Ok(mut admin) = diesel::PgConnection::establish(admin_url) {
+            if let Ok(mut admin) = moderato::db::connect_postgres(admin_url) {
                 // Never hang a test run on a lock held by a server still
                 // shutting down; a leftover schema is harmless.
                 let _ = admin.batch_execute(&format!(
