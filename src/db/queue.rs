@@ -47,7 +47,7 @@ diesel::infix_operator!(Match, " MATCH ");
 /// the comments holding the trigrams anywhere, the text among them; the
 /// exact comparison then picks those that hold the text. A long text is
 /// looked up by its first [`SEARCH_TRIGRAMS`] different trigrams.
-fn trigram_query(backend: Backend, text: &str) -> Option<String> {
+pub fn trigram_query(backend: Backend, text: &str) -> Option<String> {
     if backend != Backend::Sqlite {
         return None;
     }

@@ -878,17 +878,13 @@ mod tests {
         // The comments the index finds holding every trigram of the text,
         // and holding the text.
         let found = |conn: &mut AnyConnection, text: &str| {
-            let chars: Vec<char> = text.chars().collect();
-            let trigrams: Vec<String> = chars
-                .windows(3)
-                .map(|w| format!("\"{}\"", w.iter().collect::<String>()))
-                .collect();
+            let trigrams = crate::db::queue::trigram_query(Backend::Sqlite, text).unwrap();
             diesel::sql_query(format!(
                 "SELECT COUNT(*) AS n FROM comments WHERE id IN \
-                 (SELECT rowid FROM comments_search WHERE comments_search MATCH '{}') \
-                 AND body LIKE '%{text}%'",
-                trigrams.join(" AND ")
+                 (SELECT rowid FROM comments_search WHERE comments_search MATCH ?) \
+                 AND body LIKE '%{text}%'"
             ))
+            .bind::<diesel::sql_types::Text, _>(trigrams)
             .get_result::<Found>(conn)
             .unwrap()
             .n

@@ -432,24 +432,16 @@ async fn indexed(app: &TestApp, text: &'static str) -> Option<i64> {
             diesel::sql_query(
                 "SELECT COUNT(*) AS n FROM comments_search WHERE comments_search MATCH ?",
             )
-            .bind::<diesel::sql_types::Text, _>(every_trigram(text))
+            .bind::<diesel::sql_types::Text, _>(
+                moderato::db::queue::trigram_query(moderato::db::Backend::Sqlite, text)
+                    .expect("a text of three characters or more"),
+            )
             .get_result::<Found>(conn)
             .map(|f| Some(f.n))
             .map_err(moderato::db::DbError::from)
         })
         .await
         .unwrap()
-}
-
-/// The FTS5 query for the comments holding every trigram of `text` (one
-/// without quotes).
-fn every_trigram(text: &str) -> String {
-    let chars: Vec<char> = text.chars().collect();
-    let trigrams: Vec<String> = chars
-        .windows(3)
-        .map(|w| format!("\"{}\"", w.iter().collect::<String>()))
-        .collect();
-    trigrams.join(" AND ")
 }
 
 #[tokio::test]
